@@ -1,0 +1,301 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Exit statuses of heph.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+	// exitNotRunning (3): no daemon is listening.
+)
+
+// cli is one invocation of the heph client.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	json           bool   // --json: machine output
+	socket         string // --socket
+	client         *rpcClient
+}
+
+// command is one heph verb.
+type command struct {
+	name    string
+	args    string // usage after the name, e.g. "ID [flags]"
+	summary string
+	// flags declares the verb's own flags (may be nil).
+	flags func(fs *flag.FlagSet)
+	// run executes the verb with its positional arguments.
+	run func(c *cli, fs *flag.FlagSet, args []string) error
+}
+
+// usageError is a mistake in how a command was invoked (exit status 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// commands is heph's verb table.
+func commands() []*command {
+	cmds := []*command{
+		{name: "version", summary: "print the client's and the daemon's versions", run: cmdVersion},
+		{name: "task", args: `"Title"`, summary: "add a task; prints its id", run: cmdTaskCreate},
+		{name: "list", summary: "list tasks", flags: func(fs *flag.FlagSet) {
+			fs.String("state", "outstanding", "`state`: outstanding, done, dropped or all")
+		}, run: cmdList},
+		{name: "show", args: "ID", summary: "show a task or doc", run: cmdShow},
+		{name: "hephd", args: "[flags]", summary: "run the daemon in the foreground (same as running hephd)"},
+	}
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	return cmds
+}
+
+// runCLI is heph's main for the client role.
+func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	defer func() {
+		if c.client != nil {
+			c.client.Close()
+		}
+	}()
+	top := flag.NewFlagSet("heph", flag.ContinueOnError)
+	top.SetOutput(stderr)
+	c.globalFlags(top)
+	top.Usage = func() { c.printUsage(top.Output()) }
+	if err := top.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if top.NArg() == 0 {
+		c.printUsage(stderr)
+		return exitUsage
+	}
+	name, rest := top.Arg(0), top.Args()[1:]
+	if name == "help" {
+		if len(rest) > 0 {
+			rest, name = []string{"-h"}, rest[0]
+		} else {
+			c.printUsage(stdout)
+			return exitOK
+		}
+	}
+	var cmd *command
+	for _, k := range commands() {
+		if k.name == name {
+			cmd = k
+		}
+	}
+	if cmd == nil || cmd.run == nil {
+		fmt.Fprintf(stderr, "heph: unknown command %q (see heph -h)\n", name)
+		return exitUsage
+	}
+	return c.exec(cmd, rest)
+}
+
+func (c *cli) globalFlags(fs *flag.FlagSet) {
+	fs.BoolVar(&c.json, "json", c.json, "machine-readable JSON output")
+	fs.StringVar(&c.socket, "socket", c.socket, "daemon socket `path` (default $HEPH_SOCKET, $XDG_RUNTIME_DIR/heph/hephd.sock or ~/.local/share/heph/hephd.sock)")
+}
+
+func (c *cli) printUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: heph [--json] [--socket PATH] COMMAND [ARGS]\n\nheph is a thin client of hephd, which owns your tasks and notes.\n\nCommands:\n")
+	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
+	for _, k := range commands() {
+		fmt.Fprintf(tw, "  %s %s\t%s\n", k.name, k.args, k.summary)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nRun 'heph COMMAND -h' for a command's flags. Exit status: 0 ok, 1 error, 2 usage, 3 hephd not running.\n")
+}
+
+// exec parses a verb's flags (anywhere among its arguments) and runs it.
+func (c *cli) exec(cmd *command, args []string) int {
+	fs := flag.NewFlagSet("heph "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	c.globalFlags(fs)
+	if cmd.flags != nil {
+		cmd.flags(fs)
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: heph %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
+		fs.PrintDefaults()
+	}
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	err = cmd.run(c, fs, pos)
+	return c.report(err)
+}
+
+// report prints err (if any) and returns the exit status for it.
+func (c *cli) report(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var nr *notRunningError
+	var ue *usageError
+	switch {
+	case errors.As(err, &nr):
+		fmt.Fprintln(c.stderr, nr.Error())
+		return exitNotRunning
+	case errors.As(err, &ue):
+		fmt.Fprintf(c.stderr, "heph: %s\n", ue.msg)
+		return exitUsage
+	}
+	fmt.Fprintf(c.stderr, "heph: %v\n", err)
+	return exitError
+}
+
+// parseInterspersed parses flags that may appear before, between or after
+// positional arguments ("heph task Title --do today"). Everything after
+// "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		consumed := len(args) - len(rest)
+		if consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// call connects on first use and makes one RPC.
+func (c *cli) call(method string, params, result any) error {
+	if c.client == nil {
+		paths, err := resolvePaths("", c.socket, osGetenv)
+		if err != nil {
+			return err
+		}
+		if c.client, err = dialDaemon(paths.Socket); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	return c.client.Call(ctx, method, params, result)
+}
+
+// printJSON writes v as indented JSON (the --json output).
+func (c *cli) printJSON(v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode output: %w", err)
+	}
+	_, err = fmt.Fprintf(c.stdout, "%s\n", b)
+	return err
+}
+
+func wantArgs(args []string, n int, what string) error {
+	if len(args) != n {
+		return usagef("want %s, got %d argument(s): %s", what, len(args), strings.Join(args, " "))
+	}
+	return nil
+}
+
+func cmdVersion(c *cli, _ *flag.FlagSet, args []string) error {
+	if err := wantArgs(args, 0, "no arguments"); err != nil {
+		return err
+	}
+	v, rev := buildVersion()
+	var info daemonInfo
+	derr := c.call("daemon.info", nil, &info)
+	if c.json {
+		out := map[string]any{"client": map[string]string{"version": v, "revision": rev}}
+		if derr == nil {
+			out["daemon"] = map[string]any{"version": info.Version, "revision": info.Revision, "pid": info.PID, "mode": info.Mode}
+		} else {
+			out["daemon_error"] = derr.Error()
+		}
+		if err := c.printJSON(out); err != nil {
+			return err
+		}
+		return derr
+	}
+	fmt.Fprintf(c.stdout, "heph  %s (%s)\n", v, rev)
+	if derr != nil {
+		return derr
+	}
+	fmt.Fprintf(c.stdout, "hephd %s (%s) pid %d, mode %s\n", info.Version, info.Revision, info.PID, info.Mode)
+	return nil
+}
+
+func cmdTaskCreate(c *cli, _ *flag.FlagSet, args []string) error {
+	if len(args) == 0 {
+		return usagef(`want a title: heph task "Title"`)
+	}
+	var n Node
+	if err := c.call("task.create", map[string]any{"title": strings.Join(args, " ")}, &n); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(n)
+	}
+	fmt.Fprintln(c.stdout, n.Handle)
+	return nil
+}
+
+func cmdList(c *cli, fs *flag.FlagSet, args []string) error {
+	if err := wantArgs(args, 0, "no arguments"); err != nil {
+		return err
+	}
+	var nodes []*Node
+	if err := c.call("task.list", map[string]any{"state": fs.Lookup("state").Value.String()}, &nodes); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(nodes)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
+	for _, n := range nodes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", n.Handle, n.Task.State, n.Title)
+	}
+	return tw.Flush()
+}
+
+func cmdShow(c *cli, _ *flag.FlagSet, args []string) error {
+	if err := wantArgs(args, 1, "one ID"); err != nil {
+		return err
+	}
+	var n Node
+	if err := c.call("node.get", map[string]any{"id": args[0]}, &n); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(n)
+	}
+	fmt.Fprintf(c.stdout, "%s  %s  (%s %s)\n", n.Handle, n.Title, n.Kind, n.ID)
+	if n.Task != nil {
+		fmt.Fprintf(c.stdout, "state: %s  attention: %s\n", n.Task.State, n.Task.Attention)
+	}
+	if n.Body != "" {
+		fmt.Fprintf(c.stdout, "\n%s\n", n.Body)
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+// exitNotRunning is heph's exit status when no daemon is listening.
+const exitNotRunning = 3
+
+// notRunningError says no hephd listens on the socket.
+type notRunningError struct{ socket string }
+
+func (e *notRunningError) Error() string {
+	return fmt.Sprintf("hephd is not running (no socket at %s). Start it with: heph daemon start   (or run: hephd)", e.socket)
+}
+
+// rpcClient is a connect-only JSON-RPC client of hephd: it never starts a
+// daemon.
+type rpcClient struct {
+	socket string
+	conn   net.Conn
+	r      *bufio.Reader
+	nextID int
+}
+
+// dialDaemon connects to the daemon's socket.
+func dialDaemon(socket string) (*rpcClient, error) {
+	c := &rpcClient{socket: socket}
+	if err := c.connect(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *rpcClient) connect() error {
+	conn, err := net.DialTimeout("unix", c.socket, 2*time.Second)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOTSOCK) {
+			return &notRunningError{socket: c.socket}
+		}
+		return fmt.Errorf("connect to hephd at %s: %w", c.socket, err)
+	}
+	c.conn, c.r = conn, bufio.NewReaderSize(conn, 64<<10)
+	return nil
+}
+
+// Close closes the connection.
+func (c *rpcClient) Close() error {
+	if c.conn == nil {
+		return nil
+	}
+	return c.conn.Close()
+}
+
+// Call sends one request and decodes its result into result (which may be
+// nil). An error reply is returned as *rpcError. A connection found dropped
+// before the request was written is redialled once; when the reply is lost
+// after writing, Call reports it instead of risking a second application.
+func (c *rpcClient) Call(ctx context.Context, method string, params, result any) error {
+	c.nextID++
+	req := map[string]any{"jsonrpc": "2.0", "id": c.nextID, "method": method}
+	if params != nil {
+		req["params"] = params
+	}
+	line, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("encode %s request: %w", method, err)
+	}
+	line = append(line, '\n')
+	if dl, ok := ctx.Deadline(); ok {
+		c.conn.SetDeadline(dl)
+	} else {
+		c.conn.SetDeadline(time.Time{})
+	}
+	if _, err := c.conn.Write(line); err != nil {
+		// Nothing reached the daemon: one fresh connection, one more try.
+		c.conn.Close()
+		if err := c.connect(); err != nil {
+			return err
+		}
+		if _, err := c.conn.Write(line); err != nil {
+			return fmt.Errorf("send %s to hephd: %w", method, err)
+		}
+	}
+	reply, err := c.r.ReadBytes('\n')
+	if err != nil {
+		return fmt.Errorf("connection to hephd lost after sending %s; it may or may not have been applied (check before retrying): %w", method, err)
+	}
+	var resp struct {
+		Result json.RawMessage `json:"result"`
+		Error  *rpcError       `json:"error"`
+	}
+	if err := json.Unmarshal(reply, &resp); err != nil {
+		return fmt.Errorf("bad reply from hephd to %s: %w", method, err)
+	}
+	if resp.Error != nil {
+		return resp.Error
+	}
+	if result != nil {
+		if err := json.Unmarshal(resp.Result, result); err != nil {
+			return fmt.Errorf("decode %s result: %w", method, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Node is a doc or a task as clients see it. Times are RFC 3339 in JSON.
+type Node struct {
+	ID      string     `json:"id"`
+	Handle  string     `json:"handle"`
+	Kind    string     `json:"kind"`
+	Title   string     `json:"title"`
+	Body    string     `json:"body"`
+	Created time.Time  `json:"created"`
+	Updated time.Time  `json:"updated"`
+	Deleted *time.Time `json:"deleted,omitempty"`
+	Task    *Task      `json:"task,omitempty"`
+}
+
+// Task holds the fields only tasks have.
+type Task struct {
+	State          string     `json:"state"`
+	Attention      string     `json:"attention"`
+	Do             *time.Time `json:"do,omitempty"`
+	Late           *time.Time `json:"late,omitempty"`
+	Recur          string     `json:"recur,omitempty"`
+	RecurAfterDone bool       `json:"recur_after_done,omitempty"`
+	Occurrences    int        `json:"occurrences,omitempty"`
+	Project        string     `json:"project,omitempty"`
+	Tags           []string   `json:"tags"`
+	Context        string     `json:"context,omitempty"`
+	Log            string     `json:"log,omitempty"`
+}
+
+// nodeSelect selects every column scanNode reads; append a WHERE clause.
+const nodeSelect = `SELECT n.id, n.handle, n.kind, n.title, n.body, n.created, n.updated, n.deleted,
+	t.state, t.attention, t.do_at, t.late_at, t.recur, t.recur_after_done, t.occurrences, t.project, t.tags, t.context_id, t.log_id
+	FROM nodes n LEFT JOIN tasks t ON t.node_id = n.id`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+// scanNode reads one row of nodeSelect.
+func scanNode(r rowScanner) (*Node, error) {
+	var (
+		n                       Node
+		created, updated        int64
+		deleted, doAt, lateAt   sql.NullInt64
+		state, attention, recur sql.NullString
+		project, tags, ctx, log sql.NullString
+		rad, occ                sql.NullInt64
+	)
+	err := r.Scan(&n.ID, &n.Handle, &n.Kind, &n.Title, &n.Body, &created, &updated, &deleted,
+		&state, &attention, &doAt, &lateAt, &recur, &rad, &occ, &project, &tags, &ctx, &log)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	n.Created, n.Updated = msTime(created), msTime(updated)
+	n.Deleted = optTime(deleted)
+	if n.Kind == "task" {
+		t := &Task{State: state.String, Attention: attention.String, Do: optTime(doAt), Late: optTime(lateAt),
+			Recur: recur.String, RecurAfterDone: rad.Int64 != 0, Occurrences: int(occ.Int64),
+			Project: project.String, Context: ctx.String, Log: log.String, Tags: []string{}}
+		if tags.String != "" {
+			if err := json.Unmarshal([]byte(tags.String), &t.Tags); err != nil {
+				return nil, fmt.Errorf("node %s: tags: %w", n.ID, err)
+			}
+		}
+		n.Task = t
+	}
+	return &n, nil
+}
+
+func optTime(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := msTime(v.Int64)
+	return &t
+}
+
+func optMillis(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fieldValues returns every field of n in the JSON shapes ops carry.
+func (n *Node) fieldValues() map[string]any {
+	m := map[string]any{"title": n.Title, "body": n.Body, "deleted": optMillis(n.Deleted)}
+	if t := n.Task; t != nil {
+		m["state"] = t.State
+		m["attention"] = t.Attention
+		m["do"] = optMillis(t.Do)
+		m["late"] = optMillis(t.Late)
+		m["recur"] = t.Recur
+		m["recur_after_done"] = t.RecurAfterDone
+		m["occurrences"] = t.Occurrences
+		m["project"] = t.Project
+		m["tags"] = append([]string{}, t.Tags...)
+		m["context"] = t.Context
+		m["log"] = t.Log
+	}
+	return m
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// ambiguousError lists the nodes an ambiguous id prefix matches.
+type ambiguousError struct {
+	ref        string
+	candidates []*Node
+}
+
+func (e *ambiguousError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "id %q is ambiguous; it matches:", e.ref)
+	for _, n := range e.candidates {
+		fmt.Fprintf(&b, "\n  %s  %s  %s", n.Handle, n.ID, n.Title)
+	}
+	return b.String()
+}
+
+// resolveID turns what a person typed (a handle, a full id, or an
+// unambiguous prefix of either) into a node id. Deleted nodes resolve too;
+// callers decide whether a tombstone is acceptable.
+func resolveID(ctx context.Context, q querier, ref string) (string, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return "", fmt.Errorf("empty id: %w", errNotFound)
+	}
+	var id string
+	err := q.QueryRowContext(ctx, `SELECT id FROM nodes WHERE handle=? OR id=?`, strings.ToLower(ref), strings.ToUpper(ref)).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("look up %q: %w", ref, err)
+	}
+	lo, up := strings.ToLower(ref), strings.ToUpper(ref)
+	rows, err := q.QueryContext(ctx, nodeSelect+` WHERE (n.handle >= ? AND n.handle < ?) OR (n.id >= ? AND n.id < ?) ORDER BY n.deleted IS NOT NULL, n.id LIMIT 11`,
+		lo, lo+"\xff", up, up+"\xff")
+	if err != nil {
+		return "", fmt.Errorf("look up %q: %w", ref, err)
+	}
+	defer rows.Close()
+	var found []*Node
+	for rows.Next() {
+		n, err := scanNode(rows)
+		if err != nil {
+			return "", fmt.Errorf("look up %q: %w", ref, err)
+		}
+		found = append(found, n)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("look up %q: %w", ref, err)
+	}
+	switch len(found) {
+	case 0:
+		return "", fmt.Errorf("no task or doc with id %q: %w", ref, errNotFound)
+	case 1:
+		return found[0].ID, nil
+	}
+	return "", &ambiguousError{ref: ref, candidates: found}
+}
+
+// getNode reads one node by exact id.
+func getNode(ctx context.Context, q querier, id string) (*Node, error) {
+	n, err := scanNode(q.QueryRowContext(ctx, nodeSelect+` WHERE n.id=?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", id, err)
+	}
+	return n, nil
+}

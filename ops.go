@@ -1,0 +1,426 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Every change to the store is an op, recorded in the ops table in the same
+// transaction that applies it and stamped with an HLC. Sync ships ops; undo
+// applies the inverse of local ones. Applying is field-wise last-writer-wins:
+// an op sets a field only when its HLC is newer than the one that last set it
+// (the clocks table), so replicas that apply the same ops in any order
+// converge.
+
+// Op types.
+const (
+	opCreate  = "node.create" // data: opCreateData
+	opSet     = "node.set"    // data: opSetData
+	opLinkAdd = "link.add"    // data: opLinkData
+	opLinkRm  = "link.rm"     // data: opLinkData
+)
+
+// Op is one recorded mutation.
+type Op struct {
+	ID   string          `json:"id"`
+	HLC  string          `json:"hlc"`
+	Node string          `json:"node"`
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+type opCreateData struct {
+	Kind   string         `json:"kind"`
+	Fields map[string]any `json:"fields"`
+}
+
+type opSetData struct {
+	Fields map[string]any `json:"fields"`
+	Prev   map[string]any `json:"prev,omitempty"` // values before, for undo and conflicts
+}
+
+type opLinkData struct {
+	Dst   string `json:"dst"`
+	Kind  string `json:"kind"`
+	Label string `json:"label,omitempty"`
+}
+
+// fieldColumn says where each node field lives.
+type fieldColumn struct{ table, column string }
+
+var nodeFields = map[string]fieldColumn{
+	"title":            {"nodes", "title"},
+	"body":             {"nodes", "body"},
+	"deleted":          {"nodes", "deleted"},
+	"state":            {"tasks", "state"},
+	"attention":        {"tasks", "attention"},
+	"do":               {"tasks", "do_at"},
+	"late":             {"tasks", "late_at"},
+	"recur":            {"tasks", "recur"},
+	"recur_after_done": {"tasks", "recur_after_done"},
+	"occurrences":      {"tasks", "occurrences"},
+	"project":          {"tasks", "project"},
+	"tags":             {"tasks", "tags"},
+	"context":          {"tasks", "context_id"},
+	"log":              {"tasks", "log_id"},
+}
+
+// errNotFound marks an unknown node id or handle.
+var errNotFound = errors.New("not found")
+
+// Tx is a write transaction that records ops as it applies them.
+type Tx struct {
+	s   *Store
+	tx  *sql.Tx
+	ctx context.Context
+	Ops []Op // ops recorded so far, in order
+}
+
+// Write runs fn in one serialized write transaction. Every op fn records is
+// committed with it, durably (synchronous=FULL), before Write returns.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	sqlTx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin write: %w", err)
+	}
+	t := &Tx{s: s, tx: sqlTx, ctx: ctx}
+	if err := fn(t); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// SQL exposes the transaction for queries that need a consistent view.
+func (t *Tx) SQL() *sql.Tx { return t.tx }
+
+// Context is the request's context.
+func (t *Tx) Context() context.Context { return t.ctx }
+
+// Create records and applies a node.create op and returns the new id.
+func (t *Tx) Create(kind string, fields map[string]any) (string, error) {
+	now := t.s.now()
+	id := newULID(now)
+	data, err := json.Marshal(opCreateData{Kind: kind, Fields: fields})
+	if err != nil {
+		return "", fmt.Errorf("encode op: %w", err)
+	}
+	if err := t.record(Op{ID: newULID(now), HLC: t.s.clock.Now().String(), Node: id, Type: opCreate, Data: data}); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// Set records and applies a node.set op for the given fields, remembering
+// their previous values.
+func (t *Tx) Set(id string, fields map[string]any) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	prev, err := t.readFields(id, names)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(opSetData{Fields: fields, Prev: prev})
+	if err != nil {
+		return fmt.Errorf("encode op: %w", err)
+	}
+	return t.record(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: id, Type: opSet, Data: data})
+}
+
+// Link records and applies a link.add (add=true) or link.rm op.
+func (t *Tx) Link(src, dst, kind, label string, add bool) error {
+	typ := opLinkRm
+	if add {
+		typ = opLinkAdd
+	}
+	data, err := json.Marshal(opLinkData{Dst: dst, Kind: kind, Label: label})
+	if err != nil {
+		return fmt.Errorf("encode op: %w", err)
+	}
+	return t.record(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: src, Type: typ, Data: data})
+}
+
+// record inserts a local op and applies it.
+func (t *Tx) record(op Op) error {
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO ops(id,hlc,node,type,data,local) VALUES(?,?,?,?,?,1)`,
+		op.ID, op.HLC, op.Node, op.Type, string(op.Data)); err != nil {
+		return fmt.Errorf("record op: %w", err)
+	}
+	if _, err := t.apply(op); err != nil {
+		return err
+	}
+	t.Ops = append(t.Ops, op)
+	return nil
+}
+
+// ApplyRemote applies an op received from another replica. It returns
+// false when the op was already known (a replay is a no-op), and the fields
+// that lost to a newer local write.
+func (t *Tx) ApplyRemote(op Op) (applied bool, lost []string, err error) {
+	h, err := parseHLC(op.HLC)
+	if err != nil {
+		return false, nil, err
+	}
+	res, err := t.tx.ExecContext(t.ctx, `INSERT OR IGNORE INTO ops(id,hlc,node,type,data,local) VALUES(?,?,?,?,?,0)`,
+		op.ID, op.HLC, op.Node, op.Type, string(op.Data))
+	if err != nil {
+		return false, nil, fmt.Errorf("record op: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil, nil
+	}
+	t.s.clock.Observe(h)
+	lost, err = t.apply(op)
+	return true, lost, err
+}
+
+// apply makes op's effect on the materialized tables and returns the
+// fields whose newer local value kept them from being set.
+func (t *Tx) apply(op Op) ([]string, error) {
+	h, err := parseHLC(op.HLC)
+	if err != nil {
+		return nil, err
+	}
+	switch op.Type {
+	case opCreate:
+		var d opCreateData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		}
+		return nil, t.applyCreate(op.Node, h, d)
+	case opSet:
+		var d opSetData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		}
+		return t.applyFields(op.Node, op.HLC, h, d.Fields)
+	case opLinkAdd, opLinkRm:
+		var d opLinkData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		}
+		return nil, t.applyLink(op, d)
+	}
+	return nil, fmt.Errorf("unknown op type %q in op %s", op.Type, op.ID)
+}
+
+func (t *Tx) applyCreate(id string, h HLC, d opCreateData) error {
+	if d.Kind != "doc" && d.Kind != "task" {
+		return fmt.Errorf("create %s: unknown kind %q", id, d.Kind)
+	}
+	handle, err := t.newHandle(id)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT OR IGNORE INTO nodes(id,handle,kind,created,updated) VALUES(?,?,?,?,?)`,
+		id, handle, d.Kind, h.Wall, h.Wall); err != nil {
+		return fmt.Errorf("create %s: %w", id, err)
+	}
+	if d.Kind == "task" {
+		if _, err := t.tx.ExecContext(t.ctx, `INSERT OR IGNORE INTO tasks(node_id) VALUES(?)`, id); err != nil {
+			return fmt.Errorf("create %s: %w", id, err)
+		}
+	}
+	_, err = t.applyFields(id, h.String(), h, d.Fields)
+	return err
+}
+
+// applyFields sets each field whose clock is older than h.
+func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []string, err error) {
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	changed := false
+	for _, name := range names {
+		col, ok := nodeFields[name]
+		if !ok {
+			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
+		}
+		var cur string
+		err := t.tx.QueryRowContext(t.ctx, `SELECT hlc FROM clocks WHERE node=? AND field=?`, id, name).Scan(&cur)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("node %s: read clock: %w", id, err)
+		}
+		if cur != "" && cur >= hs {
+			if cur > hs {
+				lost = append(lost, name)
+			}
+			continue
+		}
+		v, err := columnValue(name, fields[name])
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", id, err)
+		}
+		key := "id"
+		if col.table == "tasks" {
+			key = "node_id"
+		}
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE `+col.table+` SET `+col.column+`=? WHERE `+key+`=?`, v, id); err != nil {
+			return nil, fmt.Errorf("node %s: set %s: %w", id, name, err)
+		}
+		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO clocks(node,field,hlc) VALUES(?,?,?) ON CONFLICT(node,field) DO UPDATE SET hlc=excluded.hlc`, id, name, hs); err != nil {
+			return nil, fmt.Errorf("node %s: set clock: %w", id, err)
+		}
+		changed = true
+	}
+	if changed {
+		if _, err := t.tx.ExecContext(t.ctx, `UPDATE nodes SET updated=max(updated,?) WHERE id=?`, h.Wall, id); err != nil {
+			return nil, fmt.Errorf("node %s: touch: %w", id, err)
+		}
+	}
+	return lost, nil
+}
+
+// applyLink adds or removes a link. Links are an add-wins set: a removal
+// only deletes the link when no add for it is newer than the removal.
+func (t *Tx) applyLink(op Op, d opLinkData) error {
+	if op.Type == opLinkAdd {
+		_, err := t.tx.ExecContext(t.ctx, `INSERT INTO links(src,dst,kind,label) VALUES(?,?,?,?) ON CONFLICT(src,dst,kind) DO UPDATE SET label=excluded.label`,
+			op.Node, d.Dst, d.Kind, d.Label)
+		if err != nil {
+			return fmt.Errorf("link %s -> %s: %w", op.Node, d.Dst, err)
+		}
+		return nil
+	}
+	var newerAdd int
+	err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM ops WHERE type=? AND node=? AND hlc>? AND json_extract(data,'$.dst')=? AND json_extract(data,'$.kind')=?`,
+		opLinkAdd, op.Node, op.HLC, d.Dst, d.Kind).Scan(&newerAdd)
+	if err != nil {
+		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
+	}
+	if newerAdd > 0 {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM links WHERE src=? AND dst=? AND kind=?`, op.Node, d.Dst, d.Kind); err != nil {
+		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
+	}
+	return nil
+}
+
+// columnValue converts a field's JSON value to what its column stores.
+func columnValue(name string, v any) (any, error) {
+	switch name {
+	case "do", "late", "deleted":
+		switch x := v.(type) {
+		case nil:
+			return nil, nil
+		case float64:
+			return int64(x), nil
+		case int64:
+			return x, nil
+		case int:
+			return int64(x), nil
+		case json.Number:
+			return x.Int64()
+		}
+		return nil, fmt.Errorf("field %s: want unix milliseconds or null, got %T", name, v)
+	case "recur_after_done":
+		b, ok := v.(bool)
+		if !ok {
+			return nil, fmt.Errorf("field %s: want a boolean, got %T", name, v)
+		}
+		if b {
+			return 1, nil
+		}
+		return 0, nil
+	case "occurrences":
+		switch x := v.(type) {
+		case float64:
+			return int64(x), nil
+		case int64:
+			return x, nil
+		case int:
+			return int64(x), nil
+		}
+		return nil, fmt.Errorf("field %s: want a number, got %T", name, v)
+	case "tags":
+		tags, err := toStrings(v)
+		if err != nil {
+			return nil, fmt.Errorf("field tags: %w", err)
+		}
+		sort.Strings(tags)
+		b, _ := json.Marshal(tags)
+		return string(b), nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("field %s: want a string, got %T", name, v)
+	}
+	return s, nil
+}
+
+func toStrings(v any) ([]string, error) {
+	switch x := v.(type) {
+	case nil:
+		return []string{}, nil
+	case []string:
+		return append([]string{}, x...), nil
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("want strings, got %T", e)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("want a list of strings, got %T", v)
+}
+
+// readFields returns the current values of the named fields of a node, in
+// the same JSON shapes that ops carry.
+func (t *Tx) readFields(id string, names []string) (map[string]any, error) {
+	n, err := scanNode(t.tx.QueryRowContext(t.ctx, nodeSelect+` WHERE n.id=?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", id, err)
+	}
+	all := n.fieldValues()
+	out := make(map[string]any, len(names))
+	for _, name := range names {
+		if _, ok := nodeFields[name]; !ok {
+			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
+		}
+		out[name] = all[name]
+	}
+	return out, nil
+}
+
+// newHandle picks the short handle for a new node: the shortest prefix (at
+// least 4 characters) of the id's random part that no other node has.
+func (t *Tx) newHandle(id string) (string, error) {
+	random := strings.ToLower(id[10:])
+	for n := 4; n <= len(random); n++ {
+		h := random[:n]
+		var exists int
+		if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM nodes WHERE handle=?`, h).Scan(&exists); err != nil {
+			return "", fmt.Errorf("handle for %s: %w", id, err)
+		}
+		if exists == 0 {
+			return h, nil
+		}
+	}
+	return strings.ToLower(id), nil
+}
+
+// msTime converts unix milliseconds to a time.
+func msTime(ms int64) time.Time { return time.UnixMilli(ms) }

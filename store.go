@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store is heph's SQLite store. Only one hephd may hold it open: the
+// exclusive flock on "<db>.lock" says who does.
+type Store struct {
+	db      *sql.DB
+	path    string
+	lock    *os.File
+	replica string
+	clock   *hlcClock
+	writeMu sync.Mutex // one write transaction at a time
+	now     func() time.Time
+}
+
+// storeInUseError is returned when another hephd holds the store.
+type storeInUseError struct{ path, pid string }
+
+func (e *storeInUseError) Error() string {
+	return fmt.Sprintf("store %s is in use by hephd pid %s", e.path, e.pid)
+}
+
+// openStore takes the store's lock, opens it, applies migrations and loads
+// the replica id and clock.
+func openStore(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	lock, err := lockStore(path)
+	if err != nil {
+		return nil, err
+	}
+	// The store holds a person's life: create it private. SQLite gives the
+	// -wal and -shm files the same mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
+		f.Close()
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	db.SetConnMaxIdleTime(0)
+	s := &Store{db: db, path: path, lock: lock, now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := s.loadReplica(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// lockStore takes an exclusive, non-blocking flock on path+".lock" and
+// writes our pid into it, so a second daemon can name the owner.
+func lockStore(path string) (*os.File, error) {
+	lockPath := path + ".lock"
+	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock store %s: %w", path, err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		defer f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			buf := make([]byte, 32)
+			n, _ := f.ReadAt(buf, 0)
+			pid := strings.TrimSpace(string(buf[:n]))
+			if pid == "" {
+				pid = "?"
+			}
+			return nil, &storeInUseError{path: path, pid: pid}
+		}
+		return nil, fmt.Errorf("lock store %s: %w", path, err)
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return f, nil
+}
+
+// Close closes the database and releases the lock.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.lock != nil {
+		s.lock.Close()
+	}
+	return err
+}
+
+// Path is the store's file.
+func (s *Store) Path() string { return s.path }
+
+// loadReplica reads (or creates) this store's replica id and primes the
+// clock past every op already recorded.
+func (s *Store) loadReplica(ctx context.Context) error {
+	var id string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE key='replica'`).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		id = strings.ToLower(newULID(time.Now())[10:])
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO meta(key,value) VALUES('replica',?)`, id); err != nil {
+			return fmt.Errorf("save replica id: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("read replica id: %w", err)
+	}
+	s.replica = id
+	s.clock = newHLCClock(id, func() time.Time { return s.now() })
+	var maxHLC sql.NullString
+	if err := s.db.QueryRowContext(ctx, `SELECT max(hlc) FROM ops`).Scan(&maxHLC); err != nil {
+		return fmt.Errorf("read clock: %w", err)
+	}
+	if maxHLC.Valid {
+		h, err := parseHLC(maxHLC.String)
+		if err != nil {
+			return err
+		}
+		s.clock.Observe(h)
+	}
+	return nil
+}
+
+// migrations are applied in order, each in its own transaction; the
+// store's PRAGMA user_version counts how many have been applied. Append
+// only: never edit one that has shipped.
+var migrations = []string{
+	// 1: nodes, tasks, links, the op-log and per-field clocks.
+	`
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE nodes(
+	id      TEXT PRIMARY KEY,          -- ULID
+	handle  TEXT NOT NULL UNIQUE,      -- short, stable handle a person types
+	kind    TEXT NOT NULL CHECK (kind IN ('doc','task')),
+	title   TEXT NOT NULL DEFAULT '',
+	body    TEXT NOT NULL DEFAULT '',
+	created INTEGER NOT NULL,          -- unix ms
+	updated INTEGER NOT NULL,          -- unix ms
+	deleted INTEGER                    -- unix ms tombstone; NULL while live
+);
+CREATE TABLE tasks(
+	node_id    TEXT PRIMARY KEY REFERENCES nodes(id),
+	state      TEXT NOT NULL DEFAULT 'outstanding' CHECK (state IN ('outstanding','done','dropped')),
+	attention  TEXT NOT NULL DEFAULT 'white' CHECK (attention IN ('white','orange','red','blue')),
+	do_at      INTEGER,                -- unix ms; NULL when unset
+	late_at    INTEGER,                -- unix ms; NULL when unset
+	recur      TEXT NOT NULL DEFAULT '',
+	recur_after_done INTEGER NOT NULL DEFAULT 0,
+	occurrences INTEGER NOT NULL DEFAULT 0, -- completed occurrences (for COUNT)
+	project    TEXT NOT NULL DEFAULT '',
+	tags       TEXT NOT NULL DEFAULT '[]', -- JSON array, sorted
+	context_id TEXT NOT NULL DEFAULT '',
+	log_id     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX tasks_state ON tasks(state, attention);
+CREATE TABLE links(
+	src   TEXT NOT NULL,
+	dst   TEXT NOT NULL,
+	kind  TEXT NOT NULL,               -- wiki, explicit
+	label TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (src, dst, kind)
+);
+CREATE INDEX links_dst ON links(dst);
+CREATE TABLE ops(
+	seq    INTEGER PRIMARY KEY,        -- local order of application
+	id     TEXT NOT NULL UNIQUE,       -- ULID; makes replays no-ops
+	hlc    TEXT NOT NULL,
+	node   TEXT NOT NULL,
+	type   TEXT NOT NULL,
+	data   TEXT NOT NULL,              -- JSON
+	local  INTEGER NOT NULL,           -- 1 when made on this replica
+	undone INTEGER NOT NULL DEFAULT 0  -- 1 once reverted by undo
+);
+CREATE INDEX ops_hlc ON ops(hlc);
+CREATE INDEX ops_node ON ops(node);
+CREATE TABLE clocks(
+	node  TEXT NOT NULL,
+	field TEXT NOT NULL,
+	hlc   TEXT NOT NULL,               -- HLC of the op that last set it
+	PRIMARY KEY (node, field)
+) WITHOUT ROWID;
+`,
+}
+
+// migrate applies the migrations the store has not seen yet.
+func (s *Store) migrate(ctx context.Context) error {
+	var version int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("store schema version %d is newer than this hephd knows (%d): upgrade heph", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
+
+// schemaVersion reports the applied migration count.
+func (s *Store) schemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
+	return v, err
+}
