@@ -10,6 +10,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -21,6 +22,39 @@ type daemonOptions struct {
 	Socket  string
 	Log     string
 	Version bool
+
+	// Sync (spoke, hub and thin client).
+	HubURL        string
+	HubCA         string
+	SyncInterval  time.Duration
+	HTTPAddr      string
+	TLSCert       string
+	TLSKey        string
+	AuthorizedSub stringList
+	MultiOwner    bool
+	TokenFile     string
+
+	// OIDC (hub verification; spoke login defaults).
+	OIDCIssuer   string
+	OIDCAudience string
+	OIDCClientID string
+	OIDCLeeway   time.Duration
+
+	// Self-update.
+	SelfUpdate           bool
+	SelfUpdateInterval   int
+	SelfUpdateModule     string
+	SelfUpdatePrerelease bool
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	*l = append(*l, v)
+	return nil
 }
 
 // daemonFlagSet declares hephd's flags on a new FlagSet.
@@ -32,6 +66,24 @@ func daemonFlagSet(o *daemonOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.Socket, "socket", "", "socket `path` (default $HEPH_SOCKET, $XDG_RUNTIME_DIR/heph/hephd.sock or ~/.local/share/heph/hephd.sock)")
 	fs.StringVar(&o.Log, "log", "", "log `file`, rotated by hephd (default stderr)")
 	fs.BoolVar(&o.Version, "version", false, "print the version and exit")
+
+	fs.StringVar(&o.HubURL, "hub-url", "", "sync with the hub at `URL` (a spoke in local mode; the hub to forward to in client mode)")
+	fs.StringVar(&o.HubCA, "hub-ca", "", "PEM `file` of a private CA that signs the hub's certificate")
+	fs.DurationVar(&o.SyncInterval, "sync-interval", 30*time.Second, "time between background syncs with the hub")
+	fs.StringVar(&o.HTTPAddr, "http-addr", "127.0.0.1:8417", "server mode: listen `address` for the hub's HTTP API")
+	fs.StringVar(&o.TLSCert, "tls-cert", "", "server mode: serve HTTPS with this certificate `file`")
+	fs.StringVar(&o.TLSKey, "tls-key", "", "server mode: the TLS certificate's key `file`")
+	fs.Var(&o.AuthorizedSub, "authorized-sub", "server mode: admit this OIDC `subject` to the hub's owner (repeatable)")
+	fs.BoolVar(&o.MultiOwner, "multi-owner", false, "server mode: every authenticated subject is its own owner")
+	fs.StringVar(&o.TokenFile, "token-file", "", "spoke: the hub token `file` (default $XDG_CONFIG_HOME/heph/hub-token.json)")
+	fs.StringVar(&o.OIDCIssuer, "oidc-issuer", "", "server mode: the OIDC issuer `URL` whose tokens the hub accepts")
+	fs.StringVar(&o.OIDCAudience, "oidc-audience", "", "server mode: the audience hub tokens must carry")
+	fs.StringVar(&o.OIDCClientID, "oidc-client-id", "", "the public OIDC client id spokes log in with (served on /config)")
+	fs.DurationVar(&o.OIDCLeeway, "oidc-leeway", 60*time.Second, "clock skew allowed when checking token times")
+	fs.BoolVar(&o.SelfUpdate, "self-update", false, "install newer releases with `go install` and restart onto them")
+	fs.IntVar(&o.SelfUpdateInterval, "self-update-interval-secs", 21600, "seconds between self-update checks")
+	fs.StringVar(&o.SelfUpdateModule, "self-update-module", "", "module to update from (default: this binary's main module)")
+	fs.BoolVar(&o.SelfUpdatePrerelease, "self-update-prerelease", false, "also update to pre-release versions")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: hephd [flags]   (or: heph hephd [flags])\n\nhephd owns heph's store and serves clients on a unix socket.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -108,6 +160,12 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		return fmt.Errorf("--mode %s is not available yet in this hephd; use --mode local", o.Mode)
 	default:
 		return fmt.Errorf("unknown --mode %q: want local, server or client", o.Mode)
+	}
+	if o.HubURL != "" {
+		logger.Printf("--hub-url %s: sync is not available yet in this hephd; serving the local store only", o.HubURL)
+	}
+	if o.SelfUpdate {
+		logger.Printf("--self-update: not available yet in this hephd")
 	}
 	paths, err := resolvePaths(o.DB, o.Socket, osGetenv)
 	if err != nil {

@@ -79,7 +79,10 @@ type Tx struct {
 	s   *Store
 	tx  *sql.Tx
 	ctx context.Context
-	Ops []Op // ops recorded so far, in order
+	// Batch groups the ops of this transaction: one local mutation, the
+	// unit that undo reverts.
+	Batch string
+	Ops   []Op // ops recorded so far, in order
 }
 
 // Write runs fn in one serialized write transaction. Every op fn records is
@@ -91,7 +94,7 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
-	t := &Tx{s: s, tx: sqlTx, ctx: ctx}
+	t := &Tx{s: s, tx: sqlTx, ctx: ctx, Batch: newULID(s.now())}
 	if err := fn(t); err != nil {
 		sqlTx.Rollback()
 		return err
@@ -158,8 +161,8 @@ func (t *Tx) Link(src, dst, kind, label string, add bool) error {
 
 // record inserts a local op and applies it.
 func (t *Tx) record(op Op) error {
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO ops(id,hlc,node,type,data,local) VALUES(?,?,?,?,?,1)`,
-		op.ID, op.HLC, op.Node, op.Type, string(op.Data)); err != nil {
+	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES(?,?,?,?,?,1,?)`,
+		op.ID, op.HLC, op.Node, op.Type, string(op.Data), t.Batch); err != nil {
 		return fmt.Errorf("record op: %w", err)
 	}
 	if _, err := t.apply(op); err != nil {

@@ -189,8 +189,10 @@ CREATE TABLE ops(
 	type   TEXT NOT NULL,
 	data   TEXT NOT NULL,              -- JSON
 	local  INTEGER NOT NULL,           -- 1 when made on this replica
+	batch  TEXT NOT NULL DEFAULT '',   -- ops of one local mutation share it (undo unit)
 	undone INTEGER NOT NULL DEFAULT 0  -- 1 once reverted by undo
 );
+CREATE INDEX ops_batch ON ops(local, batch);
 CREATE INDEX ops_hlc ON ops(hlc);
 CREATE INDEX ops_node ON ops(node);
 CREATE TABLE clocks(
