@@ -295,7 +295,7 @@ func replaceBinary(newBin, exe string) error {
 		return fmt.Errorf("remove old %s: %w", prev, err)
 	}
 	if err := os.Link(exe, prev); err != nil {
-		if err := copyFile(exe, prev); err != nil {
+		if err := copyExecutable(exe, prev); err != nil {
 			return fmt.Errorf("keep the previous binary as %s: %w", prev, err)
 		}
 	}
@@ -308,7 +308,8 @@ func replaceBinary(newBin, exe string) error {
 	return nil
 }
 
-func copyFile(src, dst string) error {
+// copyExecutable copies src to a new file dst with the same mode, synced.
+func copyExecutable(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
