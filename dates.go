@@ -81,34 +81,34 @@ func parseDateForm(in string, now time.Time) (t time.Time, ok bool, err error) {
 	y, m, d := now.Date()
 	switch in {
 	case "today":
-		return time.Date(y, m, d, 0, 0, 0, 0, loc), true, nil
+		return wallClock(y, m, d, 0, 0, 0, 0, loc), true, nil
 	case "tomorrow":
-		return time.Date(y, m, d+1, 0, 0, 0, 0, loc), true, nil
+		return wallClock(y, m, d+1, 0, 0, 0, 0, loc), true, nil
 	case "yesterday":
-		return time.Date(y, m, d-1, 0, 0, 0, 0, loc), true, nil
+		return wallClock(y, m, d-1, 0, 0, 0, 0, loc), true, nil
 	}
 	if wd, found := weekdayNames[in]; found {
 		ahead := (int(wd)-int(now.Weekday())+6)%7 + 1 // 1..7: strictly after today
-		return time.Date(y, m, d+ahead, 0, 0, 0, 0, loc), true, nil
+		return wallClock(y, m, d+ahead, 0, 0, 0, 0, loc), true, nil
 	}
 	if t, ok, err := parseOffsetDate(in, now); ok || err != nil {
 		return t, ok, err
 	}
 	if len(in) == len("2006-01-02") && in[4] == '-' {
-		t, err := time.ParseInLocation("2006-01-02", in, loc)
+		t, err := time.Parse("2006-01-02", in)
 		if err != nil {
 			return time.Time{}, false, dateFieldError(err)
 		}
-		return t, true, nil
+		return inZone(t, loc), true, nil
 	}
 	up := strings.ToUpper(in)
 	for _, layout := range localLayouts {
 		if len(up) != len(layout) {
 			continue
 		}
-		t, err := time.ParseInLocation(layout, up, loc)
+		t, err := time.Parse(layout, up)
 		if err == nil {
-			return t, true, nil
+			return inZone(t, loc), true, nil
 		}
 		if isRangeError(err) {
 			return time.Time{}, false, dateFieldError(err)
@@ -174,9 +174,9 @@ func parseOffsetDate(in string, now time.Time) (time.Time, bool, error) {
 	loc := now.Location()
 	switch unit {
 	case 'd':
-		return time.Date(y, m, d+n, 0, 0, 0, 0, loc), true, nil
+		return wallClock(y, m, d+n, 0, 0, 0, 0, loc), true, nil
 	case 'w':
-		return time.Date(y, m, d+7*n, 0, 0, 0, 0, loc), true, nil
+		return wallClock(y, m, d+7*n, 0, 0, 0, 0, loc), true, nil
 	case 'm':
 		return addMonthsClamped(y, m, d, n, loc), true, nil
 	default:
@@ -192,7 +192,51 @@ func addMonthsClamped(y int, m time.Month, d, n int, loc *time.Location) time.Ti
 	if dim := daysIn(ty, tm); d > dim {
 		d = dim
 	}
-	return time.Date(ty, tm, d, 0, 0, 0, 0, loc)
+	return wallClock(ty, tm, d, 0, 0, 0, 0, loc)
+}
+
+// wallClock is the instant at wall-clock time y-m-d hh:mi:ss.ns in loc
+// (out-of-range values normalize, as in time.Date). Where DST makes the wall
+// time ambiguous or missing it follows RFC 5545 rather than time.Date's
+// unspecified choice: a repeated wall time (fall back) is its first instant;
+// a skipped one (spring forward) is read with the UTC offset from before the
+// gap, so 02:30 on the night New York skips 02:00-03:00 is 03:30 EDT, and
+// midnight on a day whose midnight is skipped (Havana) is 01:00 that day,
+// never 23:00 the day before.
+func wallClock(y int, m time.Month, d, hh, mi, ss, ns int, loc *time.Location) time.Time {
+	naive := time.Date(y, m, d, hh, mi, ss, ns, time.UTC)
+	_, before := naive.Add(-24 * time.Hour).In(loc).Zone()
+	_, after := naive.Add(24 * time.Hour).In(loc).Zone()
+	if before == after {
+		return naive.Add(-time.Duration(before) * time.Second).In(loc)
+	}
+	var best time.Time
+	for _, off := range [2]int{before, after} {
+		t := naive.Add(-time.Duration(off) * time.Second).In(loc)
+		if sameWall(t, naive) && (best.IsZero() || t.Before(best)) {
+			best = t
+		}
+	}
+	if best.IsZero() {
+		best = naive.Add(-time.Duration(before) * time.Second).In(loc)
+	}
+	return best
+}
+
+// sameWall reports whether a and b show the same date and clock time.
+func sameWall(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	ah, ami, as := a.Clock()
+	bh, bmi, bs := b.Clock()
+	return ay == by && am == bm && ad == bd && ah == bh && ami == bmi && as == bs
+}
+
+// inZone reads t's wall clock (as parsed, in UTC) as wall clock in loc.
+func inZone(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.Date()
+	hh, mi, ss := t.Clock()
+	return wallClock(y, m, d, hh, mi, ss, t.Nanosecond(), loc)
 }
 
 // formatRelative shows t relative to now for people: "today", "tomorrow",

@@ -108,6 +108,46 @@ func TestParseDate(t *testing.T) {
 	}
 }
 
+// TestParseDateDST: dates that meet a DST change resolve as RFC 5545 says
+// (first instant of a repeated time, offset before the gap for a skipped one).
+// Havana skips midnight itself: "today" there must stay on today's date.
+func TestParseDateDST(t *testing.T) {
+	ny := mustLoc(t, "America/New_York")
+	havana := mustLoc(t, "America/Havana")
+	utc := func(y int, m time.Month, d, h, mi int) time.Time { return time.Date(y, m, d, h, mi, 0, 0, time.UTC) }
+	cases := []struct {
+		in   string
+		now  time.Time
+		want time.Time
+	}{
+		{"2026-03-08 02:30", at(ny, 2026, 3, 1, 12, 0), utc(2026, 3, 8, 7, 30)},  // 03:30 EDT
+		{"2026-11-01 01:30", at(ny, 2026, 10, 1, 12, 0), utc(2026, 11, 1, 5, 30)}, // 01:30 EDT, the first
+		{"2026-11-01 01:30:00", at(ny, 2026, 10, 1, 12, 0), utc(2026, 11, 1, 5, 30)},
+		// Havana springs forward at midnight on 8 March 2026 (CST -5 → CDT -4):
+		// the day starts at 01:00 CDT = 05:00Z.
+		{"today", time.Date(2026, 3, 8, 12, 0, 0, 0, havana), utc(2026, 3, 8, 5, 0)},
+		{"2026-03-08", time.Date(2026, 3, 1, 12, 0, 0, 0, havana), utc(2026, 3, 8, 5, 0)},
+		{"tomorrow", time.Date(2026, 3, 7, 12, 0, 0, 0, havana), utc(2026, 3, 8, 5, 0)},
+		{"+1w", time.Date(2026, 3, 1, 12, 0, 0, 0, havana), utc(2026, 3, 8, 5, 0)},
+		{"sun", time.Date(2026, 3, 5, 12, 0, 0, 0, havana), utc(2026, 3, 8, 5, 0)},
+		{"+1m", time.Date(2026, 2, 8, 12, 0, 0, 0, havana), utc(2026, 3, 8, 5, 0)},
+		// ... and falls back at 01:00 CDT on 1 November 2026: midnight comes
+		// twice, the day starts at the first (00:00 CDT = 04:00Z).
+		{"2026-11-01", time.Date(2026, 10, 1, 12, 0, 0, 0, havana), utc(2026, 11, 1, 4, 0)},
+	}
+	for _, c := range cases {
+		got, _, err := parseDate(c.in, c.now)
+		if err != nil || !got.Equal(c.want) {
+			t.Errorf("parseDate(%q, %s) = %s, %v; want %s", c.in, c.now, got, err, c.want)
+		}
+		if wy, wm, wd := c.want.In(c.now.Location()).Date(); err == nil {
+			if y, m, d := got.Date(); y != wy || m != wm || d != wd {
+				t.Errorf("parseDate(%q) = %s: on the wrong day", c.in, got)
+			}
+		}
+	}
+}
+
 func TestParseDateNone(t *testing.T) {
 	now := time.Date(2026, 11, 26, 15, 4, 0, 0, time.UTC)
 	for _, in := range []string{"none", " NONE ", "None"} {

@@ -592,32 +592,11 @@ func newSeries(r *Recurrence, dtstart time.Time) *series {
 	return s
 }
 
-// at is the occurrence on civil day `day` at dtstart's wall-clock time.
-// Where DST makes that wall time ambiguous or missing, it follows RFC 5545:
-// a repeated wall time (fall back) is its first instant; a skipped one
-// (spring forward) is read with the UTC offset from before the gap, so
-// 02:30 on the night New York skips 02:00-03:00 is 03:30 EDT.
+// at is the occurrence on civil day `day` at dtstart's wall-clock time,
+// resolved across DST changes as RFC 5545 says (see wallClock).
 func (s *series) at(day int) time.Time {
 	y, m, d := civilDate(day)
-	naive := time.Date(y, m, d, s.hh, s.mi, s.ss, s.ns, time.UTC)
-	_, before := naive.Add(-24 * time.Hour).In(s.loc).Zone()
-	_, after := naive.Add(24 * time.Hour).In(s.loc).Zone()
-	if before == after {
-		return naive.Add(-time.Duration(before) * time.Second).In(s.loc)
-	}
-	var best time.Time
-	for _, off := range [2]int{before, after} {
-		t := naive.Add(-time.Duration(off) * time.Second).In(s.loc)
-		ty, tm, td := t.Date()
-		th, tmi, ts := t.Clock()
-		if ty == y && tm == m && td == d && th == s.hh && tmi == s.mi && ts == s.ss && (best.IsZero() || t.Before(best)) {
-			best = t
-		}
-	}
-	if best.IsZero() {
-		best = naive.Add(-time.Duration(before) * time.Second).In(s.loc)
-	}
-	return best
+	return wallClock(y, m, d, s.hh, s.mi, s.ss, s.ns, s.loc)
 }
 
 // walk visits the occurrences after dtstart in order, from period `first`,

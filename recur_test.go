@@ -228,6 +228,13 @@ func TestRecurrenceDST(t *testing.T) {
 		{at(berlin, 2026, 10, 24, 2, 30), []time.Time{utc(2026, 10, 24, 0).Add(30 * time.Minute), utc(2026, 10, 25, 0).Add(30 * time.Minute), utc(2026, 10, 26, 1).Add(30 * time.Minute)}},
 		{at(berlin, 2026, 3, 28, 2, 30), []time.Time{utc(2026, 3, 28, 1).Add(30 * time.Minute), utc(2026, 3, 29, 1).Add(30 * time.Minute), utc(2026, 3, 30, 0).Add(30 * time.Minute)}},
 	}
+	// Havana skips midnight on 8 March 2026: a daily 00:00 series is at 01:00
+	// CDT that day (05:00Z), never at 23:00 the day before.
+	havana := mustLoc(t, "America/Havana")
+	ambiguous = append(ambiguous, struct {
+		dtstart time.Time
+		want    []time.Time
+	}{time.Date(2026, 3, 7, 0, 0, 0, 0, havana), []time.Time{utc(2026, 3, 7, 5), utc(2026, 3, 8, 5), utc(2026, 3, 9, 4)}})
 	for _, c := range ambiguous {
 		if got := listOccurrences(t, "daily", c.dtstart, 3); !sameTimes(got, c.want) {
 			t.Errorf("daily from %s:\n got  %s\n want %s", c.dtstart, fmtTimes(got), fmtTimes(c.want))
