@@ -120,7 +120,7 @@ func TestParseDateDST(t *testing.T) {
 		now  time.Time
 		want time.Time
 	}{
-		{"2026-03-08 02:30", at(ny, 2026, 3, 1, 12, 0), utc(2026, 3, 8, 7, 30)},  // 03:30 EDT
+		{"2026-03-08 02:30", at(ny, 2026, 3, 1, 12, 0), utc(2026, 3, 8, 7, 30)},   // 03:30 EDT
 		{"2026-11-01 01:30", at(ny, 2026, 10, 1, 12, 0), utc(2026, 11, 1, 5, 30)}, // 01:30 EDT, the first
 		{"2026-11-01 01:30:00", at(ny, 2026, 10, 1, 12, 0), utc(2026, 11, 1, 5, 30)},
 		// Havana springs forward at midnight on 8 March 2026 (CST -5 → CDT -4):
