@@ -836,3 +836,135 @@ func (s *series) expandByDay(first, last int) {
 		}
 	}
 }
+
+// Advance moves a series on from its current occurrence cur (a task's do
+// date), skipping every occurrence up to and including now, and returns the
+// first occurrence after now. seen is how many occurrences of the whole
+// series came before cur (so cur is number seen+1); seenNext is the same
+// count for next, and next-cur spans seenNext-seen steps. cur is treated as
+// a series start, so the rule's schedule is kept (cur should be an
+// occurrence of it). ok=false when COUNT or UNTIL ends the series first.
+func (r *Recurrence) Advance(cur, now time.Time, seen int) (next time.Time, seenNext int, ok bool) {
+	open := *r
+	open.count = 0
+	next, ok = open.Next(cur, now)
+	if !ok {
+		return time.Time{}, seen, false
+	}
+	if !next.After(cur) { // now is before cur: the next step is still after cur
+		if next, ok = open.Next(cur, cur); !ok {
+			return time.Time{}, seen, false
+		}
+	}
+	idx := open.Index(cur, next)
+	if idx < 2 {
+		return time.Time{}, seen, false
+	}
+	seenNext = seen + idx - 1
+	if r.count > 0 && seenNext+1 > r.count {
+		return time.Time{}, seen, false
+	}
+	return next, seenNext, true
+}
+
+// Describe says the rule in words for people: "every weekday", "every 2
+// weeks on Mon, Fri", "every month on the last Fri", "every month on the
+// 31st", "every year in Feb on the 29th, 3 times", "every day, until
+// 2026-12-31".
+func (r *Recurrence) Describe() string {
+	var b strings.Builder
+	unit := map[frequency]string{freqDaily: "day", freqWeekly: "week", freqMonthly: "month", freqYearly: "year"}[r.freq]
+	weekdays := r.freq == freqWeekly && r.interval == 1 && len(r.byMonth) == 0 &&
+		slices.Equal(r.byDay, []weekdayNum{{day: time.Monday}, {day: time.Tuesday}, {day: time.Wednesday}, {day: time.Thursday}, {day: time.Friday}})
+	switch {
+	case weekdays:
+		b.WriteString("every weekday")
+	case r.interval == 1:
+		b.WriteString("every " + unit)
+	default:
+		fmt.Fprintf(&b, "every %d %ss", r.interval, unit)
+	}
+	if len(r.byMonth) > 0 {
+		b.WriteString(" in " + joinList(r.byMonth, func(m time.Month) string { return m.String()[:3] }))
+	}
+	if len(r.byDay) > 0 && !weekdays {
+		b.WriteString(" on " + joinDescribed(r.byDay, describeWeekdayNum))
+	}
+	if len(r.byMonthDay) > 0 {
+		// Days from the start first, then days counted from the end.
+		mds := slices.Clone(r.byMonthDay)
+		key := func(md int) int {
+			if md < 0 {
+				return 100 + md
+			}
+			return md
+		}
+		slices.SortFunc(mds, func(a, b int) int { return key(a) - key(b) })
+		b.WriteString(" on " + joinDescribed(mds, describeMonthDay))
+	}
+	if r.count > 0 {
+		fmt.Fprintf(&b, ", %d times", r.count)
+	}
+	switch r.until {
+	case untilDate:
+		y, m, d := civilDate(r.untilDay)
+		fmt.Fprintf(&b, ", until %04d-%02d-%02d", y, m, d)
+	case untilLocal:
+		y, m, d := civilDate(r.untilDay)
+		mins := r.untilNanos / int64(time.Minute)
+		fmt.Fprintf(&b, ", until %04d-%02d-%02d %02d:%02d", y, m, d, mins/60, mins%60)
+	case untilUTC:
+		b.WriteString(", until " + r.untilUTC.Format(time.RFC3339))
+	}
+	return b.String()
+}
+
+// joinDescribed joins described items with ", ".
+func joinDescribed[T any](xs []T, f func(T) string) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = f(x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func describeWeekdayNum(wn weekdayNum) string {
+	name := wn.day.String()[:3]
+	switch {
+	case wn.n == 0:
+		return name
+	case wn.n == -1:
+		return "the last " + name
+	case wn.n < 0:
+		return "the " + ordinal(-wn.n) + " last " + name
+	default:
+		return "the " + ordinal(wn.n) + " " + name
+	}
+}
+
+func describeMonthDay(md int) string {
+	switch {
+	case md == -1:
+		return "the last day"
+	case md < 0:
+		return "the " + ordinal(-md) + " last day"
+	default:
+		return "the " + ordinal(md)
+	}
+}
+
+// ordinal writes 1st, 2nd, 3rd, 4th, 11th, 21st, 22nd...
+func ordinal(n int) string {
+	suffix := "th"
+	if n%100 < 11 || n%100 > 13 {
+		switch n % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return strconv.Itoa(n) + suffix
+}

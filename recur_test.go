@@ -487,3 +487,70 @@ func FuzzParseRecurrence(f *testing.F) {
 		}
 	})
 }
+
+// TestRecurrenceAdvance: `done` on a recurring task moves it past now,
+// counting the occurrences it skips so COUNT still ends the series on time.
+func TestRecurrenceAdvance(t *testing.T) {
+	now := time.Date(2026, 11, 26, 15, 4, 0, 0, time.UTC) // a Thursday
+	cases := []struct {
+		rule     string
+		cur      time.Time
+		seen     int
+		want     time.Time
+		wantSeen int
+		ok       bool
+	}{
+		{"daily", day(2026, 11, 26), 0, day(2026, 11, 27), 1, true},
+		{"daily", day(2026, 11, 20), 4, day(2026, 11, 27), 11, true}, // 20th..26th missed: 7 steps
+		{"daily", day(2026, 11, 28), 2, day(2026, 11, 29), 3, true},  // done early: the next one after cur
+		{"FREQ=DAILY;COUNT=12", day(2026, 11, 20), 4, day(2026, 11, 27), 11, true},
+		{"FREQ=DAILY;COUNT=11", day(2026, 11, 20), 4, time.Time{}, 4, false},
+		{"FREQ=WEEKLY;COUNT=3", day(2026, 11, 26), 1, day(2026, 12, 3), 2, true},
+		{"FREQ=WEEKLY;COUNT=3", day(2026, 12, 3), 2, time.Time{}, 2, false},
+		{"FREQ=WEEKLY;UNTIL=20261203", day(2026, 11, 26), 0, day(2026, 12, 3), 1, true},
+		{"FREQ=WEEKLY;UNTIL=20261202", day(2026, 11, 26), 0, time.Time{}, 0, false},
+		{"monthly", day(2026, 8, 31), 0, day(2026, 12, 31), 2, true}, // Oct 31 missed; Sep and Nov have no 31st
+		{"FREQ=MONTHLY;BYDAY=-1FR", day(2026, 10, 30), 0, day(2026, 11, 27), 1, true},
+		{"weekdays", day(2026, 11, 20), 0, day(2026, 11, 27), 5, true}, // Fri 20 → Mon..Thu missed
+	}
+	for _, c := range cases {
+		r, err := parseRecurrence(c.rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, seen, ok := r.Advance(c.cur, now, c.seen)
+		if ok != c.ok || !next.Equal(c.want) || seen != c.wantSeen {
+			t.Errorf("%s: Advance(%s, now, %d) = %s, %d, %v; want %s, %d, %v", c.rule, c.cur.Format("2006-01-02"), c.seen, next, seen, ok, c.want, c.wantSeen, c.ok)
+		}
+	}
+}
+
+func TestRecurrenceDescribe(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"daily", "every day"},
+		{"every 3 days", "every 3 days"},
+		{"weekly", "every week"},
+		{"weekdays", "every weekday"},
+		{"every 2 weeks on mon,fri", "every 2 weeks on Mon, Fri"},
+		{"every mon,wed", "every week on Mon, Wed"},
+		{"monthly", "every month"},
+		{"FREQ=MONTHLY;BYDAY=-1FR", "every month on the last Fri"},
+		{"FREQ=MONTHLY;BYDAY=2TU,-2MO", "every month on the 2nd last Mon, the 2nd Tue"},
+		{"FREQ=MONTHLY;BYMONTHDAY=1,-1,31,22,13,-3", "every month on the 1st, the 13th, the 22nd, the 31st, the 3rd last day, the last day"},
+		{"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;COUNT=3", "every year in Feb on the 29th, 3 times"},
+		{"FREQ=YEARLY;BYMONTH=11;BYDAY=4TH", "every year in Nov on the 4th Thu"},
+		{"FREQ=DAILY;UNTIL=20261231", "every day, until 2026-12-31"},
+		{"FREQ=DAILY;UNTIL=20261231T173000", "every day, until 2026-12-31 17:30"},
+		{"FREQ=DAILY;UNTIL=20261231T173000Z", "every day, until 2026-12-31T17:30:00Z"},
+		{"FREQ=YEARLY;INTERVAL=2", "every 2 years"},
+	}
+	for _, c := range cases {
+		r, err := parseRecurrence(c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Describe(); got != c.want {
+			t.Errorf("Describe(%s) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
