@@ -470,7 +470,13 @@ func FuzzParseRecurrence(f *testing.F) {
 		if err != nil || again.String() != text {
 			t.Fatalf("round trip of %q: %q -> %v, %v", s, text, again, err)
 		}
+		if r.Describe() == "" {
+			t.Fatalf("%s: empty description", text)
+		}
 		dtstart := time.Date(2026, 1, 31, 9, 30, 0, 0, loc).Add(time.Duration(offset%(1<<40)) * time.Second)
+		if next, seen, ok := r.Advance(dtstart, dtstart.Add(40*24*time.Hour), 0); ok && (!next.After(dtstart) || seen < 1) {
+			t.Fatalf("%s: Advance from %s = %s, %d", text, dtstart, next, seen)
+		}
 		prev := dtstart
 		for i := 2; i <= 4; i++ {
 			next, ok := r.Next(dtstart, prev)
