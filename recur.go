@@ -968,3 +968,74 @@ func ordinal(n int) string {
 	}
 	return strconv.Itoa(n) + suffix
 }
+
+// taskwarriorUnits maps Taskwarrior's duration units (as used in its recur
+// attribute) to a frequency and a multiplier of the interval.
+var taskwarriorUnits = map[string]struct {
+	freq frequency
+	mult int
+}{
+	"d": {freqDaily, 1}, "day": {freqDaily, 1}, "days": {freqDaily, 1}, "daily": {freqDaily, 1},
+	"w": {freqWeekly, 1}, "wk": {freqWeekly, 1}, "wks": {freqWeekly, 1}, "week": {freqWeekly, 1},
+	"weeks": {freqWeekly, 1}, "weekly": {freqWeekly, 1}, "sennight": {freqWeekly, 1},
+	"biweekly": {freqWeekly, 2}, "fortnight": {freqWeekly, 2},
+	"m": {freqMonthly, 1}, "mo": {freqMonthly, 1}, "mos": {freqMonthly, 1}, "mth": {freqMonthly, 1},
+	"mths": {freqMonthly, 1}, "mnths": {freqMonthly, 1}, "month": {freqMonthly, 1},
+	"months": {freqMonthly, 1}, "monthly": {freqMonthly, 1}, "bimonthly": {freqMonthly, 2},
+	"q": {freqMonthly, 3}, "qtr": {freqMonthly, 3}, "qtrs": {freqMonthly, 3}, "qrtrs": {freqMonthly, 3},
+	"quarter": {freqMonthly, 3}, "quarters": {freqMonthly, 3}, "quarterly": {freqMonthly, 3},
+	"semiannual": {freqMonthly, 6},
+	"y": {freqYearly, 1}, "yr": {freqYearly, 1}, "yrs": {freqYearly, 1}, "year": {freqYearly, 1},
+	"years": {freqYearly, 1}, "yearly": {freqYearly, 1}, "annual": {freqYearly, 1},
+	"annually": {freqYearly, 1}, "biannual": {freqYearly, 2}, "biyearly": {freqYearly, 2},
+}
+
+// recurrenceFromTaskwarrior maps a Taskwarrior recur value (a duration such
+// as "weekly", "3d", "2 weeks", "quarterly", "weekdays" or ISO 8601 "P1M")
+// to a rule. Taskwarrior's months and years are calendar steps here (heph
+// keeps the day of the month) rather than 30 and 365 days. Sub-day units,
+// fractions and compound durations are not mapped: the error says why, for
+// the importer's report of what it could not map.
+func recurrenceFromTaskwarrior(s string) (*Recurrence, error) {
+	in := strings.ToLower(strings.TrimSpace(s))
+	if in == "" {
+		return nil, errors.New("taskwarrior recur is empty")
+	}
+	if in == "weekdays" {
+		return parseRecurrence("weekdays")
+	}
+	num, unit := in, ""
+	if strings.HasPrefix(in, "p") && len(in) > 2 { // ISO 8601: P3D, P2W, P1M, P1Y
+		num, unit = in[1:len(in)-1], in[len(in)-1:]
+		if strings.ContainsAny(num, "tymwd") {
+			return nil, fmt.Errorf("taskwarrior recur %q: compound or sub-day ISO 8601 durations are not supported", s)
+		}
+	} else {
+		i := strings.IndexFunc(in, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+		if i < 0 {
+			return nil, fmt.Errorf("taskwarrior recur %q: a number needs a unit (d, w, mo, y)", s)
+		}
+		num, unit = in[:i], strings.TrimSpace(in[i:])
+	}
+	u, ok := taskwarriorUnits[unit]
+	if !ok {
+		switch unit {
+		case "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours", "hourly":
+			return nil, fmt.Errorf("taskwarrior recur %q: recurrence more often than daily is not supported", s)
+		}
+		return nil, fmt.Errorf("taskwarrior recur %q: unknown duration unit %q", s, unit)
+	}
+	n := 1
+	if num != "" {
+		var err error
+		if n, err = strconv.Atoi(num); err != nil || n < 1 {
+			return nil, fmt.Errorf("taskwarrior recur %q: %q is not a whole number of %s", s, num, unit)
+		}
+	}
+	n *= u.mult
+	if n > maxInterval {
+		return nil, fmt.Errorf("taskwarrior recur %q: an interval over %d is not supported", s, maxInterval)
+	}
+	r := &Recurrence{freq: u.freq, interval: n, wkst: time.Monday}
+	return r, nil
+}

@@ -560,3 +560,58 @@ func TestRecurrenceDescribe(t *testing.T) {
 		}
 	}
 }
+
+func TestRecurrenceFromTaskwarrior(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"daily", "FREQ=DAILY"},
+		{"day", "FREQ=DAILY"},
+		{"3d", "FREQ=DAILY;INTERVAL=3"},
+		{"3 days", "FREQ=DAILY;INTERVAL=3"},
+		{"weekdays", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"},
+		{"weekly", "FREQ=WEEKLY"},
+		{"2wks", "FREQ=WEEKLY;INTERVAL=2"},
+		{"biweekly", "FREQ=WEEKLY;INTERVAL=2"},
+		{"fortnight", "FREQ=WEEKLY;INTERVAL=2"},
+		{"Monthly", "FREQ=MONTHLY"},
+		{"1mo", "FREQ=MONTHLY"},
+		{"2m", "FREQ=MONTHLY;INTERVAL=2"},
+		{"bimonthly", "FREQ=MONTHLY;INTERVAL=2"},
+		{"quarterly", "FREQ=MONTHLY;INTERVAL=3"},
+		{"2q", "FREQ=MONTHLY;INTERVAL=6"},
+		{"semiannual", "FREQ=MONTHLY;INTERVAL=6"},
+		{"annual", "FREQ=YEARLY"},
+		{"yearly", "FREQ=YEARLY"},
+		{"biannual", "FREQ=YEARLY;INTERVAL=2"},
+		{"P1D", "FREQ=DAILY"},
+		{"P2W", "FREQ=WEEKLY;INTERVAL=2"},
+		{"P1M", "FREQ=MONTHLY"},
+		{"P1Y", "FREQ=YEARLY"},
+	}
+	for _, c := range cases {
+		r, err := recurrenceFromTaskwarrior(c.in)
+		if err != nil {
+			t.Errorf("recurrenceFromTaskwarrior(%q): %v", c.in, err)
+			continue
+		}
+		if got := r.String(); got != c.want {
+			t.Errorf("recurrenceFromTaskwarrior(%q) = %s, want %s", c.in, got, c.want)
+		}
+	}
+	for _, c := range []struct{ in, says string }{
+		{"hourly", "more often than daily"},
+		{"3h", "more often than daily"},
+		{"PT1H", "compound or sub-day"},
+		{"P1Y2M", "compound or sub-day"},
+		{"1.5d", "not a whole number"},
+		{"0d", "not a whole number"},
+		{"3", "needs a unit"},
+		{"3 lunations", `unknown duration unit "lunations"`},
+		{"", "empty"},
+		{"5000y", "over 1000"},
+	} {
+		_, err := recurrenceFromTaskwarrior(c.in)
+		if err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("recurrenceFromTaskwarrior(%q) = %v, want an error saying %q", c.in, err, c.says)
+		}
+	}
+}
