@@ -985,7 +985,7 @@ var taskwarriorUnits = map[string]struct {
 	"q": {freqMonthly, 3}, "qtr": {freqMonthly, 3}, "qtrs": {freqMonthly, 3}, "qrtrs": {freqMonthly, 3},
 	"quarter": {freqMonthly, 3}, "quarters": {freqMonthly, 3}, "quarterly": {freqMonthly, 3},
 	"semiannual": {freqMonthly, 6},
-	"y": {freqYearly, 1}, "yr": {freqYearly, 1}, "yrs": {freqYearly, 1}, "year": {freqYearly, 1},
+	"y":          {freqYearly, 1}, "yr": {freqYearly, 1}, "yrs": {freqYearly, 1}, "year": {freqYearly, 1},
 	"years": {freqYearly, 1}, "yearly": {freqYearly, 1}, "annual": {freqYearly, 1},
 	"annually": {freqYearly, 1}, "biannual": {freqYearly, 2}, "biyearly": {freqYearly, 2},
 }
