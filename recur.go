@@ -72,8 +72,9 @@ const recurForms = "daily, weekly, monthly, yearly, weekdays, every N days|weeks
 
 // parseRecurrence parses a preset or an RRULE ("RRULE:" prefix optional).
 // Presets, case-insensitive: daily, weekly, monthly, yearly (or "every day",
-// "every week", ...), weekdays (every weekday), weekends, "every N
-// days|weeks|months|years", "every mon,wed" and "every N weeks on mon,wed".
+// "every week", ...), fortnightly (biweekly), quarterly, weekdays (every
+// weekday), weekends, "every N days|weeks|months|years" ("every other
+// week"), "every mon,wed" and "every N weeks on mon,wed".
 // RRULE part names and values are case-insensitive. Errors name the bad part.
 func parseRecurrence(s string) (*Recurrence, error) {
 	in := strings.TrimSpace(s)
@@ -113,6 +114,10 @@ func parsePreset(in string) (*Recurrence, bool, error) {
 		r.freq = freqMonthly
 	case "yearly", "annually", "every year":
 		r.freq = freqYearly
+	case "fortnightly", "biweekly", "every fortnight":
+		r.freq, r.interval = freqWeekly, 2
+	case "quarterly", "every quarter":
+		r.freq, r.interval = freqMonthly, 3
 	case "weekdays", "every weekday":
 		r.freq = freqWeekly
 		for d := time.Monday; d <= time.Friday; d++ {
@@ -142,6 +147,9 @@ func parseEvery(r *Recurrence, rest string) error {
 		return fmt.Errorf(`"every" needs what follows it; use %s`, recurForms)
 	}
 	unit := fs[0]
+	if len(fs) == 2 && fs[0] == "other" { // every other week
+		fs[0] = "2"
+	}
 	if len(fs) == 2 {
 		n, err := strconv.Atoi(fs[0])
 		if err != nil || n < 1 || n > maxInterval {
@@ -983,9 +991,8 @@ var taskwarriorUnits = map[string]struct {
 	"mths": {freqMonthly, 1}, "mnths": {freqMonthly, 1}, "month": {freqMonthly, 1},
 	"months": {freqMonthly, 1}, "monthly": {freqMonthly, 1}, "bimonthly": {freqMonthly, 2},
 	"q": {freqMonthly, 3}, "qtr": {freqMonthly, 3}, "qtrs": {freqMonthly, 3}, "qrtrs": {freqMonthly, 3},
-	"quarter": {freqMonthly, 3}, "quarters": {freqMonthly, 3}, "quarterly": {freqMonthly, 3},
-	"semiannual": {freqMonthly, 6},
-	"y":          {freqYearly, 1}, "yr": {freqYearly, 1}, "yrs": {freqYearly, 1}, "year": {freqYearly, 1},
+	"quarter": {freqMonthly, 3}, "quarters": {freqMonthly, 3}, "quarterly": {freqMonthly, 3}, "semiannual": {freqMonthly, 6},
+	"y": {freqYearly, 1}, "yr": {freqYearly, 1}, "yrs": {freqYearly, 1}, "year": {freqYearly, 1},
 	"years": {freqYearly, 1}, "yearly": {freqYearly, 1}, "annual": {freqYearly, 1},
 	"annually": {freqYearly, 1}, "biannual": {freqYearly, 2}, "biyearly": {freqYearly, 2},
 }
