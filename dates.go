@@ -99,7 +99,7 @@ func parseDateForm(in string, now time.Time) (t time.Time, ok bool, err error) {
 		if err != nil {
 			return time.Time{}, false, dateFieldError(err)
 		}
-		return inZone(t, loc), true, nil
+		return wallInZone(t, loc), true, nil
 	}
 	up := strings.ToUpper(in)
 	for _, layout := range localLayouts {
@@ -108,7 +108,7 @@ func parseDateForm(in string, now time.Time) (t time.Time, ok bool, err error) {
 		}
 		t, err := time.Parse(layout, up)
 		if err == nil {
-			return inZone(t, loc), true, nil
+			return wallInZone(t, loc), true, nil
 		}
 		if isRangeError(err) {
 			return time.Time{}, false, dateFieldError(err)
@@ -188,8 +188,8 @@ func parseOffsetDate(in string, now time.Time) (time.Time, bool, error) {
 // day clamped to the target month's length (Jan 31 + 1 month = Feb 28/29).
 func addMonthsClamped(y int, m time.Month, d, n int, loc *time.Location) time.Time {
 	idx := y*12 + int(m) - 1 + n
-	ty, tm := floorDiv(idx, 12), time.Month(floorMod(idx, 12)+1)
-	if dim := daysIn(ty, tm); d > dim {
+	ty, tm := divFloor(idx, 12), time.Month(modFloor(idx, 12)+1)
+	if dim := daysInMonth(ty, tm); d > dim {
 		d = dim
 	}
 	return wallClock(ty, tm, d, 0, 0, 0, 0, loc)
@@ -233,7 +233,7 @@ func sameWall(a, b time.Time) bool {
 }
 
 // inZone reads t's wall clock (as parsed, in UTC) as wall clock in loc.
-func inZone(t time.Time, loc *time.Location) time.Time {
+func wallInZone(t time.Time, loc *time.Location) time.Time {
 	y, m, d := t.Date()
 	hh, mi, ss := t.Clock()
 	return wallClock(y, m, d, hh, mi, ss, t.Nanosecond(), loc)
@@ -306,7 +306,7 @@ func civilDay(y int, m time.Month, d int) int {
 	if mm <= 2 {
 		y--
 	}
-	era := floorDiv(y, 400)
+	era := divFloor(y, 400)
 	yoe := y - era*400
 	mp := (mm + 9) % 12
 	doy := (153*mp+2)/5 + d - 1
@@ -317,7 +317,7 @@ func civilDay(y int, m time.Month, d int) int {
 // civilDate is the inverse of civilDay.
 func civilDate(n int) (y int, m time.Month, d int) {
 	n += 719468
-	era := floorDiv(n, 146097)
+	era := divFloor(n, 146097)
 	doe := n - era*146097
 	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
 	doy := doe - (365*yoe + yoe/4 - yoe/100)
@@ -336,11 +336,11 @@ func civilDate(n int) (y int, m time.Month, d int) {
 
 // civilWeekday is the weekday of civil day n (1970-01-01 was a Thursday).
 func civilWeekday(n int) time.Weekday {
-	return time.Weekday(floorMod(n+4, 7))
+	return time.Weekday(modFloor(n+4, 7))
 }
 
 // daysIn is the number of days in month m of year y.
-func daysIn(y int, m time.Month) int {
+func daysInMonth(y int, m time.Month) int {
 	switch m {
 	case time.February:
 		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
@@ -354,7 +354,7 @@ func daysIn(y int, m time.Month) int {
 	}
 }
 
-func floorDiv(a, b int) int {
+func divFloor(a, b int) int {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {
 		q--
@@ -362,6 +362,6 @@ func floorDiv(a, b int) int {
 	return q
 }
 
-func floorMod(a, b int) int {
-	return a - floorDiv(a, b)*b
+func modFloor(a, b int) int {
+	return a - divFloor(a, b)*b
 }

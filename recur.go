@@ -15,9 +15,9 @@ import (
 // (negative counts from the month's end), BYMONTH, COUNT, UNTIL and WKST.
 // Occurrences are generated in dtstart's wall clock (see Next).
 type Recurrence struct {
-	freq       frequency
+	freq       recurFreq
 	interval   int          // >= 1
-	byDay      []weekdayNum // sorted by weekday (Monday first), then ordinal
+	byDay      []weekdayNum // sorted by weekday (Monday first), then ordinalEnglish
 	byMonthDay []int        // sorted, each in -31..-1 or 1..31
 	byMonth    []time.Month // sorted
 	count      int          // 0: no COUNT
@@ -28,16 +28,16 @@ type Recurrence struct {
 	wkst       time.Weekday // week start, Monday unless WKST says otherwise
 }
 
-type frequency int
+type recurFreq int
 
 const (
-	freqDaily frequency = iota + 1
+	freqDaily recurFreq = iota + 1
 	freqWeekly
 	freqMonthly
 	freqYearly
 )
 
-var freqNames = map[frequency]string{freqDaily: "DAILY", freqWeekly: "WEEKLY", freqMonthly: "MONTHLY", freqYearly: "YEARLY"}
+var freqNames = map[recurFreq]string{freqDaily: "DAILY", freqWeekly: "WEEKLY", freqMonthly: "MONTHLY", freqYearly: "YEARLY"}
 
 // untilKind is the form UNTIL was written in, which decides how it compares.
 type untilKind int
@@ -193,7 +193,7 @@ func (r *Recurrence) setWeekdays(list string) error {
 }
 
 // unitFreq maps "day(s)", "week(s)", "month(s)", "year(s)" to a frequency (0: none).
-func unitFreq(u string) frequency {
+func unitFreq(u string) recurFreq {
 	switch strings.TrimSuffix(u, "s") {
 	case "day":
 		return freqDaily
@@ -320,7 +320,7 @@ func (r *Recurrence) validate(seen map[string]bool) error {
 	if r.freq == freqDaily || r.freq == freqWeekly {
 		for _, wd := range r.byDay {
 			if wd.n != 0 {
-				return fmt.Errorf("BYDAY=%s: an ordinal needs FREQ=MONTHLY or YEARLY", wd)
+				return fmt.Errorf("BYDAY=%s: an ordinalEnglish needs FREQ=MONTHLY or YEARLY", wd)
 			}
 		}
 	}
@@ -361,7 +361,7 @@ func parseByDay(value string) ([]weekdayNum, error) {
 	for _, item := range strings.Split(value, ",") {
 		item = strings.TrimSpace(item)
 		if len(item) < 2 {
-			return nil, fmt.Errorf("BYDAY value %q: want MO..SU with an optional ordinal (2TU, -1FR)", item)
+			return nil, fmt.Errorf("BYDAY value %q: want MO..SU with an optional ordinalEnglish (2TU, -1FR)", item)
 		}
 		code, num := item[len(item)-2:], item[:len(item)-2]
 		i := slices.Index(rruleDays[:], code)
@@ -372,7 +372,7 @@ func parseByDay(value string) ([]weekdayNum, error) {
 		if num != "" {
 			n, err := strconv.Atoi(num)
 			if err != nil || n == 0 || n < -53 || n > 53 || strings.TrimLeft(num, "+-") == "" {
-				return nil, fmt.Errorf("BYDAY value %q: the ordinal must be -53..-1 or 1..53", item)
+				return nil, fmt.Errorf("BYDAY value %q: the ordinalEnglish must be -53..-1 or 1..53", item)
 			}
 			wn.n = n
 		}
@@ -453,13 +453,13 @@ func (r *Recurrence) String() string {
 		b.WriteString(";INTERVAL=" + strconv.Itoa(r.interval))
 	}
 	if len(r.byDay) > 0 {
-		b.WriteString(";BYDAY=" + joinList(r.byDay, weekdayNum.String))
+		b.WriteString(";BYDAY=" + joinRule(r.byDay, weekdayNum.String))
 	}
 	if len(r.byMonthDay) > 0 {
-		b.WriteString(";BYMONTHDAY=" + joinList(r.byMonthDay, strconv.Itoa))
+		b.WriteString(";BYMONTHDAY=" + joinRule(r.byMonthDay, strconv.Itoa))
 	}
 	if len(r.byMonth) > 0 {
-		b.WriteString(";BYMONTH=" + joinList(r.byMonth, func(m time.Month) string { return strconv.Itoa(int(m)) }))
+		b.WriteString(";BYMONTH=" + joinRule(r.byMonth, func(m time.Month) string { return strconv.Itoa(int(m)) }))
 	}
 	if r.count > 0 {
 		b.WriteString(";COUNT=" + strconv.Itoa(r.count))
@@ -481,7 +481,7 @@ func (r *Recurrence) String() string {
 	return b.String()
 }
 
-func joinList[T any](xs []T, f func(T) string) string {
+func joinRule[T any](xs []T, f func(T) string) string {
 	parts := make([]string, len(xs))
 	for i, x := range xs {
 		parts[i] = f(x)
@@ -555,8 +555,8 @@ func (r *Recurrence) Index(dtstart, t time.Time) int {
 	return index
 }
 
-// series is the state of one walk over a rule from a dtstart.
-type series struct {
+// recurSeries is the state of one walk over a rule from a dtstart.
+type recurSeries struct {
 	r          *Recurrence
 	loc        *time.Location
 	startDay   int // civil day of dtstart in loc
@@ -576,8 +576,8 @@ type series struct {
 	buf        []int
 }
 
-func newSeries(r *Recurrence, dtstart time.Time) *series {
-	s := &series{r: r, loc: dtstart.Location()}
+func newSeries(r *Recurrence, dtstart time.Time) *recurSeries {
+	s := &recurSeries{r: r, loc: dtstart.Location()}
 	s.startY, s.startM, s.startD = dtstart.Date()
 	s.hh, s.mi, s.ss = dtstart.Clock()
 	s.ns = dtstart.Nanosecond()
@@ -602,7 +602,7 @@ func newSeries(r *Recurrence, dtstart time.Time) *series {
 
 // at is the occurrence on civil day `day` at dtstart's wall-clock time,
 // resolved across DST changes as RFC 5545 says (see wallClock).
-func (s *series) at(day int) time.Time {
+func (s *recurSeries) at(day int) time.Time {
 	y, m, d := civilDate(day)
 	return wallClock(y, m, d, s.hh, s.mi, s.ss, s.ns, s.loc)
 }
@@ -611,7 +611,7 @@ func (s *series) at(day int) time.Time {
 // calling visit with the occurrence's 1-based index (meaningful when first
 // is 0; dtstart is 1) and its civil day, until visit returns false or the
 // series ends. It applies UNTIL, COUNT and the iteration limits.
-func (s *series) walk(first int, visit func(n, day int) bool) {
+func (s *recurSeries) walk(first int, visit func(n, day int) bool) {
 	n, empty := 1, 0
 	for p := first; p < first+maxWalkPeriods; p++ {
 		days := s.periodDays(p)
@@ -641,7 +641,7 @@ func (s *series) walk(first int, visit func(n, day int) bool) {
 }
 
 // pastUntil reports whether the occurrence on `day` is after UNTIL.
-func (s *series) pastUntil(day int) bool {
+func (s *recurSeries) pastUntil(day int) bool {
 	r := s.r
 	switch r.until {
 	case untilDate:
@@ -659,25 +659,25 @@ func (s *series) pastUntil(day int) bool {
 
 // periodOf is the index of the period (counted in INTERVALs from dtstart's
 // period) that holds civil day `day`.
-func (s *series) periodOf(day int) int {
+func (s *recurSeries) periodOf(day int) int {
 	r := s.r
 	switch r.freq {
 	case freqDaily:
-		return floorDiv(day-s.startDay, r.interval)
+		return divFloor(day-s.startDay, r.interval)
 	case freqWeekly:
-		return floorDiv(day-s.weekStart, 7*r.interval)
+		return divFloor(day-s.weekStart, 7*r.interval)
 	case freqMonthly:
 		y, m, _ := civilDate(day)
-		return floorDiv(y*12+int(m)-1-s.monthIdx, r.interval)
+		return divFloor(y*12+int(m)-1-s.monthIdx, r.interval)
 	default:
 		y, _, _ := civilDate(day)
-		return floorDiv(y-s.startY, r.interval)
+		return divFloor(y-s.startY, r.interval)
 	}
 }
 
 // periodDays returns the candidate civil days of period p, ascending and
 // unique. The slice is reused by the next call.
-func (s *series) periodDays(p int) []int {
+func (s *recurSeries) periodDays(p int) []int {
 	r := s.r
 	s.buf = s.buf[:0]
 	switch r.freq {
@@ -705,10 +705,10 @@ func (s *series) periodDays(p int) []int {
 		return s.buf
 	case freqMonthly:
 		idx := s.monthIdx + p*r.interval
-		y, m := floorDiv(idx, 12), time.Month(floorMod(idx, 12)+1)
+		y, m := divFloor(idx, 12), time.Month(modFloor(idx, 12)+1)
 		if len(r.byMonth) == 0 || s.monthSet[m] {
 			first := civilDay(y, m, 1)
-			s.monthDays(y, m, first, first+daysIn(y, m)-1)
+			s.monthDays(y, m, first, first+daysInMonth(y, m)-1)
 		}
 	default:
 		s.yearDays(s.startY + p*r.interval)
@@ -719,7 +719,7 @@ func (s *series) periodDays(p int) []int {
 }
 
 // keepDaily applies BYMONTH, BYMONTHDAY and BYDAY as limits on a DAILY day.
-func (s *series) keepDaily(day int) bool {
+func (s *recurSeries) keepDaily(day int) bool {
 	r := s.r
 	if len(r.byMonth) == 0 && len(r.byMonthDay) == 0 && len(r.byDay) == 0 {
 		return true
@@ -732,7 +732,7 @@ func (s *series) keepDaily(day int) bool {
 		return false
 	}
 	if len(r.byMonthDay) > 0 {
-		dim := daysIn(y, m)
+		dim := daysInMonth(y, m)
 		for _, md := range r.byMonthDay {
 			if md == d || md < 0 && dim+md+1 == d {
 				return true
@@ -744,7 +744,7 @@ func (s *series) keepDaily(day int) bool {
 }
 
 // yearDays adds the candidates of year y for a YEARLY rule.
-func (s *series) yearDays(y int) {
+func (s *recurSeries) yearDays(y int) {
 	r := s.r
 	yFirst, yLast := civilDay(y, time.January, 1), civilDay(y, time.December, 31)
 	switch {
@@ -752,7 +752,7 @@ func (s *series) yearDays(y int) {
 		// BYMONTH expands; BYDAY ordinals then count within each month.
 		for _, m := range r.byMonth {
 			first := civilDay(y, m, 1)
-			s.monthDays(y, m, first, first+daysIn(y, m)-1)
+			s.monthDays(y, m, first, first+daysInMonth(y, m)-1)
 		}
 	case len(r.byMonthDay) > 0:
 		// BYMONTHDAY without BYMONTH: those days of every month; BYDAY
@@ -764,7 +764,7 @@ func (s *series) yearDays(y int) {
 		s.expandByDay(yFirst, yLast)
 	default:
 		// dtstart's month and day; Feb 29 only in leap years.
-		if s.startD <= daysIn(y, s.startM) {
+		if s.startD <= daysInMonth(y, s.startM) {
 			s.buf = append(s.buf, civilDay(y, s.startM, s.startD))
 		}
 	}
@@ -774,9 +774,9 @@ func (s *series) yearDays(y int) {
 // by BYDAY, whose ordinals count within [scopeFirst, scopeLast]), else BYDAY
 // expanded within the month, else dtstart's day of the month (skipped when
 // the month is too short: no clamping, as RFC 5545 says).
-func (s *series) monthDays(y int, m time.Month, scopeFirst, scopeLast int) {
+func (s *recurSeries) monthDays(y int, m time.Month, scopeFirst, scopeLast int) {
 	r := s.r
-	dim := daysIn(y, m)
+	dim := daysInMonth(y, m)
 	first := civilDay(y, m, 1)
 	switch {
 	case len(r.byMonthDay) > 0:
@@ -804,7 +804,7 @@ func (s *series) monthDays(y int, m time.Month, scopeFirst, scopeLast int) {
 }
 
 // byDayMatches reports whether day is one of the BYDAY days of [first, last].
-func (s *series) byDayMatches(day, first, last int) bool {
+func (s *recurSeries) byDayMatches(day, first, last int) bool {
 	wd := civilWeekday(day)
 	for _, wn := range s.r.byDay {
 		if wn.day != wd {
@@ -824,7 +824,7 @@ func (s *series) byDayMatches(day, first, last int) bool {
 
 // expandByDay adds the BYDAY days of [first, last]: every such weekday, or
 // the n-th (n>0) or n-th from the end (n<0).
-func (s *series) expandByDay(first, last int) {
+func (s *recurSeries) expandByDay(first, last int) {
 	for _, wn := range s.r.byDay {
 		fw := first + (int(wn.day)-int(civilWeekday(first))+7)%7
 		switch {
@@ -881,7 +881,7 @@ func (r *Recurrence) Advance(cur, now time.Time, seen int) (next time.Time, seen
 // 2026-12-31".
 func (r *Recurrence) Describe() string {
 	var b strings.Builder
-	unit := map[frequency]string{freqDaily: "day", freqWeekly: "week", freqMonthly: "month", freqYearly: "year"}[r.freq]
+	unit := map[recurFreq]string{freqDaily: "day", freqWeekly: "week", freqMonthly: "month", freqYearly: "year"}[r.freq]
 	weekdays := r.freq == freqWeekly && r.interval == 1 && len(r.byMonth) == 0 &&
 		slices.Equal(r.byDay, []weekdayNum{{day: time.Monday}, {day: time.Tuesday}, {day: time.Wednesday}, {day: time.Thursday}, {day: time.Friday}})
 	switch {
@@ -893,10 +893,10 @@ func (r *Recurrence) Describe() string {
 		fmt.Fprintf(&b, "every %d %ss", r.interval, unit)
 	}
 	if len(r.byMonth) > 0 {
-		b.WriteString(" in " + joinList(r.byMonth, func(m time.Month) string { return m.String()[:3] }))
+		b.WriteString(" in " + joinRule(r.byMonth, func(m time.Month) string { return m.String()[:3] }))
 	}
 	if len(r.byDay) > 0 && !weekdays {
-		b.WriteString(" on " + joinDescribed(r.byDay, describeWeekdayNum))
+		b.WriteString(" on " + joinWords(r.byDay, describeWeekdayNum))
 	}
 	if len(r.byMonthDay) > 0 {
 		// Days from the start first, then days counted from the end.
@@ -908,7 +908,7 @@ func (r *Recurrence) Describe() string {
 			return md
 		}
 		slices.SortFunc(mds, func(a, b int) int { return key(a) - key(b) })
-		b.WriteString(" on " + joinDescribed(mds, describeMonthDay))
+		b.WriteString(" on " + joinWords(mds, describeMonthDay))
 	}
 	if r.count > 0 {
 		fmt.Fprintf(&b, ", %d times", r.count)
@@ -928,7 +928,7 @@ func (r *Recurrence) Describe() string {
 }
 
 // joinDescribed joins described items with ", ".
-func joinDescribed[T any](xs []T, f func(T) string) string {
+func joinWords[T any](xs []T, f func(T) string) string {
 	parts := make([]string, len(xs))
 	for i, x := range xs {
 		parts[i] = f(x)
@@ -944,9 +944,9 @@ func describeWeekdayNum(wn weekdayNum) string {
 	case wn.n == -1:
 		return "the last " + name
 	case wn.n < 0:
-		return "the " + ordinal(-wn.n) + " last " + name
+		return "the " + ordinalEnglish(-wn.n) + " last " + name
 	default:
-		return "the " + ordinal(wn.n) + " " + name
+		return "the " + ordinalEnglish(wn.n) + " " + name
 	}
 }
 
@@ -955,14 +955,14 @@ func describeMonthDay(md int) string {
 	case md == -1:
 		return "the last day"
 	case md < 0:
-		return "the " + ordinal(-md) + " last day"
+		return "the " + ordinalEnglish(-md) + " last day"
 	default:
-		return "the " + ordinal(md)
+		return "the " + ordinalEnglish(md)
 	}
 }
 
 // ordinal writes 1st, 2nd, 3rd, 4th, 11th, 21st, 22nd...
-func ordinal(n int) string {
+func ordinalEnglish(n int) string {
 	suffix := "th"
 	if n%100 < 11 || n%100 > 13 {
 		switch n % 10 {
@@ -980,7 +980,7 @@ func ordinal(n int) string {
 // taskwarriorUnits maps Taskwarrior's duration units (as used in its recur
 // attribute) to a frequency and a multiplier of the interval.
 var taskwarriorUnits = map[string]struct {
-	freq frequency
+	freq recurFreq
 	mult int
 }{
 	"d": {freqDaily, 1}, "day": {freqDaily, 1}, "days": {freqDaily, 1}, "daily": {freqDaily, 1},
