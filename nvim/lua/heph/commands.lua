@@ -1,0 +1,287 @@
+-- :Heph subcommands and the task listing buffer (:Heph next, :Heph today).
+local heph = require('heph')
+local buffers = require('heph.buffers')
+local links = require('heph.links')
+
+local M = {}
+
+-- listings[bufnr] = { kind = 'next'|'today', tasks = { [lnum] = node } }
+M.listings = {}
+
+local function nonnull(v)
+  if v == vim.NIL then
+    return nil
+  end
+  return v
+end
+
+-- date shows the local calendar date of an RFC 3339 time, or '-'.
+local function date(t)
+  t = nonnull(t)
+  if type(t) ~= 'string' or t == '' then
+    return '-'
+  end
+  return t:sub(1, 10)
+end
+
+-- format_task is one line of the listing, in the columns of `heph next`:
+-- handle, attention, do, late, project, title.
+function M.format_task(n)
+  local t = nonnull(n.task) or {}
+  return ('%-6s %-6s %-10s %-10s %-12s %s'):format(
+    n.handle or '',
+    nonnull(t.attention) or '',
+    date(t['do']),
+    date(t.late),
+    nonnull(t.project) or '-',
+    n.title or ''
+  )
+end
+
+local function is_today_or_before(t)
+  t = nonnull(t)
+  return type(t) == 'string' and t:sub(1, 10) <= os.date('%Y-%m-%d')
+end
+
+-- listing_buffer finds or makes the scratch buffer for a listing.
+local function listing_buffer(kind)
+  local name = 'heph:' .. kind
+  local bufnr = vim.fn.bufnr('^' .. name .. '$')
+  if bufnr == -1 then
+    bufnr = vim.api.nvim_create_buf(true, true)
+    vim.api.nvim_buf_set_name(bufnr, name)
+    vim.bo[bufnr].buftype = 'nofile'
+    vim.bo[bufnr].bufhidden = 'hide'
+    vim.bo[bufnr].swapfile = false
+    vim.bo[bufnr].filetype = 'hephlist'
+    local function map(lhs, fn, desc)
+      vim.keymap.set('n', lhs, fn, { buffer = bufnr, nowait = true, desc = 'heph: ' .. desc })
+    end
+    map('<CR>', M.open_context, "open the task's context doc")
+    map('d', function()
+      M.act('task.done', 'done')
+    end, 'mark the task done')
+    map('s', function()
+      M.act('task.skip', 'skipped')
+    end, 'skip the task')
+    map('r', function()
+      M.refresh(bufnr)
+    end, 'refresh')
+    M.listings[bufnr] = { kind = kind, tasks = {} }
+  end
+  return bufnr
+end
+
+local function render(bufnr, tasks)
+  local l = M.listings[bufnr]
+  l.tasks = {}
+  local lines = {}
+  for i, n in ipairs(tasks) do
+    lines[i] = M.format_task(n)
+    l.tasks[i] = n
+  end
+  if #lines == 0 then
+    lines = { l.kind == 'today' and '(nothing to do today)' or '(nothing next)' }
+  end
+  vim.bo[bufnr].modifiable = true
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, lines)
+  vim.bo[bufnr].modifiable = false
+  vim.bo[bufnr].modified = false
+end
+
+-- refresh reloads a listing buffer from the daemon, keeping the cursor
+-- line.
+function M.refresh(bufnr)
+  local l = M.listings[bufnr]
+  if not l then
+    return
+  end
+  heph.call('task.next', { limit = heph.config.next_limit }, function(res)
+    if not vim.api.nvim_buf_is_valid(bufnr) then
+      return
+    end
+    local tasks = nonnull(res and res.tasks) or {}
+    if l.kind == 'today' then
+      local keep = {}
+      for _, n in ipairs(tasks) do
+        local t = nonnull(n.task) or {}
+        if is_today_or_before(t['do']) or is_today_or_before(t.late) then
+          keep[#keep + 1] = n
+        end
+      end
+      tasks = keep
+    end
+    render(bufnr, tasks)
+    vim.b[bufnr].heph_loaded = (vim.b[bufnr].heph_loaded or 0) + 1
+  end)
+end
+
+-- show opens the listing kind in the current window and loads it.
+function M.show(kind)
+  local bufnr = listing_buffer(kind)
+  vim.api.nvim_win_set_buf(0, bufnr)
+  M.refresh(bufnr)
+end
+
+-- task_under_cursor is the task on the cursor line of a listing.
+function M.task_under_cursor()
+  local bufnr = vim.api.nvim_get_current_buf()
+  local l = M.listings[bufnr]
+  if not l then
+    return nil
+  end
+  return l.tasks[vim.api.nvim_win_get_cursor(0)[1]]
+end
+
+-- current_task_id is the task the current buffer is about: the line under
+-- the cursor in a listing, the task of a node buffer, or the task whose
+-- context/log doc the buffer shows (when it was opened from the task).
+function M.current_task_id()
+  local n = M.task_under_cursor()
+  if n then
+    return n.id, n
+  end
+  local st = buffers.current()
+  if st and st.task_id then
+    return st.task_id
+  end
+  return nil
+end
+
+local function refresh_listings()
+  for bufnr in pairs(M.listings) do
+    if vim.api.nvim_buf_is_valid(bufnr) then
+      M.refresh(bufnr)
+    else
+      M.listings[bufnr] = nil
+    end
+  end
+end
+
+-- act runs a task method (task.done, task.skip) on the current task.
+function M.act(method, verb)
+  local id = M.current_task_id()
+  if not id then
+    heph.notify('no task here: use it on a line of :Heph next or in a task\'s buffer', vim.log.levels.WARN)
+    return
+  end
+  heph.call(method, { id = id }, function(n)
+    heph.notify(('%s %s "%s"'):format(verb, n.handle or id, n.title or ''))
+    refresh_listings()
+  end)
+end
+
+function M.open_context()
+  local n = M.task_under_cursor()
+  if not n then
+    return
+  end
+  heph.call('context.get', { id = n.id }, function(doc)
+    buffers.open(doc, { task_id = n.id })
+  end)
+end
+
+local function need(arg, usage)
+  if not arg or vim.trim(arg) == '' then
+    heph.notify('usage: ' .. usage, vim.log.levels.ERROR)
+    return false
+  end
+  return true
+end
+
+-- subcommands maps :Heph {sub} to function(rest_of_line).
+M.subcommands = {
+  next = function()
+    M.show('next')
+  end,
+  today = function()
+    M.show('today')
+  end,
+  task = function(arg)
+    if not need(arg, ':Heph task {title}') then
+      return
+    end
+    heph.call('task.create', { title = arg }, function(n)
+      heph.notify(('created %s "%s"'):format(n.handle or n.id, n.title))
+      refresh_listings()
+    end)
+  end,
+  done = function()
+    M.act('task.done', 'done')
+  end,
+  skip = function()
+    M.act('task.skip', 'skipped')
+  end,
+  open = function(arg)
+    if not need(arg, ':Heph open {id}') then
+      return
+    end
+    buffers.open_ref(vim.trim(arg))
+  end,
+  log = function(arg)
+    if not need(arg, ':Heph log {text}') then
+      return
+    end
+    local id = M.current_task_id()
+    if not id then
+      heph.notify('no task here: use :Heph log in a task\'s buffer or on a line of :Heph next', vim.log.levels.WARN)
+      return
+    end
+    heph.call('log.append', { id = id, text = arg }, function()
+      heph.notify('logged to ' .. id)
+    end)
+  end,
+  search = function(arg)
+    if not need(arg, ':Heph search {query}') then
+      return
+    end
+    heph.call('search', { query = arg }, function(res)
+      res = nonnull(res) or {}
+      local items = links.qf_items(res, function(e, n)
+        local snip = nonnull(e.snippet) or ''
+        snip = snip:gsub('%s+', ' ')
+        return ('%s  %s  %s'):format(n.handle or '', n.title or '', snip)
+      end)
+      vim.fn.setqflist({}, ' ', { title = 'heph search: ' .. arg, items = items })
+      if #items == 0 then
+        heph.notify('no matches for ' .. arg)
+        return
+      end
+      vim.cmd('copen')
+    end)
+  end,
+  links = function()
+    links.backlinks()
+  end,
+}
+
+-- run is the :Heph command.
+function M.run(opts)
+  local args = opts.args or ''
+  local sub, rest = args:match('^%s*(%S+)%s*(.-)%s*$')
+  sub = sub or 'next'
+  local f = M.subcommands[sub]
+  if not f then
+    heph.notify(('unknown command "%s"; try one of: %s'):format(sub, table.concat(M.names(), ', ')), vim.log.levels.ERROR)
+    return
+  end
+  f(rest ~= '' and rest or nil)
+end
+
+function M.names()
+  local names = vim.tbl_keys(M.subcommands)
+  table.sort(names)
+  return names
+end
+
+-- complete completes the subcommand name.
+function M.complete(arglead, cmdline)
+  if cmdline:match('^%s*%S+%s+%S+%s') then
+    return {}
+  end
+  return vim.tbl_filter(function(n)
+    return n:sub(1, #arglead) == arglead
+  end, M.names())
+end
+
+return M

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Tests of heph.nvim (nvim/): headless Neovim runs a Lua script from
+// nvim/tests against a real hephd. Each script prints "ok"/"FAIL" lines
+// and exits non-zero when a check failed.
+
+// nvimPath finds nvim or skips (fails under CI=true).
+func nvimPath(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("nvim")
+	requireComponent(t, err == nil, "nvim not found on PATH (apt-get install neovim)")
+	return p
+}
+
+// runNvim runs script (a file in nvim/tests, or "" for none) in headless
+// nvim with heph.nvim on the runtimepath, extra -c commands after it, and
+// env added to the daemon's client environment. It returns the combined
+// output and the exit status.
+func runNvim(t *testing.T, env []string, script string, cmds ...string) (string, int) {
+	t.Helper()
+	nvim := nvimPath(t)
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin := filepath.Join(wd, "nvim")
+	home := shortTempDir(t)
+	args := []string{"--headless", "-u", "NONE", "-i", "NONE", "-n",
+		"--cmd", "set rtp^=" + plugin, "-c", "runtime plugin/heph.lua"}
+	if script != "" {
+		args = append(args, "-c", "luafile "+filepath.Join(plugin, "tests", script))
+	}
+	for _, c := range cmds {
+		args = append(args, "-c", c)
+	}
+	args = append(args, "-c", "qall!")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nvim, args...)
+	cmd.Env = append(append(cleanEnv(), "HOME="+home, "XDG_CONFIG_HOME="+home, "XDG_DATA_HOME="+home,
+		"XDG_STATE_HOME="+home, "XDG_CACHE_HOME="+home, "HEPH_NVIM_TESTS="+filepath.Join(plugin, "tests")), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("nvim %s timed out:\n%s", script, out.String())
+	}
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("run nvim: %v", err)
+		}
+		code = ee.ExitCode()
+	}
+	return out.String(), code
+}
+
+// mustNvimScript runs a test script and fails the test when it fails.
+func mustNvimScript(t *testing.T, td *testDaemon, script string, env ...string) string {
+	t.Helper()
+	out, code := runNvim(t, append([]string{"HEPH_SOCKET=" + td.Socket}, env...), script)
+	t.Logf("nvim %s:\n%s", script, out)
+	if code != 0 || !strings.Contains(out, "all checks passed") {
+		t.Fatalf("nvim %s failed (exit %d)", script, code)
+	}
+	return out
+}
+
+func nodeOf(t *testing.T, td *testDaemon, id string) Node {
+	t.Helper()
+	var n Node
+	td.MustCall("node.get", map[string]any{"id": id}, &n)
+	return n
+}
+
+func TestNvimNextListAndDone(t *testing.T) {
+	nvimPath(t)
+	td := startDaemon(t)
+	for _, p := range []map[string]any{
+		{"title": "plain white task"},
+		{"title": "red and urgent", "attention": "red"},
+		{"title": "late report", "late": "yesterday", "project": "work"},
+		{"title": "later, blue", "attention": "blue", "do": "+3d"},
+	} {
+		td.MustCall("task.create", p, nil)
+	}
+	var next struct {
+		Tasks []Node `json:"tasks"`
+	}
+	td.MustCall("task.next", map[string]any{"limit": 50}, &next)
+	if len(next.Tasks) < 3 {
+		t.Fatalf("task.next gave %d tasks, want at least 3", len(next.Tasks))
+	}
+	type row struct {
+		Handle    string `json:"handle"`
+		Attention string `json:"attention"`
+		Do        string `json:"do"`
+		Late      string `json:"late"`
+		Project   string `json:"project"`
+		Title     string `json:"title"`
+	}
+	day := func(tm *time.Time) string {
+		if tm == nil {
+			return "-"
+		}
+		return tm.Local().Format("2006-01-02")
+	}
+	var want []row
+	for _, n := range next.Tasks {
+		r := row{Handle: n.Handle, Attention: n.Task.Attention, Do: day(n.Task.Do), Late: day(n.Task.Late), Project: n.Task.Project, Title: n.Title}
+		if r.Project == "" {
+			r.Project = "-"
+		}
+		want = append(want, r)
+	}
+	b, _ := json.Marshal(want)
+	out := mustNvimScript(t, td, "next_spec.lua", "HEPH_TEST_EXPECT="+string(b))
+
+	for _, n := range next.Tasks[:2] {
+		if got := nodeOf(t, td, n.ID); got.Task.State != "done" {
+			t.Errorf("task %s (%s) is %q after d / :Heph done in nvim, want done", n.Handle, n.Title, got.Task.State)
+		}
+	}
+	third := next.Tasks[2]
+	if !strings.Contains(out, "CONTEXT_TASK="+third.ID) {
+		t.Errorf("the context buffer opened with <CR> does not belong to task %s", third.ID)
+	}
+	var logDoc Node
+	td.MustCall("log.get", map[string]any{"id": third.ID}, &logDoc)
+	if !strings.Contains(logDoc.Body, "wrote from nvim") {
+		t.Errorf("log of %s after :Heph log = %q, want the logged text", third.Handle, logDoc.Body)
+	}
+}
+
+func TestNvimNodeBufferSaveAndConflict(t *testing.T) {
+	nvimPath(t)
+	td := startDaemon(t)
+	var doc Node
+	td.MustCall("doc.create", map[string]any{"title": "Notes on nvim", "body": "first line\nsecond line\n"}, &doc)
+	mustNvimScript(t, td, "buffer_spec.lua", "HEPH_TEST_ID="+doc.ID)
+	if got := nodeOf(t, td, doc.ID); got.Body != "mine wins\n" {
+		t.Errorf("body after the nvim session = %q, want %q", got.Body, "mine wins\n")
+	}
+}
+
+func TestNvimFollowLinkAndBacklinks(t *testing.T) {
+	nvimPath(t)
+	td := startDaemon(t)
+	var dst, src Node
+	td.MustCall("doc.create", map[string]any{"title": "Link Target", "body": "I am the target.\n"}, &dst)
+	body := "by id: see [[" + dst.ID + "]] here\nby title: see [[Link Target|the target]] too\n"
+	td.MustCall("doc.create", map[string]any{"title": "Link Source", "body": body}, &src)
+	mustNvimScript(t, td, "link_spec.lua", "HEPH_TEST_ID="+src.ID, "HEPH_TEST_TARGET="+dst.ID)
+}
+
+func TestNvimHealth(t *testing.T) {
+	nvimPath(t)
+	td := startDaemon(t)
+	var info daemonInfo
+	td.MustCall("daemon.info", nil, &info)
+	out := mustNvimScript(t, td, "health_spec.lua")
+	if !strings.Contains(out, "hephd "+info.Version) {
+		t.Errorf(":checkhealth heph does not report the daemon version %q", info.Version)
+	}
+}
+
+func TestNvimDaemonNotRunning(t *testing.T) {
+	nvimPath(t)
+	for _, stop := range []string{"stopped", "killed"} {
+		t.Run(stop, func(t *testing.T) {
+			td := startDaemon(t)
+			if stop == "stopped" {
+				td.Stop()
+			} else {
+				td.Kill() // leaves a stale socket: connection refused
+			}
+			mustNvimScript(t, td, "notrunning_spec.lua")
+			// Without the harness: what a person sees on the screen.
+			out, _ := runNvim(t, []string{"HEPH_SOCKET=" + td.Socket}, "", "Heph next", "lua vim.wait(1000, function() return false end)")
+			want := "hephd is not running (no socket at " + td.Socket + "). Start it with: heph daemon start"
+			if strings.Count(out, want) != 1 {
+				t.Errorf("nvim output should hold the message once:\n%s", out)
+			}
+			for _, bad := range []string{"stack traceback", "E5108", "E5113", ".lua:"} {
+				if strings.Contains(out, bad) {
+					t.Errorf("nvim output shows %q (a Lua error), want only the message:\n%s", bad, out)
+				}
+			}
+		})
+	}
+}
