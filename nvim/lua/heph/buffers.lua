@@ -23,7 +23,7 @@ end
 
 local function body_lines(body)
   body = body or ''
-  local lines = vim.split(body, '\n', true)
+  local lines = vim.split(body, '\n', { plain = true })
   local eol = #body > 0 and body:sub(-1) == '\n'
   if eol then
     table.remove(lines)
