@@ -202,3 +202,32 @@ func TestNvimDaemonNotRunning(t *testing.T) {
 		})
 	}
 }
+
+func TestNvimToday(t *testing.T) {
+	nvimPath(t)
+	td := startDaemon(t)
+	create := func(p map[string]any) Node {
+		var n Node
+		td.MustCall("task.create", p, &n)
+		return n
+	}
+	dueToday := create(map[string]any{"title": "due today", "do": "today"})
+	create(map[string]any{"title": "no date at all"})
+	late := create(map[string]any{"title": "late since yesterday", "late": "yesterday"})
+	create(map[string]any{"title": "in three days", "do": "+3d"})
+	var next struct {
+		Tasks []Node `json:"tasks"`
+	}
+	td.MustCall("task.next", map[string]any{"limit": 50}, &next)
+	var want []string
+	for _, n := range next.Tasks {
+		if n.ID == dueToday.ID || n.ID == late.ID {
+			want = append(want, n.Handle)
+		}
+	}
+	if len(want) != 2 {
+		t.Fatalf("task.next should hold both tasks due today; got %+v", next.Tasks)
+	}
+	b, _ := json.Marshal(want)
+	mustNvimScript(t, td, "today_spec.lua", "HEPH_TEST_EXPECT="+string(b))
+}

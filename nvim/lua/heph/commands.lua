@@ -89,27 +89,54 @@ local function render(bufnr, tasks)
   vim.bo[bufnr].modified = false
 end
 
--- refresh reloads a listing buffer from the daemon, keeping the cursor
--- line.
+-- today_filter keeps the tasks whose do or late date is today or earlier.
+local function today_filter(tasks)
+  local keep = {}
+  for _, n in ipairs(tasks) do
+    local t = nonnull(n.task) or {}
+    if is_today_or_before(t['do']) or is_today_or_before(t.late) then
+      keep[#keep + 1] = n
+    end
+  end
+  return keep
+end
+
+-- load fetches a listing's tasks and calls cb(tasks). "next" is task.next;
+-- "today" is task.next narrowed to tasks whose do or late date is today or
+-- earlier, followed by the tasks whose do time comes later today
+-- (task.view upcoming, 1 day).
+local function load(kind, cb)
+  heph.call('task.next', { limit = heph.config.next_limit }, function(res)
+    local tasks = nonnull(res and res.tasks) or {}
+    if kind ~= 'today' then
+      cb(tasks)
+      return
+    end
+    tasks = today_filter(tasks)
+    heph.call('task.view', { name = 'upcoming', days = 1 }, function(later)
+      local seen = {}
+      for _, n in ipairs(tasks) do
+        seen[n.id] = true
+      end
+      for _, n in ipairs(today_filter(nonnull(later) or {})) do
+        if not seen[n.id] then
+          tasks[#tasks + 1] = n
+        end
+      end
+      cb(tasks)
+    end)
+  end)
+end
+
+-- refresh reloads a listing buffer from the daemon.
 function M.refresh(bufnr)
   local l = M.listings[bufnr]
   if not l then
     return
   end
-  heph.call('task.next', { limit = heph.config.next_limit }, function(res)
+  load(l.kind, function(tasks)
     if not vim.api.nvim_buf_is_valid(bufnr) then
       return
-    end
-    local tasks = nonnull(res and res.tasks) or {}
-    if l.kind == 'today' then
-      local keep = {}
-      for _, n in ipairs(tasks) do
-        local t = nonnull(n.task) or {}
-        if is_today_or_before(t['do']) or is_today_or_before(t.late) then
-          keep[#keep + 1] = n
-        end
-      end
-      tasks = keep
     end
     render(bufnr, tasks)
     vim.b[bufnr].heph_loaded = (vim.b[bufnr].heph_loaded or 0) + 1
