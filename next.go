@@ -83,7 +83,7 @@ func nextTasks(ctx context.Context, q querier, now time.Time, limit int, f taskF
 	result := make([]nextTask, 0, len(out))
 	for _, n := range out {
 		by := now.Sub(*n.Task.Late)
-		result = append(result, nextTask{Node: n, Why: "late by " + shortDuration(by), LateBy: int64(by / time.Second)})
+		result = append(result, nextTask{Node: n, Why: formatLate(*n.Task.Late, now), LateBy: int64(by / time.Second)})
 	}
 	if limit > 0 {
 		limit -= len(result)

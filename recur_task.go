@@ -9,5 +9,9 @@ func normalizeRecur(s string) (string, error) {
 	if s == "" || s == "none" {
 		return "", nil
 	}
-	return s, nil
+	r, err := parseRecurrence(s)
+	if err != nil {
+		return "", invalidParams("%v", err)
+	}
+	return r.String(), nil
 }
