@@ -32,5 +32,5 @@ H.run(function()
     return #vim.fn.getqflist() > 0
   end, ':Heph links fills the quickfix list')
   local qf = vim.fn.getqflist()
-  H.eq(vim.fn.bufname(qf[1].bufnr), 'heph://' .. src, 'the backlink is the source doc')
+  H.eq(qf[1] and vim.fn.bufname(qf[1].bufnr), 'heph://' .. src, 'the backlink is the source doc')
 end)

@@ -2,6 +2,7 @@
 local heph = require('heph')
 local buffers = require('heph.buffers')
 local links = require('heph.links')
+local format = require('heph.format')
 
 local M = {}
 
@@ -15,32 +16,9 @@ local function nonnull(v)
   return v
 end
 
--- date shows the local calendar date of an RFC 3339 time, or '-'.
-local function date(t)
-  t = nonnull(t)
-  if type(t) ~= 'string' or t == '' then
-    return '-'
-  end
-  return t:sub(1, 10)
-end
-
--- format_task is one line of the listing, in the columns of `heph next`:
--- handle, attention, do, late, project, title.
-function M.format_task(n)
-  local t = nonnull(n.task) or {}
-  return ('%-6s %-6s %-10s %-10s %-12s %s'):format(
-    n.handle or '',
-    nonnull(t.attention) or '',
-    date(t['do']),
-    date(t.late),
-    nonnull(t.project) or '-',
-    n.title or ''
-  )
-end
-
 local function is_today_or_before(t)
-  t = nonnull(t)
-  return type(t) == 'string' and t:sub(1, 10) <= os.date('%Y-%m-%d')
+  local epoch = format.parse_time(t)
+  return epoch ~= nil and format.local_day(epoch) <= format.local_day(os.time())
 end
 
 -- listing_buffer finds or makes the scratch buffer for a listing.
@@ -75,13 +53,12 @@ end
 local function render(bufnr, tasks)
   local l = M.listings[bufnr]
   l.tasks = {}
-  local lines = {}
   for i, n in ipairs(tasks) do
-    lines[i] = M.format_task(n)
     l.tasks[i] = n
   end
+  local lines = format.task_lines(tasks)
   if #lines == 0 then
-    lines = { l.kind == 'today' and '(nothing to do today)' or '(nothing next)' }
+    lines = { l.kind == 'today' and 'Nothing is due today.' or 'Nothing is next.' }
   end
   vim.bo[bufnr].modifiable = true
   vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, lines)
