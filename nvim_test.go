@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -24,11 +23,18 @@ func nvimPath(t *testing.T) string {
 	return p
 }
 
-// runNvim runs script (a file in nvim/tests, or "" for none) in headless
+// runNvim is runNvimSync without sync points.
+func runNvim(t *testing.T, env []string, script string, cmds ...string) (string, int) {
+	t.Helper()
+	return runNvimSync(t, env, nil, script, cmds...)
+}
+
+// runNvimSync runs script (a file in nvim/tests, or "" for none) in headless
 // nvim with heph.nvim on the runtimepath, extra -c commands after it, and
 // env added to the daemon's client environment. It returns the combined
-// output and the exit status.
-func runNvim(t *testing.T, env []string, script string, cmds ...string) (string, int) {
+// output and the exit status. When the script calls H.sync(name), the
+// test runs syncs[name] and then lets the script go on.
+func runNvimSync(t *testing.T, env []string, syncs map[string]func(), script string, cmds ...string) (string, int) {
 	t.Helper()
 	nvim := nvimPath(t)
 	wd, err := os.Getwd()
@@ -37,6 +43,10 @@ func runNvim(t *testing.T, env []string, script string, cmds ...string) (string,
 	}
 	plugin := filepath.Join(wd, "nvim")
 	home := shortTempDir(t)
+	syncDir := filepath.Join(home, "sync")
+	if err := os.Mkdir(syncDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	args := []string{"--headless", "-u", "NONE", "-i", "NONE", "-n",
 		"--cmd", "set rtp^=" + plugin, "-c", "runtime plugin/heph.lua"}
 	if script != "" {
@@ -50,10 +60,15 @@ func runNvim(t *testing.T, env []string, script string, cmds ...string) (string,
 	defer cancel()
 	cmd := exec.CommandContext(ctx, nvim, args...)
 	cmd.Env = append(append(cleanEnv(), "HOME="+home, "XDG_CONFIG_HOME="+home, "XDG_DATA_HOME="+home,
-		"XDG_STATE_HOME="+home, "XDG_CACHE_HOME="+home, "HEPH_NVIM_TESTS="+filepath.Join(plugin, "tests")), env...)
-	var out bytes.Buffer
+		"XDG_STATE_HOME="+home, "XDG_CACHE_HOME="+home, "HEPH_NVIM_TESTS="+filepath.Join(plugin, "tests"), "HEPH_TEST_SYNC="+syncDir), env...)
+	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err = cmd.Run()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nvim: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	err = waitNvim(t, exited, syncDir, syncs)
 	if ctx.Err() != nil {
 		t.Fatalf("nvim %s timed out:\n%s", script, out.String())
 	}
@@ -68,10 +83,44 @@ func runNvim(t *testing.T, env []string, script string, cmds ...string) (string,
 	return out.String(), code
 }
 
+// waitNvim runs the sync hooks the script asks for until nvim exits.
+func waitNvim(t *testing.T, exited <-chan error, dir string, syncs map[string]func()) error {
+	t.Helper()
+	done := map[string]bool{}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-exited:
+			return err
+		case <-tick.C:
+		}
+		for name, hook := range syncs {
+			if done[name] {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(dir, name+".ready")); err != nil {
+				continue
+			}
+			done[name] = true
+			hook()
+			if err := os.WriteFile(filepath.Join(dir, name+".go"), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
 // mustNvimScript runs a test script and fails the test when it fails.
 func mustNvimScript(t *testing.T, td *testDaemon, script string, env ...string) string {
 	t.Helper()
-	out, code := runNvim(t, append([]string{"HEPH_SOCKET=" + td.Socket}, env...), script)
+	return mustNvimScriptSync(t, td, nil, script, env...)
+}
+
+// mustNvimScriptSync is mustNvimScript with sync hooks (see runNvimSync).
+func mustNvimScriptSync(t *testing.T, td *testDaemon, syncs map[string]func(), script string, env ...string) string {
+	t.Helper()
+	out, code := runNvimSync(t, append([]string{"HEPH_SOCKET=" + td.Socket}, env...), syncs, script)
 	t.Logf("nvim %s:\n%s", script, out)
 	if code != 0 || !strings.Contains(out, "all checks passed") {
 		t.Fatalf("nvim %s failed (exit %d)", script, code)
@@ -215,4 +264,19 @@ func TestNvimToday(t *testing.T) {
 	}
 	b, _ := json.Marshal(want)
 	mustNvimScript(t, td, "today_spec.lua", "HEPH_TEST_EXPECT="+string(b))
+}
+
+func TestNvimReconnectsAfterRestart(t *testing.T) {
+	nvimPath(t)
+	td := startDaemon(t)
+	restart := func() {
+		td.Stop()
+		td = startDaemonIn(t, td.Dir)
+	}
+	mustNvimScriptSync(t, td, map[string]func(){"restart": restart}, "reconnect_spec.lua")
+	var tasks []Node
+	td.MustCall("task.list", nil, &tasks)
+	if len(tasks) != 2 || tasks[1].Title != "after the restart" {
+		t.Errorf("tasks after the nvim session: %+v, want the one made before and the one after the restart", tasks)
+	}
 }

@@ -71,6 +71,17 @@ function H.raw_call(method, params)
   return vim.fn.json_decode(got)
 end
 
+-- sync hands control to nvim_test.go at a named point: it writes
+-- $HEPH_TEST_SYNC/<name>.ready and waits for <name>.go, which the test
+-- writes after acting (restarting hephd, changing a node, ...).
+function H.sync(name, ms)
+  local dir = vim.env.HEPH_TEST_SYNC
+  vim.fn.writefile({}, dir .. '/' .. name .. '.ready')
+  return H.wait(function()
+    return vim.fn.filereadable(dir .. '/' .. name .. '.go') == 1
+  end, 'the test acted at ' .. name, ms or 20000)
+end
+
 -- run calls fn, reports an error in it as a failure, and quits nvim with
 -- the outcome.
 function H.run(fn)

@@ -23,7 +23,7 @@ local state = {
   pipe = nil,
   status = 'idle', -- idle | connecting | connected
   socket = nil, -- path of the current or last connection
-  queue = {}, -- encoded lines waiting for the connection
+  queue = {}, -- { id, line } waiting for the connection
   pending = {}, -- id -> { cb, method, timer }
   buf = '',
   next_id = 0,
@@ -138,16 +138,32 @@ local function on_read(err, chunk)
   end
 end
 
-local function write(line)
-  state.pipe:write(line, function(err)
-    if err then
-      close_pipe()
-      fail_all({ code = M.codes.disconnected, message = 'write to hephd failed: ' .. err })
+local connect
+
+-- write sends one request line. A write that fails never reached hephd,
+-- so the request is sent once more on a fresh connection.
+local function write(item)
+  state.pipe:write(item.line, function(err)
+    if not err then
+      return
     end
+    close_pipe()
+    if state.pending[item.id] and not item.retried then
+      item.retried = true
+      table.insert(state.queue, item)
+      -- this callback is a fast event; connect() reads vim.env
+      vim.schedule(function()
+        if state.status == 'idle' then
+          connect()
+        end
+      end)
+      return
+    end
+    fail_all({ code = M.codes.disconnected, message = 'write to hephd failed: ' .. err })
   end)
 end
 
-local function connect()
+function connect()
   local path, why = paths.socket(M.config)
   if not path then
     fail_all({ code = M.codes.not_running, message = 'cannot find the hephd socket: ' .. why })
@@ -174,8 +190,8 @@ local function connect()
     pipe:read_start(on_read)
     local q = state.queue
     state.queue = {}
-    for _, line in ipairs(q) do
-      write(line)
+    for _, item in ipairs(q) do
+      write(item)
     end
   end)
   if not ok then
@@ -202,10 +218,11 @@ function M.request(method, params, cb)
       finish(id, { code = M.codes.timeout, message = ('hephd did not answer %s within %d ms'):format(method, ms) })
     end)
   end
+  local item = { id = id, line = line }
   if state.status == 'connected' then
-    write(line)
+    write(item)
   else
-    table.insert(state.queue, line)
+    table.insert(state.queue, item)
     if state.status == 'idle' then
       connect()
     end
