@@ -388,7 +388,7 @@ func importMarkdownItem(tx *Tx, it *mdItem, rep *importReport) error {
 			return err
 		}
 		rep.Created++
-		return addImportedLinks(tx, it.id, it.links)
+		return addImportedLinks(tx, it, it.id)
 	}
 	newID, err := tx.Create("doc", it.fields)
 	if err != nil {
@@ -426,7 +426,7 @@ func updateImported(tx *Tx, n *Node, it *mdItem, rep *importReport) error {
 		return err
 	}
 	before := len(tx.Ops)
-	if err := addImportedLinks(tx, n.ID, it.links); err != nil {
+	if err := addImportedLinks(tx, it, n.ID); err != nil {
 		return err
 	}
 	if len(changed) > 0 || len(tx.Ops) > before {
@@ -437,15 +437,27 @@ func updateImported(tx *Tx, n *Node, it *mdItem, rep *importReport) error {
 	return nil
 }
 
-// addImportedLinks adds the explicit links a file lists that do not exist.
-func addImportedLinks(tx *Tx, src string, dsts []string) error {
-	for _, dst := range dsts {
+// addImportedLinks adds the links an item implies that do not exist yet:
+// the explicit links its file lists and a task's links to its context and
+// log docs.
+func addImportedLinks(tx *Tx, it *mdItem, src string) error {
+	type link struct{ dst, kind string }
+	var want []link
+	for _, dst := range it.links {
+		want = append(want, link{dst, "explicit"})
+	}
+	for _, kind := range []string{"context", "log"} {
+		if dst, _ := it.fields[kind].(string); dst != "" {
+			want = append(want, link{dst, kind})
+		}
+	}
+	for _, l := range want {
 		var n int
-		if err := tx.SQL().QueryRowContext(tx.Context(), `SELECT count(*) FROM links WHERE src=? AND dst=? AND kind='explicit'`, src, dst).Scan(&n); err != nil {
+		if err := tx.SQL().QueryRowContext(tx.Context(), `SELECT count(*) FROM links WHERE src=? AND dst=? AND kind=?`, src, l.dst, l.kind).Scan(&n); err != nil {
 			return fmt.Errorf("read links: %w", err)
 		}
 		if n == 0 {
-			if err := tx.Link(src, dst, "explicit", "", true); err != nil {
+			if err := tx.Link(src, l.dst, l.kind, "", true); err != nil {
 				return err
 			}
 		}
