@@ -200,7 +200,7 @@ func TestWikiLinksRemoteApply(t *testing.T) {
 	src := notesDoc(t, a, "Source", "to [[Target|tgt]]")
 	ship := func() {
 		t.Helper()
-		ops := opsOf(t, a)
+		ops := allOpsOf(t, a)
 		err := b.Write(context.Background(), func(tx *Tx) error {
 			for _, op := range ops {
 				if _, _, err := tx.ApplyRemote(op); err != nil {
@@ -228,8 +228,8 @@ func TestWikiLinksRemoteApply(t *testing.T) {
 	}
 }
 
-// opsOf reads every op of a store in order.
-func opsOf(t *testing.T, s *Store) []Op {
+// allOpsOf reads every op of a store in order.
+func allOpsOf(t *testing.T, s *Store) []Op {
 	t.Helper()
 	rows, err := s.db.Query(`SELECT id, hlc, node, type, data FROM ops ORDER BY seq`)
 	if err != nil {
