@@ -336,15 +336,15 @@ func TestExportImportCLI(t *testing.T) {
 	h := strings.TrimSpace(td.MustHeph("task", "Call the plumber"))
 	dir := filepath.Join(td.Dir, "export")
 	out := td.MustHeph("export", dir)
-	if !strings.Contains(out, "1 written") {
+	if !strings.Contains(out, "exported 3 nodes") || !strings.Contains(out, "3 written") { // task, context doc, log doc
 		t.Fatalf("export output %q", out)
 	}
-	if out := td.MustHeph("export", dir); !strings.Contains(out, "0 written, 1 unchanged") {
+	if out := td.MustHeph("export", dir); !strings.Contains(out, "0 written, 3 unchanged") {
 		t.Fatalf("second export output %q", out)
 	}
 	td2 := startDaemon(t)
 	out = td2.MustHeph("import", "markdown", dir)
-	if !strings.Contains(out, "1 created") {
+	if !strings.Contains(out, "3 created") {
 		t.Fatalf("import output %q", out)
 	}
 	var n Node
