@@ -217,6 +217,9 @@ func (d *daemon) methods() map[string]handler {
 	for name, h := range nodeMethods(d.store) {
 		m[name] = h
 	}
+	for name, h := range notesMethods(d.store) {
+		m[name] = h
+	}
 	return m
 }
 

@@ -299,6 +299,9 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO clocks(node,field,hlc) VALUES(?,?,?) ON CONFLICT(node,field) DO UPDATE SET hlc=excluded.hlc`, id, name, hs); err != nil {
 			return nil, fmt.Errorf("node %s: set clock: %w", id, err)
 		}
+		if err := t.afterFieldWrite(id, name, v); err != nil {
+			return nil, err
+		}
 		changed = true
 	}
 	if changed {
