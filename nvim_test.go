@@ -195,7 +195,7 @@ func TestNvimFollowLinkAndBacklinks(t *testing.T) {
 	td := startDaemon(t)
 	var dst, src Node
 	td.MustCall("doc.create", map[string]any{"title": "Link Target", "body": "I am the target.\n"}, &dst)
-	body := "by id: see [[" + dst.ID + "]] here\nby title: see [[Link Target|the target]] too\n"
+	body := "by id: see [[" + dst.ID + "]] here\nby title: see [[link target|the target]] too\nby handle: [[" + dst.Handle + "]]\nnowhere: [[No Such Page]]\n"
 	td.MustCall("doc.create", map[string]any{"title": "Link Source", "body": body}, &src)
 	mustNvimScript(t, td, "link_spec.lua", "HEPH_TEST_ID="+src.ID, "HEPH_TEST_TARGET="+dst.ID)
 }

@@ -1,9 +1,10 @@
 -- Wiki links: gf on [[…]] and :Heph links.
 --
--- [[X]] and [[X|label]] name their target X. X is first resolved as an id,
--- handle or unambiguous id prefix (node.get); when no node has that id, X
--- is taken as a title: the search results whose title equals X (ignoring
--- case) are the candidates, and exactly one must match.
+-- [[X]] and [[X|label]] name their target X, resolved as hephd resolves
+-- wiki links (links.go): the live node whose handle or full id is X; else
+-- the live node whose title equals X ignoring ASCII case (the oldest when
+-- several share it; found through search); else the live node whose id or
+-- handle starts with X (at least 4 characters, no spaces, unambiguous).
 local heph = require('heph')
 local rpc = require('heph.rpc')
 local buffers = require('heph.buffers')
@@ -39,38 +40,52 @@ local function node_id(entry)
   return n or entry.id, entry
 end
 
--- resolve_title finds the one node titled title via search.
-local function resolve_title(title, cb)
-  heph.call('search', { query = title, limit = 50 }, function(results)
-    local hits = {}
+local function live(n)
+  return type(n) == 'table' and (n.deleted == nil or n.deleted == vim.NIL)
+end
+
+-- by_title calls cb with the oldest live node titled title, or nil.
+local function by_title(title, cb)
+  local q = 'title:"' .. title:gsub('"', '""') .. '"'
+  rpc.request('search', { query = q, limit = 50 }, function(err, results)
+    if err then
+      cb(nil)
+      return
+    end
+    local best = nil
     for _, r in ipairs(results or {}) do
       local _, n = node_id(r)
-      if type(n) == 'table' and type(n.title) == 'string' and n.title:lower() == title:lower() then
-        hits[#hits + 1] = n
+      if live(n) and type(n.title) == 'string' and n.title:lower() == title:lower() then
+        if not best or n.created < best.created or (n.created == best.created and n.id < best.id) then
+          best = n
+        end
       end
     end
-    if #hits == 1 then
-      cb(hits[1])
-    elseif #hits == 0 then
-      heph.notify(('no node with id or title "%s"'):format(title), vim.log.levels.WARN)
-    else
-      local names = {}
-      for _, n in ipairs(hits) do
-        names[#names + 1] = n.handle or n.id
-      end
-      heph.notify(('"%s" names several nodes (%s); link by id instead'):format(title, table.concat(names, ', ')), vim.log.levels.WARN)
-    end
+    cb(best)
   end)
 end
 
--- resolve finds the node a link target names and calls cb(node).
+-- resolve finds the node a link target names and calls cb(node); it
+-- reports a target that names nothing.
 function M.resolve(target, cb)
-  heph.call('node.get', { id = target }, cb, function(err)
-    if err.code == rpc.codes.not_found or err.code == -32602 then
-      resolve_title(target, cb)
-      return true
+  rpc.request('node.get', { id = target }, function(err, n)
+    if err and err.code ~= rpc.codes.not_found and err.code ~= rpc.codes.ambiguous and err.code ~= -32602 then
+      heph.report(err)
+      return
     end
-    return false
+    if not err and live(n) and (n.handle == target:lower() or n.id == target:upper()) then
+      cb(n)
+      return
+    end
+    by_title(target, function(t)
+      if t then
+        cb(t)
+      elseif not err and live(n) and #target >= 4 and not target:find('%s') then
+        cb(n)
+      else
+        heph.notify(('[[%s]] names no node (no id, handle or title matches)'):format(target), vim.log.levels.WARN)
+      end
+    end)
   end)
 end
 
