@@ -144,6 +144,7 @@ func TestNvimNextListAndDone(t *testing.T) {
 		{"title": "late report", "late": "yesterday", "project": "work/reports", "do": "-3d"},
 		{"title": "orange, due soon", "attention": "orange", "late": "+2d"},
 		{"title": "later, blue", "attention": "blue", "do": "+3d"},
+		{"title": "water plants", "recur": "daily", "do": "today"},
 	} {
 		td.MustCall("task.create", p, nil)
 	}
@@ -171,6 +172,20 @@ func TestNvimNextListAndDone(t *testing.T) {
 	third := next.Tasks[2]
 	if !strings.Contains(out, "CONTEXT_TASK="+third.ID) {
 		t.Errorf("the context buffer opened with <CR> does not belong to task %s", third.ID)
+	}
+	var all []Node
+	td.MustCall("task.list", map[string]any{"state": "all"}, &all)
+	for _, n := range all {
+		switch n.Title {
+		case "water plants":
+			if n.Task.State != "outstanding" || n.Task.Do == nil || !n.Task.Do.After(time.Now()) {
+				t.Errorf("after s, the recurring task should wait for its next occurrence: %+v", n.Task)
+			}
+		case "plain white task":
+			if n.Task.State != "outstanding" || n.Task.Do != nil {
+				t.Errorf("s on a task that does not recur changed it: %+v", n.Task)
+			}
+		}
 	}
 	var logDoc Node
 	td.MustCall("log.get", map[string]any{"id": third.ID}, &logDoc)

@@ -59,4 +59,35 @@ H.run(function()
     return H.message_matching('logged to') ~= nil
   end, ':Heph log in a context buffer appends to the task log')
   io.stdout:write('CONTEXT_TASK=' .. tostring(require('heph.buffers').current().task_id) .. '\n')
+
+  -- `s` skips a recurring task to its next occurrence; on a task that does
+  -- not recur it gives hephd's message.
+  local before = vim.b[vim.fn.bufnr('heph:next')].heph_loaded
+  vim.cmd('Heph next')
+  H.wait(function()
+    return vim.b.heph_loaded > before
+  end, ':Heph next again refreshes the listing')
+  local function line_of(text)
+    for i, l in ipairs(vim.api.nvim_buf_get_lines(0, 0, -1, false)) do
+      if l:find(text, 1, true) then
+        return i
+      end
+    end
+  end
+  local lw = line_of('water plants')
+  H.check(lw ~= nil, 'the recurring task is listed')
+  vim.api.nvim_win_set_cursor(0, { lw or 1, 0 })
+  loads = vim.b.heph_loaded
+  vim.cmd('normal s')
+  H.wait(function()
+    return vim.b.heph_loaded > loads
+  end, 'the listing refreshes after s')
+  H.check(H.message_matching('skipped %S+ "water plants"') ~= nil, 's reports the task skipped')
+  H.eq(line_of('water plants'), nil, 'the skipped task left the list (its next occurrence is tomorrow)')
+  vim.api.nvim_win_set_cursor(0, { line_of('plain white task'), 0 })
+  H.messages = {}
+  vim.cmd('normal s')
+  H.wait(function()
+    return H.message_matching('does not recur') ~= nil
+  end, 's on a task that does not recur shows hephd\'s message')
 end)
