@@ -182,8 +182,8 @@ func TestNvimNextListAndDone(t *testing.T) {
 				t.Errorf("after s, the recurring task should wait for its next occurrence: %+v", n.Task)
 			}
 		case "plain white task":
-			if n.Task.State != "outstanding" || n.Task.Do != nil {
-				t.Errorf("s on a task that does not recur changed it: %+v", n.Task)
+			if n.Task.State != "done" || n.Task.Do != nil {
+				t.Errorf("plain white task: want done (by :Heph done in its context doc) and not moved by s: %+v", n.Task)
 			}
 		}
 	}

@@ -90,4 +90,19 @@ H.run(function()
   H.wait(function()
     return H.message_matching('does not recur') ~= nil
   end, 's on a task that does not recur shows hephd\'s message')
+
+  -- :Heph done in a context doc opened by id (not from the listing) finds
+  -- its task through the doc's backlink.
+  vim.api.nvim_win_set_cursor(0, { line_of('plain white task'), 0 })
+  local task = require('heph.commands').task_under_cursor()
+  local ctx = H.raw_call('context.get', { id = task.id }).result
+  vim.cmd('Heph open ' .. ctx.id)
+  H.wait(function()
+    return vim.b.heph_id == ctx.id
+  end, 'the context doc opens by id')
+  H.messages = {}
+  vim.cmd('Heph done')
+  H.wait(function()
+    return H.message_matching('done ' .. task.handle) ~= nil
+  end, ':Heph done in a context doc marks its task done')
 end)

@@ -137,19 +137,39 @@ function M.task_under_cursor()
   return l.tasks[vim.api.nvim_win_get_cursor(0)[1]]
 end
 
--- current_task_id is the task the current buffer is about: the line under
--- the cursor in a listing, the task of a node buffer, or the task whose
--- context/log doc the buffer shows (when it was opened from the task).
-function M.current_task_id()
+-- with_task calls cb(task_id) with the task the current buffer is about:
+-- the line under the cursor in a listing, the task of a node buffer, or
+-- the task whose context or log doc the buffer shows (found through the
+-- doc's "context"/"log" backlink from its task).
+function M.with_task(cb, usage)
   local n = M.task_under_cursor()
   if n then
-    return n.id, n
+    cb(n.id)
+    return
   end
   local st = buffers.current()
-  if st and st.task_id then
-    return st.task_id
+  local function none()
+    heph.notify('no task here: ' .. usage, vim.log.levels.WARN)
   end
-  return nil
+  if not st then
+    none()
+    return
+  end
+  if st.task_id then
+    cb(st.task_id)
+    return
+  end
+  heph.call('links', { id = st.id }, function(res)
+    for _, e in ipairs(nonnull(res and res.backlinks) or {}) do
+      local t = nonnull(e.node)
+      if (e.kind == 'context' or e.kind == 'log') and type(t) == 'table' and t.kind == 'task' then
+        st.task_id = t.id
+        cb(t.id)
+        return
+      end
+    end
+    none()
+  end)
 end
 
 local function refresh_listings()
@@ -164,15 +184,12 @@ end
 
 -- act runs a task method (task.done, task.skip) on the current task.
 function M.act(method, verb)
-  local id = M.current_task_id()
-  if not id then
-    heph.notify('no task here: use it on a line of :Heph next or in a task\'s buffer', vim.log.levels.WARN)
-    return
-  end
-  heph.call(method, { id = id }, function(n)
-    heph.notify(('%s %s "%s"'):format(verb, n.handle or id, n.title or ''))
-    refresh_listings()
-  end)
+  M.with_task(function(id)
+    heph.call(method, { id = id }, function(n)
+      heph.notify(('%s %s "%s"'):format(verb, n.handle or id, n.title or ''))
+      refresh_listings()
+    end)
+  end, "use it on a line of :Heph next, in a task's buffer or in a task's context or log doc")
 end
 
 function M.open_context()
@@ -226,14 +243,11 @@ M.subcommands = {
     if not need(arg, ':Heph log {text}') then
       return
     end
-    local id = M.current_task_id()
-    if not id then
-      heph.notify('no task here: use :Heph log in a task\'s buffer or on a line of :Heph next', vim.log.levels.WARN)
-      return
-    end
-    heph.call('log.append', { id = id, text = arg }, function()
-      heph.notify('logged to ' .. id)
-    end)
+    M.with_task(function(id)
+      heph.call('log.append', { id = id, text = arg }, function(doc)
+        heph.notify(('logged to %s (%s)'):format(doc.handle or id, doc.title or ''))
+      end)
+    end, "use :Heph log on a line of :Heph next, in a task's buffer or in its context doc")
   end,
   search = function(arg)
     if not need(arg, ':Heph search {query}') then
