@@ -21,10 +21,16 @@ function M.ref_of(name)
   return nil
 end
 
+-- body_lines splits a body into buffer lines; eol says whether the body
+-- ends with a newline (an empty body counts as one, so text typed into an
+-- empty doc is saved newline-terminated).
 local function body_lines(body)
   body = body or ''
+  if body == '' then
+    return { '' }, true
+  end
   local lines = vim.split(body, '\n', { plain = true })
-  local eol = #body > 0 and body:sub(-1) == '\n'
+  local eol = body:sub(-1) == '\n'
   if eol then
     table.remove(lines)
   end
