@@ -295,3 +295,32 @@ func TestNvimReconnectsAfterRestart(t *testing.T) {
 		t.Errorf("tasks after the nvim session: %+v, want the one made before and the one after the restart", tasks)
 	}
 }
+
+// TestNvimSocketPathMatchesCLI checks that heph.nvim finds the socket where
+// the CLI and hephd do (paths.lua against resolvePaths).
+func TestNvimSocketPathMatchesCLI(t *testing.T) {
+	nvimPath(t)
+	cases := []map[string]string{
+		{"HEPH_SOCKET": "/tmp/heph-x/s.sock", "XDG_RUNTIME_DIR": "/run/user/7", "HOME": "/home/u"},
+		{"HEPH_SOCKET": "rel/dir/s.sock", "XDG_RUNTIME_DIR": "", "HOME": "/home/u"},
+		{"HEPH_SOCKET": "", "XDG_RUNTIME_DIR": "/run/user/7", "HOME": "/home/u"},
+		{"HEPH_SOCKET": "", "XDG_RUNTIME_DIR": "", "HOME": "/home/u"},
+	}
+	for _, env := range cases {
+		want, err := resolvePaths("", "", func(k string) string { return env[k] })
+		if err != nil {
+			t.Fatalf("resolvePaths %v: %v", env, err)
+		}
+		var kv []string
+		for k, v := range env {
+			kv = append(kv, k+"="+v)
+		}
+		out, code := runNvim(t, kv, "", `lua io.stdout:write("SOCKET=" .. require("heph.paths").socket() .. "\n")`)
+		if code != 0 {
+			t.Fatalf("nvim exit %d:\n%s", code, out)
+		}
+		if !strings.Contains(out, "SOCKET="+want.Socket+"\n") {
+			t.Errorf("env %v: heph.nvim's socket differs from the CLI's %s:\n%s", env, want.Socket, out)
+		}
+	}
+}
