@@ -56,8 +56,9 @@ type exportResult struct {
 // exportMethods are the RPC methods of export and import.
 func exportMethods(s *Store) map[string]handler {
 	return map[string]handler{
-		"export":          s.rpcExport,
-		"import.markdown": s.rpcImportMarkdown,
+		"export":             s.rpcExport,
+		"import.markdown":    s.rpcImportMarkdown,
+		"import.taskwarrior": s.rpcImportTaskwarrior,
 	}
 }
 
