@@ -13,4 +13,14 @@ H.run(function()
     got[#got + 1] = line:match('^(%S+)')
   end
   H.eq(got, want, ':Heph today lists the tasks due today or earlier, in order')
+
+  -- after :bdelete the listing comes back with its keys
+  vim.cmd('bdelete')
+  local loads = vim.b[vim.fn.bufnr('heph:today')].heph_loaded or 0
+  vim.cmd('Heph today')
+  H.wait(function()
+    return (vim.b.heph_loaded or 0) > loads
+  end, ':Heph today after :bdelete loads again')
+  H.check(vim.fn.maparg('d', 'n') ~= '', 'the listing keys are there after :bdelete')
+  H.eq(vim.api.nvim_buf_get_lines(0, 0, 1, false)[1]:match('^(%S+)'), want[1], 'the listing shows the tasks again')
 end)

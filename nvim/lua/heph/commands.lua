@@ -21,32 +21,35 @@ local function is_today_or_before(t)
   return epoch ~= nil and format.local_day(epoch) <= format.local_day(os.time())
 end
 
--- listing_buffer finds or makes the scratch buffer for a listing.
+-- listing_buffer finds or makes the scratch buffer for a listing; options
+-- and keys are set each time, so a buffer that was :bdelete'd works again.
 local function listing_buffer(kind)
   local name = 'heph:' .. kind
   local bufnr = vim.fn.bufnr('^' .. name .. '$')
   if bufnr == -1 then
     bufnr = vim.api.nvim_create_buf(true, true)
     vim.api.nvim_buf_set_name(bufnr, name)
-    vim.bo[bufnr].buftype = 'nofile'
-    vim.bo[bufnr].bufhidden = 'hide'
-    vim.bo[bufnr].swapfile = false
-    vim.bo[bufnr].filetype = 'hephlist'
-    local function map(lhs, fn, desc)
-      vim.keymap.set('n', lhs, fn, { buffer = bufnr, nowait = true, desc = 'heph: ' .. desc })
-    end
-    map('<CR>', M.open_context, "open the task's context doc")
-    map('d', function()
-      M.act('task.done', 'done')
-    end, 'mark the task done')
-    map('s', function()
-      M.act('task.skip', 'skipped')
-    end, 'skip the task')
-    map('r', function()
-      M.refresh(bufnr)
-    end, 'refresh')
-    M.listings[bufnr] = { kind = kind, tasks = {} }
   end
+  vim.bo[bufnr].buftype = 'nofile'
+  vim.fn.bufload(bufnr)
+  vim.bo[bufnr].buflisted = true
+  vim.bo[bufnr].bufhidden = 'hide'
+  vim.bo[bufnr].swapfile = false
+  vim.bo[bufnr].filetype = 'hephlist'
+  local function map(lhs, fn, desc)
+    vim.keymap.set('n', lhs, fn, { buffer = bufnr, nowait = true, desc = 'heph: ' .. desc })
+  end
+  map('<CR>', M.open_context, "open the task's context doc")
+  map('d', function()
+    M.act('task.done', 'done')
+  end, 'mark the task done')
+  map('s', function()
+    M.act('task.skip', 'skipped')
+  end, 'skip the task')
+  map('r', function()
+    M.refresh(bufnr)
+  end, 'refresh')
+  M.listings[bufnr] = M.listings[bufnr] or { kind = kind, tasks = {} }
   return bufnr
 end
 
