@@ -200,8 +200,10 @@ func TestNvimNodeBufferSaveAndConflict(t *testing.T) {
 	var doc Node
 	td.MustCall("doc.create", map[string]any{"title": "Notes on nvim", "body": "first line\nsecond line\n"}, &doc)
 	mustNvimScript(t, td, "buffer_spec.lua", "HEPH_TEST_ID="+doc.ID)
-	if got := nodeOf(t, td, doc.ID); got.Body != "mine wins\n" {
-		t.Errorf("body after the nvim session = %q, want %q", got.Body, "mine wins\n")
+	got := nodeOf(t, td, doc.ID)
+	lines := strings.Split(got.Body, "\n")
+	if len(lines) != 5001 || lines[4999] != "line 5000 "+strings.Repeat("é", 40) || lines[5000] != "" {
+		t.Errorf("body after the nvim session: %d lines, last %q; want the 5000 lines nvim saved", len(lines), lines[len(lines)-2])
 	}
 }
 

@@ -56,4 +56,21 @@ H.run(function()
   got = H.raw_call('node.get', { id = id })
   H.eq(got.result.body, 'mine wins\n', 'overwrite replaces the store body')
   H.eq(vim.bo.modified, false, 'overwrite clears modified')
+
+  -- a big body (many socket reads) round-trips, and :e! reloads it
+  local big = {}
+  for i = 1, 5000 do
+    big[i] = ('line %04d %s'):format(i, string.rep('é', 40))
+  end
+  heph.config.on_conflict = 'cancel'
+  vim.api.nvim_buf_set_lines(0, 0, -1, false, big)
+  vim.cmd('write')
+  H.eq(vim.bo.modified, false, 'the big body is saved')
+  vim.api.nvim_buf_set_lines(0, 0, -1, false, { 'scratch' })
+  vim.bo.modified = false
+  vim.cmd('edit!')
+  H.wait(function()
+    return vim.api.nvim_buf_line_count(0) == 5000
+  end, ':e! reloads the big body from hephd')
+  H.eq(vim.api.nvim_buf_get_lines(0, 4999, 5000, false)[1], big[5000], 'the last line survives the round trip')
 end)
