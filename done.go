@@ -210,8 +210,10 @@ func advanceTask(t *Task, now time.Time) (fields map[string]any, entry string, e
 			after = *t.Do
 		}
 		next, ok = r.Next(*t.Do, after)
-		if ok {
-			idx = t.Occurrences + r.Index(*t.Do, next)
+		if i := r.Index(*t.Do, next); ok && i > 1 {
+			// Index is 1-based with the current occurrence at 1: the
+			// occurrences between it and next were missed (or skipped).
+			idx = t.Occurrences + i - 1
 		}
 	}
 	if !ok || (r.Count() > 0 && idx >= r.Count()) {

@@ -713,3 +713,33 @@ func TestBadInputChangesNothing(t *testing.T) {
 		t.Fatalf("done on a removed task: %v", err)
 	}
 }
+
+func TestRecurringTaskStartsOnAPickedDay(t *testing.T) {
+	ts := openTestStore(t, base) // Thursday 2026-11-26
+	n := ts.task(map[string]any{"title": "Gym", "recur": "every mon,wed"})
+	if want := time.Date(2026, 11, 30, 0, 0, 0, 0, time.Local); !n.Task.Do.Equal(want) {
+		t.Fatalf("every mon,wed from a Thursday: do %v, want %v", n.Task.Do, want)
+	}
+	m := ts.task(map[string]any{"title": "Stretch", "recur": "every 3 weeks"})
+	if want := startOfDay(base); !m.Task.Do.Equal(want) {
+		t.Fatalf("every 3 weeks: do %v, want today %v", m.Task.Do, want)
+	}
+	var d Node
+	ts.mustCall("task.done", map[string]any{"id": n.ID}, &d)
+	if want := time.Date(2026, 12, 2, 0, 0, 0, 0, time.Local); !d.Task.Do.Equal(want) {
+		t.Fatalf("done: do %v, want Wednesday %v", d.Task.Do, want)
+	}
+	// Monthly on the 31st skips months without one.
+	jan := time.Date(2026, 12, 31, 9, 0, 0, 0, time.Local)
+	ts.now = jan.Add(time.Hour)
+	mo := ts.task(map[string]any{"title": "Rent", "recur": "monthly", "do": jan.Format(time.RFC3339)})
+	ts.mustCall("task.done", map[string]any{"id": mo.ID}, &d)
+	if want := time.Date(2027, 1, 31, 9, 0, 0, 0, time.Local); !d.Task.Do.Equal(want) {
+		t.Fatalf("monthly: %v", d.Task.Do)
+	}
+	ts.now = d.Task.Do.Add(time.Hour)
+	ts.mustCall("task.done", map[string]any{"id": mo.ID}, &d)
+	if want := time.Date(2027, 3, 31, 9, 0, 0, 0, time.Local); !d.Task.Do.Equal(want) {
+		t.Fatalf("monthly on the 31st after January: %v, want March 31", d.Task.Do)
+	}
+}
