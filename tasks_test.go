@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -741,5 +742,38 @@ func TestRecurringTaskStartsOnAPickedDay(t *testing.T) {
 	ts.mustCall("task.done", map[string]any{"id": mo.ID}, &d)
 	if want := time.Date(2027, 3, 31, 9, 0, 0, 0, time.Local); !d.Task.Do.Equal(want) {
 		t.Fatalf("monthly on the 31st after January: %v, want March 31", d.Task.Do)
+	}
+}
+
+// TestMigration2Backfills: a store made before migration 2 gets its tasks'
+// created/deleted copies, so next sees them.
+func TestMigration2Backfills(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := []string{migrations[0], `PRAGMA user_version = 1`,
+		`INSERT INTO nodes(id,handle,kind,title,created,updated) VALUES('01AAAAAAAAAAAAAAAAAAAAAAAA','aaaa','task','old one',1000,1000)`,
+		`INSERT INTO tasks(node_id,attention) VALUES('01AAAAAAAAAAAAAAAAAAAAAAAA','orange')`,
+		`INSERT INTO nodes(id,handle,kind,title,created,updated,deleted) VALUES('01BBBBBBBBBBBBBBBBBBBBBBBB','bbbb','task','gone',2000,2000,3000)`,
+		`INSERT INTO tasks(node_id) VALUES('01BBBBBBBBBBBBBBBBBBBBBBBB')`}
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := openStore(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := nextTasks(context.Background(), s.db, base, 10, taskFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Title != "old one" || got[0].Why != "orange" {
+		t.Fatalf("next after migrating: %+v", got)
 	}
 }
