@@ -777,3 +777,41 @@ func TestMigration2Backfills(t *testing.T) {
 		t.Fatalf("next after migrating: %+v", got)
 	}
 }
+
+// TestAdvanceAcrossDST: a daily 09:00 task with a late date at 17:00 two
+// days later keeps both wall-clock times across DST in two zones.
+func TestAdvanceAcrossDST(t *testing.T) {
+	for _, c := range []struct {
+		zone      string
+		y         int
+		m         time.Month
+		d         int // the day before the change
+		afterDone bool
+	}{
+		{"America/New_York", 2026, time.March, 7, false},
+		{"America/New_York", 2026, time.October, 31, true},
+		{"Europe/Berlin", 2026, time.March, 28, false},
+		{"Europe/Berlin", 2026, time.October, 24, true},
+	} {
+		loc, err := time.LoadLocation(c.zone)
+		if err != nil {
+			t.Skipf("no zoneinfo for %s: %v", c.zone, err)
+		}
+		do := time.Date(c.y, c.m, c.d, 9, 0, 0, 0, loc)
+		late := time.Date(c.y, c.m, c.d+2, 17, 0, 0, 0, loc)
+		task := &Task{State: "outstanding", Recur: "daily", RecurAfterDone: c.afterDone, Do: &do, Late: &late}
+		now := do.Add(30 * time.Minute)
+		fields, _, err := advanceTask(task, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := time.UnixMilli(fields["do"].(int64)).In(loc)
+		nextLate := time.UnixMilli(fields["late"].(int64)).In(loc)
+		if want := time.Date(c.y, c.m, c.d+1, 9, 0, 0, 0, loc); !next.Equal(want) {
+			t.Errorf("%s %s: do %v, want %v", c.zone, do.Format("01-02"), next, want)
+		}
+		if want := time.Date(c.y, c.m, c.d+3, 17, 0, 0, 0, loc); !nextLate.Equal(want) {
+			t.Errorf("%s %s: late %v, want %v", c.zone, do.Format("01-02"), nextLate, want)
+		}
+	}
+}
