@@ -33,7 +33,7 @@ type Store struct {
 	countsMu   sync.Mutex
 	countsGen  uint64
 	countsVal  map[string]int
-	now     func() time.Time
+	now        func() time.Time
 }
 
 // storeInUseError is returned when another hephd holds the store.
