@@ -147,9 +147,6 @@ func checkKeyForAlg(alg string, k *jwk) error {
 	if err := checkAlgAllowed(alg); err != nil {
 		return err
 	}
-	if k.Alg != "" && k.Alg != alg && !(isEdDSA(k.Alg) && isEdDSA(alg)) {
-		return fmt.Errorf("token alg %s differs from key %q alg %s", alg, k.Kid, k.Alg)
-	}
 	want := ""
 	switch {
 	case strings.HasPrefix(alg, "RS"), strings.HasPrefix(alg, "PS"):
@@ -158,12 +155,15 @@ func checkKeyForAlg(alg string, k *jwk) error {
 		want = "OKP"
 	case strings.HasPrefix(alg, "ES"):
 		want = "EC"
-		if c := ecCurveFor(alg); c != nil && k.Crv != c.Params().Name {
+		if c := ecCurveFor(alg); c != nil && k.Kty == want && k.Crv != c.Params().Name {
 			return fmt.Errorf("token alg %s needs curve %s, key %q is %s", alg, c.Params().Name, k.Kid, k.Crv)
 		}
 	}
 	if k.Kty != want {
 		return fmt.Errorf("token alg %s needs a %s key, key %q is %s", alg, want, k.Kid, k.Kty)
+	}
+	if k.Alg != "" && k.Alg != alg && !(isEdDSA(k.Alg) && isEdDSA(alg)) {
+		return fmt.Errorf("token alg %s differs from key %q alg %s", alg, k.Kid, k.Alg)
 	}
 	return nil
 }

@@ -196,9 +196,9 @@ type rawClaims struct {
 	Iss      *string         `json:"iss"`
 	Sub      *string         `json:"sub"`
 	Aud      json.RawMessage `json:"aud"`
-	Exp      *json.Number    `json:"exp"`
-	Nbf      *json.Number    `json:"nbf"`
-	Iat      *json.Number    `json:"iat"`
+	Exp      json.RawMessage `json:"exp"`
+	Nbf      json.RawMessage `json:"nbf"`
+	Iat      json.RawMessage `json:"iat"`
 	ClientID string          `json:"client_id"`
 	Scope    string          `json:"scope"`
 }
@@ -206,10 +206,11 @@ type rawClaims struct {
 // checkClaims applies iss, aud, exp, nbf, iat and sub rules.
 func (v *oidcVerifier) checkClaims(payload []byte) (*tokenClaims, error) {
 	var r rawClaims
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("claims are not a JSON object: %v", err)
+	if t := bytes.TrimLeft(payload, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return nil, errors.New("claims are not a JSON object")
+	}
+	if err := json.Unmarshal(payload, &r); err != nil {
+		return nil, fmt.Errorf("claims: %v", err)
 	}
 	c := &tokenClaims{ClientID: r.ClientID, Scope: r.Scope}
 	if r.Iss == nil || *r.Iss != v.issuer {
@@ -286,11 +287,15 @@ func parseAudience(raw json.RawMessage) ([]string, error) {
 }
 
 // numericDate converts a JWT NumericDate (seconds, possibly fractional).
-func numericDate(name string, n *json.Number) (time.Time, error) {
-	if n == nil {
+func numericDate(name string, raw json.RawMessage) (time.Time, error) {
+	if len(raw) == 0 || string(raw) == "null" {
 		return time.Time{}, nil
 	}
-	f, err := strconv.ParseFloat(string(*n), 64)
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return time.Time{}, fmt.Errorf("%s is not a valid NumericDate", name)
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil || f < 0 || f > 1e11 {
 		return time.Time{}, fmt.Errorf("%s is not a valid NumericDate", name)
 	}
@@ -310,7 +315,7 @@ type jwksCache struct {
 	mu          sync.Mutex
 	keys        []*jwk
 	fetched     time.Time     // last successful fetch
-	lastAttempt time.Time     // last fetch started, for the refetch limit
+	lastLimited time.Time     // last rate-limited fetch started
 	maxAge      time.Duration // freshness of keys
 	inflight    *jwksFetch    // the fetch in progress, if any
 	fetches     int           // fetches started (for status and tests)
@@ -390,14 +395,15 @@ func (c *jwksCache) fetch(ctx context.Context, limited bool) error {
 			return ctx.Err()
 		}
 	}
-	if limited && !c.lastAttempt.IsZero() && c.now().Sub(c.lastAttempt) < jwksRefetchMin {
-		err := fmt.Errorf("keys were fetched %s ago; refetch allowed every %s", c.now().Sub(c.lastAttempt).Round(time.Second), jwksRefetchMin)
-		c.mu.Unlock()
-		return err
+	if limited {
+		if since := c.now().Sub(c.lastLimited); !c.lastLimited.IsZero() && since < jwksRefetchMin {
+			c.mu.Unlock()
+			return fmt.Errorf("keys were refetched %s ago; refetch allowed every %s", since.Round(time.Second), jwksRefetchMin)
+		}
+		c.lastLimited = c.now()
 	}
 	f := &jwksFetch{done: make(chan struct{})}
 	c.inflight = f
-	c.lastAttempt = c.now()
 	c.fetches++
 	c.mu.Unlock()
 
