@@ -443,6 +443,9 @@ type tokenSource struct {
 	lastErr     error
 	lastRefresh time.Time
 	refreshes   int
+	// unsaved: the in-memory tokens are newer than the store (a save
+	// failed); they are not handed out until a save succeeds.
+	unsaved bool
 }
 
 // refreshCall is one refresh that concurrent callers wait on.
@@ -489,6 +492,15 @@ func (s *tokenSource) Token(ctx context.Context) (string, error) {
 				return "", errNeedsLogin
 			}
 		}
+		if s.unsaved {
+			if err := s.store.Save(ctx, s.tok); err != nil {
+				s.lastErr = fmt.Errorf("store the refreshed hub token in %s: %w", s.store.Describe(), err)
+				err = s.lastErr
+				s.mu.Unlock()
+				return "", err
+			}
+			s.unsaved, s.lastErr = false, nil
+		}
 		if s.now().Add(refreshMargin).Before(s.tok.Expiry) {
 			at := s.tok.AccessToken
 			s.mu.Unlock()
@@ -528,7 +540,7 @@ func (s *tokenSource) reloadLocked(ctx context.Context) error {
 func (s *tokenSource) Reload() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.inflight == nil {
+	if s.inflight == nil && !s.unsaved {
 		s.tok, s.lastErr = nil, nil
 	}
 }
@@ -588,9 +600,10 @@ func (s *tokenSource) refresh(ctx context.Context) error {
 	// Persist first: the old refresh token is spent now.
 	if err := s.store.Save(ctx, &next); err != nil {
 		s.mu.Lock()
-		// Keep the new tokens in memory so this daemon keeps working, but
-		// report that the store is behind.
-		s.tok, s.lastErr = &next, fmt.Errorf("store the refreshed hub token in %s: %w", s.store.Describe(), err)
+		// The old refresh token is spent: keep the new ones in memory and
+		// retry the save before handing any of them out.
+		s.tok, s.unsaved = &next, true
+		s.lastErr = fmt.Errorf("store the refreshed hub token in %s: %w", s.store.Describe(), err)
 		err = s.lastErr
 		s.mu.Unlock()
 		return err
