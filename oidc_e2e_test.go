@@ -260,3 +260,26 @@ func TestOIDCEndToEnd(t *testing.T) {
 		}
 	})
 }
+
+func TestAuthCLIErrors(t *testing.T) {
+	dir := shortTempDir(t)
+	env := append(cleanEnv(), "HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, "cfg"), "HEPH_SOCKET="+filepath.Join(dir, "none.sock"))
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"auth"}, 2, "login | status | logout"},
+		{[]string{"auth", "dance"}, 2, "unknown auth action"},
+		{[]string{"auth", "login"}, 2, "--hub-url"},
+		{[]string{"auth", "logout"}, 2, "--hub-url"},
+		{[]string{"auth", "status", "--token-load-cmd", "cat"}, 2, "go together"},
+		{[]string{"auth", "status"}, 1, "Not logged in"},
+		{[]string{"auth", "login", "--hub-url", "http://127.0.0.1:1"}, 1, "--oidc-issuer"},
+	} {
+		out, errOut, code := runHeph(t, env, "", tc.args...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("heph %v: exit %d, want %d with %q\n%s%s", tc.args, code, tc.code, tc.want, out, errOut)
+		}
+	}
+}
