@@ -228,6 +228,9 @@ func (d *daemon) methods() map[string]handler {
 	for name, h := range nodeMethods(d.store) {
 		m[name] = h
 	}
+	for name, h := range notesMethods(d.store) {
+		m[name] = h
+	}
 	for name, h := range authMethods(d.tokens) {
 		m[name] = h
 	}

@@ -200,12 +200,12 @@ func (s *fileTokenStore) write(f *tokenFile) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s.path, append(b, '\n'), 0o600)
+	return writeFileDurable(s.path, append(b, '\n'), 0o600)
 }
 
-// writeFileAtomic replaces path with data: a temp file in the same
+// writeFileDurable replaces path with data: a temp file in the same
 // directory, fsync, rename, then fsync of the directory.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+func writeFileDurable(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
