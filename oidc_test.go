@@ -145,7 +145,7 @@ type testIssuer struct {
 	jwksHits     atomic.Int32
 }
 
-func newTestIssuer(t *testing.T, keys ...testKey) *testIssuer {
+func newTestIssuer(t testing.TB, keys ...testKey) *testIssuer {
 	ti := &testIssuer{keys: keys}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
@@ -535,4 +535,25 @@ func FuzzParseToken(f *testing.F) {
 		v := &oidcVerifier{issuer: "https://issuer.example", audience: "aud", leeway: time.Minute, now: time.Now}
 		_, _ = v.checkClaims(jws.Payload)
 	})
+}
+
+// BenchmarkVerify: the hub verifies a bearer token on every request.
+func BenchmarkVerify(b *testing.B) {
+	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+		b.Run(alg, func(b *testing.B) {
+			k := newTestKey(b, "k", alg, 0)
+			ti := newTestIssuer(b, k)
+			v, err := newOIDCVerifier(context.Background(), ti.srv.URL, testAudience, time.Minute, ti.srv.Client())
+			if err != nil {
+				b.Fatal(err)
+			}
+			tok := signJWS(b, k, nil, goodClaims(ti.srv.URL, time.Now()))
+			b.ResetTimer()
+			for range b.N {
+				if _, err := v.Verify(context.Background(), tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
