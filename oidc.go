@@ -357,12 +357,21 @@ func (c *jwksCache) lookup(kid, alg string) (*jwk, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if kid != "" {
+		// Prefer the key with this kid that can verify alg; else the first
+		// with the kid, so the caller reports the mismatch.
+		var first *jwk
 		for _, k := range c.keys {
-			if k.Kid == kid {
+			if k.Kid != kid {
+				continue
+			}
+			if checkKeyForAlg(alg, k) == nil {
 				return k, nil
 			}
+			if first == nil {
+				first = k
+			}
 		}
-		return nil, nil
+		return first, nil
 	}
 	var match []*jwk
 	for _, k := range c.keys {

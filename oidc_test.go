@@ -239,7 +239,8 @@ func TestVerifierClaims(t *testing.T) {
 	ed := newTestKey(t, "ed", "EdDSA", 0)
 	noAlg := newTestKey(t, "noalg", "RS512", 2)
 	noAlg.jwkAlg = ""
-	ti := newTestIssuer(t, rs, ps, es, es384, ed, noAlg)
+	dupRS, dupES := newTestKey(t, "dup", "RS256", 1), newTestKey(t, "dup", "ES256", 0)
+	ti := newTestIssuer(t, rs, ps, es, es384, ed, noAlg, dupRS, dupES)
 	v, clock := newTestVerifier(t, ti, 60*time.Second)
 	now := clock.now()
 	good := goodClaims(ti.srv.URL, now)
@@ -273,6 +274,8 @@ func TestVerifierClaims(t *testing.T) {
 		{"ES384 ok", signJWS(t, es384, nil, good), ""},
 		{"EdDSA ok", signJWS(t, ed, nil, good), ""},
 		{"JWK without alg: RS512 ok", signJWS(t, noAlg, nil, good), ""},
+		{"shared kid: RSA key", signJWS(t, dupRS, nil, good), ""},
+		{"shared kid: EC key", signJWS(t, dupES, nil, good), ""},
 		{"typ JWT ok", signJWS(t, rs, map[string]any{"typ": "JWT"}, good), ""},
 		{"typ case-insensitive", signJWS(t, rs, map[string]any{"typ": "application/AT+JWT"}, good), ""},
 		{"no typ ok", signJWS(t, rs, map[string]any{"typ": nil}, good), ""},

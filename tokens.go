@@ -363,24 +363,33 @@ func (s *cmdTokenStore) update(ctx context.Context, hub string, t *storedToken) 
 	return s.write(ctx, f)
 }
 
-// unverifiedSubject reads sub from a JWT without verifying it, for
-// display only (the hub verifies; the spoke just shows who it is).
-func unverifiedSubject(token string) string {
+// unverifiedClaims reads a JWT's payload without verifying it, for
+// display and warnings only (the hub verifies; the spoke just shows who it
+// is). ok is false when the token is not a JWT.
+func unverifiedClaims(token string) (sub string, aud []string, ok bool) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return ""
+		return "", nil, false
 	}
 	b, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return ""
+		return "", nil, false
 	}
 	var c struct {
-		Sub string `json:"sub"`
+		Sub string          `json:"sub"`
+		Aud json.RawMessage `json:"aud"`
 	}
 	if json.Unmarshal(b, &c) != nil {
-		return ""
+		return "", nil, false
 	}
-	return c.Sub
+	aud, _ = parseAudience(c.Aud)
+	return c.Sub, aud, true
+}
+
+// unverifiedSubject is the sub of a JWT, read without verification.
+func unverifiedSubject(token string) string {
+	sub, _, _ := unverifiedClaims(token)
+	return sub
 }
 
 // authStatus is what `heph auth status` and the daemon's auth.status show.
