@@ -202,7 +202,9 @@ func TestOIDCEndToEnd(t *testing.T) {
 			t.Fatalf("after logout the store still has the hub: %v", err)
 		}
 		// Put the revoked session back, expired: the provider rejects its
-		// refresh token and the spoke must say it needs a login.
+		// refresh token and the spoke must say it needs a login. The
+		// daemon is stopped first so that only ts refreshes.
+		d.Stop()
 		saved.Expiry = time.Now().Add(-time.Minute)
 		if err := store.Save(ctx, saved); err != nil {
 			t.Fatal(err)
@@ -225,6 +227,7 @@ func TestOIDCEndToEnd(t *testing.T) {
 		if !stored.NeedsLogin || stored.LastError == "" {
 			t.Fatalf("the store does not record the needed login: %+v", stored)
 		}
+		d = startDaemon(t, "--hub-url", hub, "--token-file", tokenPath)
 		for _, e := range [][]string{d.Env, env} { // with and without the daemon
 			sout, _, code := runHeph(t, e, "", "auth", "status", "--hub-url", hub, "--token-file", tokenPath)
 			if code != 1 || !strings.Contains(sout, "needs login") {
