@@ -318,8 +318,6 @@ type jwksCache struct {
 	lastLimited time.Time     // last rate-limited fetch started
 	maxAge      time.Duration // freshness of keys
 	inflight    *jwksFetch    // the fetch in progress, if any
-	fetches     int           // fetches started (for status and tests)
-	lastErr     error
 }
 
 // jwksFetch is one in-progress fetch that concurrent callers wait on.
@@ -413,7 +411,6 @@ func (c *jwksCache) fetch(ctx context.Context, limited bool) error {
 	}
 	f := &jwksFetch{done: make(chan struct{})}
 	c.inflight = f
-	c.fetches++
 	c.mu.Unlock()
 
 	// The fetch outlives a caller that gives up: others may be waiting.
@@ -425,7 +422,6 @@ func (c *jwksCache) fetch(ctx context.Context, limited bool) error {
 	if err == nil {
 		c.keys, c.maxAge, c.fetched = keys, maxAge, c.now()
 	}
-	c.lastErr = err
 	f.err = err
 	c.inflight = nil
 	c.mu.Unlock()

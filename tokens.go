@@ -451,7 +451,6 @@ type tokenSource struct {
 	inflight    *refreshCall
 	lastErr     error
 	lastRefresh time.Time
-	refreshes   int
 	// unsaved: the in-memory tokens are newer than the store (a save
 	// failed); they are not handed out until a save succeeds.
 	unsaved bool
@@ -560,7 +559,6 @@ func (s *tokenSource) Reload() {
 func (s *tokenSource) refresh(ctx context.Context) error {
 	s.mu.Lock()
 	old := *s.tok
-	s.refreshes++
 	s.mu.Unlock()
 	// Another process (a new `heph auth login`) may have stored a fresher
 	// token since this one was loaded.
