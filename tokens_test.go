@@ -397,3 +397,21 @@ func TestDevicePolling(t *testing.T) {
 		})
 	}
 }
+
+func TestResolveLogin(t *testing.T) {
+	ctx := context.Background()
+	// With every provider setting given, the hub need not answer.
+	o, err := resolveLogin(ctx, http.DefaultClient, loginOptions{HubURL: "http://127.0.0.1:1", Issuer: "https://id.example", ClientID: "c", Audience: "a"})
+	if err != nil || o.Issuer != "https://id.example" {
+		t.Fatalf("%+v %v", o, err)
+	}
+	// Otherwise /config fills the gaps; flags win over it.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(hubConfig{Issuer: "https://hub-says.example", ClientID: "hub-client", Audience: "urn:heph:hub"})
+	}))
+	defer srv.Close()
+	o, err = resolveLogin(ctx, srv.Client(), loginOptions{HubURL: srv.URL + "/", ClientID: "mine"})
+	if err != nil || o.Issuer != "https://hub-says.example" || o.ClientID != "mine" || o.Audience != "urn:heph:hub" {
+		t.Fatalf("%+v %v", o, err)
+	}
+}
