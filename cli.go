@@ -58,6 +58,7 @@ func commands() []*command {
 		}, run: cmdList},
 		{name: "show", args: "ID", summary: "show a task or doc", run: cmdShow},
 		{name: "hephd", args: "[flags]", summary: "run the daemon in the foreground (same as running hephd)"},
+		daemonCommand(),
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
