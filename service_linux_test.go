@@ -74,20 +74,6 @@ func startUserManager(t *testing.T) *userManager {
 	return m
 }
 
-func copyFile(t *testing.T, src, dst string) {
-	t.Helper()
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dst, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func (m *userManager) stop() {
 	m.systemctlErr("stop", "heph.service")
 	m.cmd.Process.Signal(syscall.SIGTERM)
@@ -179,18 +165,6 @@ func cmdline(t *testing.T, pid int) []string {
 	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
 }
 
-// waitFor polls cond until it holds or the timeout passes.
-func waitFor(timeout time.Duration, cond func() bool) bool {
-	for deadline := time.Now().Add(timeout); ; time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-	}
-}
-
 // TestDaemonServiceSystemd drives heph daemon against a real systemd user
 // manager, one manager shared by the subtests in order.
 func TestDaemonServiceSystemd(t *testing.T) {
@@ -264,10 +238,10 @@ func TestDaemonServiceSystemd(t *testing.T) {
 		old := m.mainPID()
 		syscall.Kill(old, syscall.SIGKILL)
 		killed := time.Now()
-		if !waitFor(3*time.Second, func() bool { p := m.mainPID(); return p != 0 && p != old && m.show("ActiveState") == "active" }) {
+		if !waitUntil(3*time.Second, func() bool { p := m.mainPID(); return p != 0 && p != old && m.show("ActiveState") == "active" }) {
 			t.Fatalf("not restarted within 3s: %s %d", m.show("ActiveState"), m.mainPID())
 		}
-		if !waitFor(5*time.Second, func() bool { _, err := queryDaemon(m.socket()); return err == nil }) {
+		if !waitUntil(5*time.Second, func() bool { _, err := queryDaemon(m.socket()); return err == nil }) {
 			t.Fatalf("socket does not answer after restart")
 		}
 		t.Logf("back after %s", time.Since(killed).Round(time.Millisecond))
@@ -275,7 +249,7 @@ func TestDaemonServiceSystemd(t *testing.T) {
 	t.Run("a clean exit is restarted too", func(t *testing.T) {
 		old := m.mainPID()
 		syscall.Kill(old, syscall.SIGTERM)
-		if !waitFor(5*time.Second, func() bool { p := m.mainPID(); return p != 0 && p != old }) {
+		if !waitUntil(5*time.Second, func() bool { p := m.mainPID(); return p != 0 && p != old }) {
 			t.Fatalf("not restarted after exit 0: %s", m.show("ActiveState"))
 		}
 		if r := m.show("ExecMainStatus"); r != "0" && m.show("NRestarts") == "0" {
@@ -461,45 +435,6 @@ func TestDaemonNoUserManager(t *testing.T) {
 			t.Errorf("XDG_RUNTIME_DIR=%q: err %v\n%s", rt, err, out)
 		}
 	}
-}
-
-// randomValue draws a string from an alphabet of characters that need
-// quoting or escaping somewhere.
-func randomValue(r *rand.Rand) string {
-	alphabet := []rune(`ab Z09 "'%$&<>\;#=:/.,-_@+!*?{}[]()~` + "`" + `ü日本ß€`)
-	n := 1 + r.Intn(12)
-	rs := make([]rune, n)
-	for i := range rs {
-		rs[i] = alphabet[r.Intn(len(alphabet))]
-	}
-	return string(rs)
-}
-
-// randomConfig builds a random DaemonConfig over every bakeable flag.
-func randomConfig(r *rand.Rand) DaemonConfig {
-	c := DaemonConfig{Binary: "/" + randomValue(r) + "/heph", Flags: map[string][]string{}}
-	for _, b := range bakeableFlags() {
-		if r.Intn(2) == 0 {
-			continue
-		}
-		switch b.kind {
-		case kindBool:
-			c.Flags[b.name] = []string{"true"}
-		case kindList:
-			for i := 0; i <= r.Intn(3); i++ {
-				c.Flags[b.name] = append(c.Flags[b.name], randomValue(r))
-			}
-		default:
-			c.Flags[b.name] = []string{randomValue(r)}
-		}
-	}
-	if len(c.Flags) == 0 {
-		c.Flags = nil
-	}
-	for i := 0; i < r.Intn(4); i++ {
-		c.Env = append(c.Env, fmt.Sprintf("V%d=%s", i, randomValue(r)))
-	}
-	return c
 }
 
 // TestSystemdUnitRoundTrip: parse(generate(c)) == c for random configs.
