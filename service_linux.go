@@ -417,10 +417,11 @@ func (m *systemdManager) plan(verb string, st serviceStatus, changed bool) []ste
 		if changed || verb == "restart" {
 			steps = append(steps, writeStep(m.unitPath))
 		}
-		steps = append(steps, sc("daemon-reload"))
-		if st.Failed {
-			steps = append(steps, sc("reset-failed", u))
-		}
+		// An explicit start also clears a failed state and the start
+		// rate limit, which exist to stop automatic restarts.
+		reset := sc("reset-failed", u)
+		reset.tolerate = true
+		steps = append(steps, sc("daemon-reload"), reset)
 		switch {
 		case verb == "start" && !changed && st.Running:
 			steps = append(steps, sc("enable", u))

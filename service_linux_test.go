@@ -351,6 +351,16 @@ func TestDaemonServiceSystemd(t *testing.T) {
 			t.Errorf("systemd Restart=%s", m.show("Restart"))
 		}
 	})
+	t.Run("a hephd that cannot start is reported, with its log", func(t *testing.T) {
+		_, errOut, code := m.heph("daemon", "restart", "--db", "/proc/heph-cannot-be-here/heph.db")
+		if code != 1 || !strings.Contains(errOut, "did not answer") || !strings.Contains(errOut, "heph-cannot-be-here") {
+			t.Errorf("exit %d, stderr:\n%s", code, errOut)
+		}
+		out := m.mustHeph("daemon", "restart", "--db=")
+		if !strings.Contains(out, "--db: removed") || m.unit().has("db") {
+			t.Errorf("--db= did not remove it:\n%s", out)
+		}
+	})
 	t.Run("logs", func(t *testing.T) {
 		out := m.mustHeph("daemon", "logs", "-n", "3")
 		if n := strings.Count(out, "\n"); n != 3 || !strings.Contains(tailLines(m.logPath(), 3), strings.TrimSpace(out)) {
