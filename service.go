@@ -571,6 +571,18 @@ type serviceManager interface {
 	warnings() []string
 }
 
+// serviceInstalled reports whether heph's service file exists. A client
+// that finds no socket while the service is installed may be seeing a
+// restart (e.g. after a self-update) and can wait briefly for it.
+func serviceInstalled(getenv getenvFunc) bool {
+	m, err := newServiceManager(getenv)
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(m.path())
+	return err == nil
+}
+
 // errNotInstalled: no service file.
 var errNotInstalled = errors.New("not installed")
 

@@ -134,6 +134,17 @@ func (m *userManager) mustHeph(args ...string) string {
 	return out + errOut
 }
 
+// getenv looks a variable up in the manager's environment.
+func (m *userManager) getenv(name string) string {
+	v := ""
+	for _, kv := range m.Env {
+		if k, val, _ := strings.Cut(kv, "="); k == name {
+			v = val
+		}
+	}
+	return v
+}
+
 func (m *userManager) unitPath() string {
 	return filepath.Join(m.Home, ".config", "systemd", "user", "heph.service")
 }
@@ -206,6 +217,9 @@ func TestDaemonServiceSystemd(t *testing.T) {
 		}
 		if e := m.show("UnitFileState"); e != "enabled" {
 			t.Errorf("UnitFileState = %q", e)
+		}
+		if !serviceInstalled(m.getenv) {
+			t.Errorf("serviceInstalled = false after start")
 		}
 	})
 	t.Run("start again is a no-op", func(t *testing.T) {
@@ -399,6 +413,9 @@ func TestDaemonServiceSystemd(t *testing.T) {
 			if _, err := os.Stat(p); err != nil {
 				t.Errorf("%s gone: %v", p, err)
 			}
+		}
+		if serviceInstalled(m.getenv) {
+			t.Errorf("serviceInstalled = true after uninstall")
 		}
 		if s := m.show("LoadState"); s != "not-found" {
 			t.Errorf("LoadState %q", s)

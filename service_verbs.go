@@ -251,22 +251,36 @@ func (d *daemonCtl) waitRunning(c DaemonConfig) (daemonInfo, error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return daemonInfo{}, fmt.Errorf("hephd did not answer on %s within %s (%v).\n  The end of its log (%s):\n%s",
+	return daemonInfo{}, fmt.Errorf("hephd did not answer on %s within %s (%v).\n  The end of its log (%s):\n%s\n"+
+		"  Fix the cause (heph daemon status shows the baked flags; change one with heph daemon restart --FLAG VALUE, remove it with --FLAG=), or follow the log with heph daemon logs -f",
 		paths.Socket, d.readyTimeout, last, d.logPath(c), indent(tailLines(d.logPath(c), 10), "    "))
 }
 
 // queryDaemon asks the hephd on socket for daemon.info.
 func queryDaemon(socket string) (daemonInfo, error) {
+	info, _, err := queryDaemonRaw(socket)
+	return info, err
+}
+
+// queryDaemonRaw is queryDaemon that also returns the reply as sent, with
+// any fields daemonInfo does not know.
+func queryDaemonRaw(socket string) (daemonInfo, json.RawMessage, error) {
 	var info daemonInfo
+	var raw json.RawMessage
 	c, err := dialDaemon(socket)
 	if err != nil {
-		return info, err
+		return info, nil, err
 	}
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	err = c.Call(ctx, "daemon.info", nil, &info)
-	return info, err
+	if err := c.Call(ctx, "daemon.info", nil, &raw); err != nil {
+		return info, nil, err
+	}
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return info, nil, fmt.Errorf("decode daemon.info: %w", err)
+	}
+	return info, raw, nil
 }
 
 func indent(s, prefix string) string {
@@ -345,8 +359,10 @@ type statusReport struct {
 	Log       string              `json:"log"`
 	Flags     map[string][]string `json:"flags"`
 	Env       []string            `json:"environment,omitempty"`
-	Problem   string              `json:"problem,omitempty"`
-	Warnings  []string            `json:"warnings,omitempty"`
+	// Daemon is the running hephd's own daemon.info reply, as it sent it.
+	Daemon   json.RawMessage `json:"daemon,omitempty"`
+	Problem  string          `json:"problem,omitempty"`
+	Warnings []string        `json:"warnings,omitempty"`
 }
 
 // status reports the service; it returns a *notRunningError (exit 3) when
@@ -372,8 +388,8 @@ func (d *daemonCtl) status() error {
 	}
 	r.Socket, r.DB, r.Log = paths.Socket, paths.DB, d.logPath(c)
 	if st.Running {
-		if info, err := queryDaemon(paths.Socket); err == nil {
-			r.Version, r.PID, r.Socket, r.DB = info.Version, info.PID, info.Socket, info.DB
+		if info, raw, err := queryDaemonRaw(paths.Socket); err == nil {
+			r.Version, r.PID, r.Socket, r.DB, r.Daemon = info.Version, info.PID, info.Socket, info.DB, raw
 			r.Uptime = time.Since(info.Started).Round(time.Second).String()
 		} else {
 			r.Problem = strings.TrimSpace(r.Problem + "\nthe service runs but hephd does not answer on its socket: " + err.Error())
