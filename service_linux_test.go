@@ -27,6 +27,10 @@ type userManager struct {
 	done    chan struct{}
 }
 
+// weirdEnvValue is baked into the unit's Environment= (as GONOSUMDB) to
+// prove its quoting against systemd.
+const weirdEnvValue = `x y"z'%a$b\\c ü`
+
 // startUserManager starts systemd --user (skipping, or failing under CI,
 // when it cannot run here) and stops it, and the hephd it runs, at cleanup.
 func startUserManager(t *testing.T) *userManager {
@@ -45,7 +49,7 @@ func startUserManager(t *testing.T) *userManager {
 	}
 	m.Env = append(cleanEnv(), "HOME="+m.Home, "XDG_RUNTIME_DIR="+m.Runtime,
 		"XDG_CONFIG_HOME="+filepath.Join(m.Home, ".config"), "XDG_DATA_HOME="+filepath.Join(m.Home, ".local", "share"),
-		"DBUS_SESSION_BUS_ADDRESS=", "USER=heph-test-nobody")
+		"DBUS_SESSION_BUS_ADDRESS=", "USER=heph-test-nobody", "GONOSUMDB="+weirdEnvValue)
 	m.cmd = exec.Command("/lib/systemd/systemd", "--user")
 	m.cmd.Env = m.Env
 	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -212,8 +216,16 @@ func TestDaemonServiceSystemd(t *testing.T) {
 		if goBin != "" && !strings.HasPrefix(c.envValue("PATH"), filepath.Dir(goBin)+":") {
 			t.Errorf("PATH %q does not start with go's dir %s", c.envValue("PATH"), filepath.Dir(goBin))
 		}
-		if c.envValue("HOME") != m.Home {
-			t.Errorf("HOME = %q", c.envValue("HOME"))
+		// systemd handed hephd exactly the baked environment.
+		environ, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		vars := strings.Split(string(environ), "\x00")
+		for _, kv := range []string{"HOME=" + m.Home, "GONOSUMDB=" + weirdEnvValue, "PATH=" + c.envValue("PATH")} {
+			if !contains(vars, kv) {
+				t.Errorf("hephd's environment lacks %q: %q", kv, vars)
+			}
+		}
+		if c.envValue("GONOSUMDB") != weirdEnvValue {
+			t.Errorf("GONOSUMDB not baked: %v", c.Env)
 		}
 		if e := m.show("UnitFileState"); e != "enabled" {
 			t.Errorf("UnitFileState = %q", e)
@@ -379,6 +391,34 @@ func TestDaemonServiceSystemd(t *testing.T) {
 		out := m.mustHeph("daemon", "logs", "-n", "3")
 		if n := strings.Count(out, "\n"); n != 3 || !strings.Contains(tailLines(m.logPath(), 3), strings.TrimSpace(out)) {
 			t.Errorf("logs -n 3 gave %d lines:\n%s", n, out)
+		}
+	})
+	t.Run("logs -f follows", func(t *testing.T) {
+		cmd := exec.Command(m.Bin, "daemon", "logs", "-f", "-n", "1")
+		cmd.Env = m.Env
+		out := &syncBuffer{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if !waitUntil(5*time.Second, func() bool { return strings.Count(out.String(), "\n") >= 1 }) {
+			t.Fatalf("no first line: %q", out.String())
+		}
+		old := m.mainPID()
+		syscall.Kill(old, syscall.SIGTERM) // hephd logs its shutdown and systemd restarts it
+		want := fmt.Sprintf("pid %d serving", 0)
+		ok := waitUntil(10*time.Second, func() bool {
+			p := m.mainPID()
+			want = fmt.Sprintf("pid %d serving", p)
+			return p != old && strings.Contains(out.String(), want)
+		})
+		cmd.Process.Signal(syscall.SIGINT)
+		err := cmd.Wait()
+		if !ok {
+			t.Errorf("logs -f did not show %q:\n%s", want, out.String())
+		}
+		if err != nil {
+			t.Errorf("logs -f exit after SIGINT: %v", err)
 		}
 	})
 	t.Run("stop keeps it enabled", func(t *testing.T) {
