@@ -17,8 +17,8 @@ import (
 func daemonCommand() *command {
 	return &command{
 		name:    "daemon",
-		args:    "start|status|restart|stop|uninstall|logs [flags]",
-		summary: "run hephd as a systemd user service (Linux) or launchd agent (macOS)",
+		args:    "VERB [flags]",
+		summary: "run hephd as a service (systemd user unit / launchd agent): start, status, restart, stop, uninstall, logs",
 		flags:   daemonCLIFlags,
 		run:     cmdDaemon,
 	}

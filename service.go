@@ -346,7 +346,7 @@ func envMap(env []string) map[string]string {
 // goFetchEnv are the owner's module-fetching settings a self-updating
 // service carries over when they are set at install time.
 func goFetchEnv() []string {
-	return []string{"GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOSUMDB", "GOINSECURE", "GOFLAGS", "GOTOOLCHAIN"}
+	return []string{"GOPROXY", "GOPRIVATE", "GONOPROXY", "GONOSUMDB", "GOSUMDB", "GOINSECURE", "GOFLAGS", "GOTOOLCHAIN", "GOMODCACHE", "GOCACHE"}
 }
 
 // isManagedEnv reports the environment variables heph daemon sets itself
