@@ -548,3 +548,63 @@ func TestSystemdUnitParseErrors(t *testing.T) {
 		t.Errorf("hand-written unit: %#v, %v", c, err)
 	}
 }
+
+// TestDaemonStartFlagsDryRun: heph daemon's flags map onto hephd's, paths
+// are made absolute, and hephd's own parser vets values before anything is
+// written.
+func TestDaemonStartFlagsDryRun(t *testing.T) {
+	home := shortTempDir(t)
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(hephBinary(t), args...)
+		cmd.Dir = home
+		cmd.Env = append(cleanEnv(), "HOME="+home, "XDG_CONFIG_HOME=", "XDG_DATA_HOME=", "XDG_RUNTIME_DIR=")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run("--socket", "rel.sock", "daemon", "start", "--dry-run", "--force", "--db", "rel.db",
+		"--authorized-sub", "a", "--authorized-sub", "b c", "--multi-owner", "--sync-interval", "10s")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, s := range []string{"--db " + filepath.Join(home, "rel.db"), "--socket " + filepath.Join(home, "rel.sock"),
+		`--authorized-sub a --authorized-sub "b c"`, "--multi-owner", "--sync-interval 10s",
+		"--log " + filepath.Join(home, ".local", "share", "heph", "hephd.log")} {
+		if !strings.Contains(out, s) {
+			t.Errorf("dry-run lacks %q:\n%s", s, out)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"daemon", "start", "--dry-run", "--force", "--sync-interval", "soon"}, "hephd would reject"},
+		{[]string{"daemon", "start", "--dry-run", "--force", "--no-self-update=false"}, "not meaningful"},
+		{[]string{"daemon", "stop", "--hub-url", "x"}, "does not take --hub-url"},
+		{[]string{"daemon", "logs", "--dry-run"}, "does not take --dry-run"},
+	} {
+		out, err := run(tc.args...)
+		if err == nil || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: %v, want %q in:\n%s", tc.args, err, tc.want, out)
+		}
+	}
+}
+
+// TestSystemdLingerWarning: status and start warn when lingering is off,
+// and say nothing when loginctl cannot tell (no logind).
+func TestSystemdLingerWarning(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "loginctl")
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	m := &systemdManager{getenv: func(k string) string { return map[string]string{"USER": "alice"}[k] }}
+	for _, tc := range []struct{ body, want string }{
+		{`[ "$*" = "show-user alice --property=Linger" ] && echo Linger=no`, "loginctl enable-linger alice"},
+		{`echo Linger=yes`, ""},
+		{`echo "Failed to connect to bus" >&2; exit 1`, ""},
+	} {
+		os.WriteFile(script, []byte("#!/bin/sh\n"+tc.body+"\n"), 0o755)
+		got := strings.Join(m.warnings(), "\n")
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("loginctl %q: warnings %q, want %q", tc.body, got, tc.want)
+		}
+	}
+}
