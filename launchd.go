@@ -53,6 +53,12 @@ func (m *launchdManager) domain() string     { return fmt.Sprintf("gui/%d", m.ui
 func (m *launchdManager) target() string     { return m.domain() + "/" + launchdLabel }
 func (m *launchdManager) warnings() []string { return nil }
 
+// unsetEnv: launchd agents get only HOME, USER, PATH, TMPDIR and the
+// like, plus the plist's EnvironmentVariables, never a shell's XDG ones.
+func (m *launchdManager) unsetEnv() []string {
+	return []string{"XDG_RUNTIME_DIR", "XDG_DATA_HOME", "XDG_CONFIG_HOME"}
+}
+
 func (m *launchdManager) stopNote() string {
 	return "the agent stays installed, so launchd starts it again at your next login (heph daemon start starts it now; heph daemon uninstall removes it)"
 }

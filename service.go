@@ -569,6 +569,8 @@ type serviceManager interface {
 	stopNote() string
 	// warnings are hints about the manager's setup (e.g. lingering).
 	warnings() []string
+	// unsetEnv are variables of a login shell that services do not get.
+	unsetEnv() []string
 }
 
 // serviceInstalled reports whether heph's service file exists. A client

@@ -43,6 +43,11 @@ func (m *systemdManager) kind() string     { return "systemd user unit" }
 func (m *systemdManager) path() string     { return m.unitPath }
 func (m *systemdManager) basePath() string { return "/usr/local/bin:/usr/bin:/bin" }
 
+// unsetEnv: a user manager gives its services XDG_RUNTIME_DIR, and the
+// rest of the environment comes from the manager, not the shell; heph
+// assumes the shell's XDG variables match the manager's.
+func (m *systemdManager) unsetEnv() []string { return nil }
+
 func (m *systemdManager) stopNote() string {
 	return "the unit stays enabled, so it starts again at your next login (heph daemon start starts it now; heph daemon uninstall removes it)"
 }

@@ -35,23 +35,31 @@ type installRequest struct {
 	force   bool
 }
 
-// serviceEnvGetenv is the environment as the service sees it: heph's own
-// HEPH_DB/HEPH_SOCKET belong to the shell, not to the service manager.
-func (d *daemonCtl) serviceEnvGetenv(name string) string {
-	if name == "HEPH_DB" || name == "HEPH_SOCKET" {
-		return ""
+// serviceGetenv is the environment as a service with config c sees it:
+// its baked variables, then this shell's, except those the manager does
+// not pass on (heph's own HEPH_DB/HEPH_SOCKET belong to the shell).
+func (d *daemonCtl) serviceGetenv(c DaemonConfig) getenvFunc {
+	return func(name string) string {
+		for _, kv := range c.Env {
+			if k, v, _ := strings.Cut(kv, "="); k == name {
+				return v
+			}
+		}
+		if name == "HEPH_DB" || name == "HEPH_SOCKET" || contains(d.m.unsetEnv(), name) {
+			return ""
+		}
+		return d.getenv(name)
 	}
-	return d.getenv(name)
 }
 
 // servicePaths are the store and socket a service with config c uses.
 func (d *daemonCtl) servicePaths(c DaemonConfig) (Paths, error) {
-	return resolvePaths(c.flag("db"), c.flag("socket"), d.serviceEnvGetenv)
+	return resolvePaths(c.flag("db"), c.flag("socket"), d.serviceGetenv(c))
 }
 
 // defaultLogPath is hephd.log beside the default store.
 func (d *daemonCtl) defaultLogPath() (string, error) {
-	p, err := resolvePaths("", "/", d.serviceEnvGetenv)
+	p, err := resolvePaths("", "/", d.serviceGetenv(DaemonConfig{}))
 	if err != nil {
 		return "", err
 	}
@@ -70,44 +78,10 @@ func (d *daemonCtl) logPath(c DaemonConfig) string {
 // install is start and restart: build the new configuration from the old
 // file and the passed flags, write it when it changed, and (re)start.
 func (d *daemonCtl) install(req installRequest) error {
-	binary := d.binary
-	if binary == "" {
-		var err error
-		if binary, err = stableBinary(d.argv0, d.getenv, req.force); err != nil {
-			return err
-		}
-	}
-	old, oldData, err := readServiceFile(d.m)
-	var broken *brokenFileError
-	switch {
-	case errors.Is(err, errNotInstalled):
-	case errors.As(err, &broken) && req.force:
-		fmt.Fprintf(d.errOut, "heph: replacing %s, which does not parse (%v); the old file is kept at %s\n", broken.path, broken.err, broken.backup)
-		old, oldData = DaemonConfig{}, nil
-	case err != nil:
-		return err
-	}
-	flags := mergeFlags(old.Flags, req.changes)
-	if _, ok := flags["log"]; !ok {
-		l, err := d.defaultLogPath()
-		if err != nil {
-			return err
-		}
-		if flags == nil {
-			flags = map[string][]string{}
-		}
-		flags["log"] = []string{l}
-	}
-	env, note := serviceEnv(d.env, flags["self-update"] != nil, old.Env, d.m.basePath())
-	c := DaemonConfig{Binary: binary, Flags: flags, Env: env}
-	if err := c.validate(); err != nil {
-		return err
-	}
-	data, err := d.m.generate(c)
+	p, err := d.prepare(req)
 	if err != nil {
 		return err
 	}
-	changed := !bytes.Equal(data, oldData)
 	var st serviceStatus
 	reachErr := d.m.reachable()
 	if reachErr == nil {
@@ -117,70 +91,128 @@ func (d *daemonCtl) install(req installRequest) error {
 	} else if !req.dryRun {
 		return reachErr
 	}
-	steps := d.m.plan(req.verb, st, changed)
+	steps := d.m.plan(req.verb, st, p.changed())
 	if req.dryRun {
-		return d.printDryRun(c, old, oldData != nil, data, changed, steps, reachErr)
+		return d.printDryRun(p, steps, reachErr)
 	}
 	if len(steps) == 0 {
 		fmt.Fprintf(d.out, "hephd is already running with the same config (pid %d); nothing to do\n", st.PID)
-		d.printWarnings(c, note)
+		d.printWarnings(p.new, p.note)
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(c.flag("log")), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(p.new.flag("log")), 0o700); err != nil {
 		return fmt.Errorf("log directory: %w", err)
 	}
-	if err := d.execute(steps, data); err != nil {
+	if err := d.execute(steps, p.data); err != nil {
 		return err
 	}
-	if changed && oldData != nil {
-		lines := describeChanges(old, c)
-		if len(lines) == 0 {
-			lines = []string{"service file regenerated in the current format"}
-		}
-		fmt.Fprintf(d.out, "updated %s:\n", d.m.path())
-		for _, l := range lines {
-			fmt.Fprintf(d.out, "  %s\n", l)
-		}
-	} else if oldData == nil {
+	switch {
+	case p.oldData == nil:
 		fmt.Fprintf(d.out, "installed %s %s\n", d.m.kind(), d.m.path())
+	case p.changed():
+		fmt.Fprintf(d.out, "updated %s:\n", d.m.path())
+		d.printChanges(p)
 	}
-	info, err := d.waitRunning(c)
+	info, err := d.waitRunning(p.new)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(d.out, "hephd %s is running (pid %d) on %s\n", info.Version, info.PID, info.Socket)
-	d.printWarnings(c, note)
+	d.printWarnings(p.new, p.note)
 	return nil
 }
 
+// prepared is a start/restart's new service file next to the old one.
+type prepared struct {
+	old, new DaemonConfig
+	oldData  []byte // nil when nothing (usable) is installed
+	data     []byte
+	note     string // a warning about the new configuration
+}
+
+func (p *prepared) changed() bool { return !bytes.Equal(p.data, p.oldData) }
+
+// prepare reads the installed file, merges the passed flags into it, and
+// renders and checks the new file.
+func (d *daemonCtl) prepare(req installRequest) (*prepared, error) {
+	binary := d.binary
+	if binary == "" {
+		var err error
+		if binary, err = stableBinary(d.argv0, d.getenv, req.force); err != nil {
+			return nil, err
+		}
+	}
+	p := &prepared{}
+	var err error
+	p.old, p.oldData, err = readServiceFile(d.m)
+	var broken *brokenFileError
+	switch {
+	case errors.Is(err, errNotInstalled):
+	case errors.As(err, &broken) && req.force:
+		fmt.Fprintf(d.errOut, "heph: replacing %s, which does not parse (%v); the old file is kept at %s\n", broken.path, broken.err, broken.backup)
+		p.old, p.oldData = DaemonConfig{}, nil
+	case err != nil:
+		return nil, err
+	}
+	flags := mergeFlags(p.old.Flags, req.changes)
+	if _, ok := flags["log"]; !ok {
+		l, err := d.defaultLogPath()
+		if err != nil {
+			return nil, err
+		}
+		if flags == nil {
+			flags = map[string][]string{}
+		}
+		flags["log"] = []string{l}
+	}
+	var env []string
+	env, p.note = serviceEnv(d.env, flags["self-update"] != nil, p.old.Env, d.m.basePath())
+	p.new = DaemonConfig{Binary: binary, Flags: flags, Env: env}
+	if err := p.new.validate(); err != nil {
+		return nil, err
+	}
+	if p.data, err = d.m.generate(p.new); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// printChanges lists what a rewrite changes.
+func (d *daemonCtl) printChanges(p *prepared) {
+	lines := describeChanges(p.old, p.new)
+	if len(lines) == 0 {
+		lines = []string{"service file regenerated in the current format"}
+	}
+	for _, l := range lines {
+		fmt.Fprintf(d.out, "  %s\n", l)
+	}
+}
+
+// printWarnings tells the owner about problems the new service will have:
+// a missing go for self-update, clients in this shell that look for
+// another socket, and the manager's own (lingering).
 func (d *daemonCtl) printWarnings(c DaemonConfig, note string) {
 	if note != "" {
 		fmt.Fprintf(d.errOut, "heph: warning: %s\n", note)
 	}
-	if s := d.getenv("HEPH_SOCKET"); s != "" {
-		if p, err := d.servicePaths(c); err == nil && filepath.Clean(s) != p.Socket {
-			fmt.Fprintf(d.errOut, "heph: warning: HEPH_SOCKET=%s in this shell, but the service listens on %s; clients here will not reach it (unset HEPH_SOCKET, or bake it with --socket %s)\n",
-				s, p.Socket, shellQuote(s))
-		}
+	svc, err1 := d.servicePaths(c)
+	here, err2 := resolvePaths("", "", d.getenv)
+	if err1 == nil && err2 == nil && svc.Socket != here.Socket {
+		fmt.Fprintf(d.errOut, "heph: warning: the service listens on %s, but heph in this shell looks for %s (HEPH_SOCKET or XDG_RUNTIME_DIR differ), so clients here will not reach it; bake this shell's socket with: heph --socket %s daemon restart\n",
+			svc.Socket, here.Socket, shellQuote(here.Socket))
 	}
 	for _, w := range d.m.warnings() {
 		fmt.Fprintf(d.errOut, "heph: warning: %s\n", w)
 	}
 }
 
-func (d *daemonCtl) printDryRun(c, old DaemonConfig, installed bool, data []byte, changed bool, steps []step, reachErr error) error {
+func (d *daemonCtl) printDryRun(p *prepared, steps []step, reachErr error) error {
 	if reachErr != nil {
 		fmt.Fprintf(d.out, "(the service manager is not reachable, so this plan assumes nothing is installed or running: %v)\n\n", reachErr)
 	}
-	if installed && changed {
+	if p.oldData != nil && p.changed() {
 		fmt.Fprintf(d.out, "changes:\n")
-		lines := describeChanges(old, c)
-		if len(lines) == 0 {
-			lines = []string{"service file regenerated in the current format"}
-		}
-		for _, l := range lines {
-			fmt.Fprintf(d.out, "  %s\n", l)
-		}
+		d.printChanges(p)
 		fmt.Fprintln(d.out)
 	}
 	if len(steps) == 0 {
@@ -189,7 +221,7 @@ func (d *daemonCtl) printDryRun(c, old DaemonConfig, installed bool, data []byte
 	}
 	for _, s := range steps {
 		if s.op == "write" {
-			fmt.Fprintf(d.out, "would write %s:\n%s\n", d.m.path(), data)
+			fmt.Fprintf(d.out, "would write %s:\n%s\n", d.m.path(), p.data)
 		}
 	}
 	fmt.Fprintf(d.out, "would run:\n")
