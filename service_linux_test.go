@@ -439,6 +439,21 @@ func TestDaemonServiceSystemd(t *testing.T) {
 			t.Errorf("second stop: %s", out)
 		}
 	})
+	t.Run("a hephd started by hand on the socket is reported", func(t *testing.T) {
+		other := exec.Command(filepath.Join(filepath.Dir(hephBinary(t)), "hephd"), "--socket", m.socket(), "--db", filepath.Join(m.Home, "other.db"))
+		other.Env = m.Env
+		if err := other.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { other.Process.Kill(); other.Wait() }()
+		if !waitUntil(10*time.Second, func() bool { _, err := queryDaemon(m.socket()); return err == nil }) {
+			t.Fatal("hand-started hephd does not answer")
+		}
+		_, errOut, code := m.heph("daemon", "start")
+		if code != 1 || !strings.Contains(errOut, fmt.Sprintf("does not manage (pid %d", other.Process.Pid)) {
+			t.Errorf("exit %d, stderr:\n%s", code, errOut)
+		}
+	})
 	t.Run("uninstall keeps store and log", func(t *testing.T) {
 		m.mustHeph("daemon", "start")
 		out := m.mustHeph("daemon", "uninstall")

@@ -95,6 +95,11 @@ func (d *daemonCtl) install(req installRequest) error {
 	if req.dryRun {
 		return d.printDryRun(p, steps, reachErr)
 	}
+	if !st.Running {
+		if err := d.checkSocketFree(p.new); err != nil {
+			return err
+		}
+	}
 	if len(steps) == 0 {
 		fmt.Fprintf(d.out, "hephd is already running with the same config (pid %d); nothing to do\n", st.PID)
 		d.printWarnings(p.new, p.note)
@@ -120,6 +125,22 @@ func (d *daemonCtl) install(req installRequest) error {
 	fmt.Fprintf(d.out, "hephd %s is running (pid %d) on %s\n", info.Version, info.PID, info.Socket)
 	d.printWarnings(p.new, p.note)
 	return nil
+}
+
+// checkSocketFree refuses to start the service while a hephd it does not
+// manage (e.g. one started by hand) serves the service's socket: the
+// service's hephd could not listen there.
+func (d *daemonCtl) checkSocketFree(c DaemonConfig) error {
+	paths, err := d.servicePaths(c)
+	if err != nil {
+		return err
+	}
+	info, err := queryDaemon(paths.Socket)
+	if err != nil {
+		return nil
+	}
+	return fmt.Errorf("a hephd that the service does not manage (pid %d, store %s) already serves %s; stop it first (kill %d), then run heph daemon start again",
+		info.PID, info.DB, paths.Socket, info.PID)
 }
 
 // prepared is a start/restart's new service file next to the old one.
