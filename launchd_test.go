@@ -10,8 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -153,53 +153,117 @@ func TestParseLaunchctlPrint(t *testing.T) {
 	}
 }
 
-// fakeLaunchctl puts a recording launchctl on the PATH. Its state file
-// ("unloaded", "running" or "stopped") drives what print reports; a
-// running service reports pid.
+// fakeLaunchctl puts a recording launchctl on the PATH that acts like
+// launchd for one agent: bootstrap loads the plist and starts its Program
+// with its ProgramArguments, environment and log; bootout stops and
+// unloads; kickstart (-k) starts (restarts); print reports state and pid.
 type fakeLaunchctl struct {
 	t     *testing.T
 	log   string
 	state string
 }
 
-const fakeLaunchctlScript = `#!/bin/sh
-echo "$*" >> "$FAKE_LAUNCHCTL_LOG"
-s=$(cat "$FAKE_LAUNCHCTL_STATE" 2>/dev/null || echo unloaded)
-case "$1" in
-print)
-  if [ "$s" = unloaded ]; then echo "Could not find service \"$2\" in domain for port" >&2; exit 113; fi
-  echo "$2 = {"
-  echo "	active count = 1"
-  if [ "$s" = running ]; then echo "	state = running"; else echo "	state = not running"; fi
-  echo "	endpoints = {"
-  echo "		state = active"
-  echo "	}"
-  if [ "$s" = running ]; then echo "	pid = $FAKE_LAUNCHCTL_PID"; fi
-  echo "}" ;;
-bootstrap)
-  if [ "$s" != unloaded ]; then echo "Bootstrap failed: 5: Input/output error" >&2; exit 5; fi
-  [ -f "$3" ] || { echo "Bootstrap failed: 2: No such file or directory" >&2; exit 2; }
-  echo running > "$FAKE_LAUNCHCTL_STATE" ;;
-bootout)
-  if [ "$s" = unloaded ]; then echo "Boot-out failed: 3: No such process" >&2; exit 3; fi
-  echo unloaded > "$FAKE_LAUNCHCTL_STATE" ;;
-kickstart)
-  if [ "$s" = unloaded ]; then echo "Could not find service" >&2; exit 113; fi
-  echo running > "$FAKE_LAUNCHCTL_STATE" ;;
-*) echo "fake launchctl: unexpected $*" >&2; exit 64 ;;
-esac
+const fakeLaunchctlScript = `
+import json, os, plistlib, signal, subprocess, sys, time
+
+with open(os.environ["FAKE_LAUNCHCTL_LOG"], "a") as f:
+    f.write(" ".join(sys.argv[1:]) + "\n")
+state_file = os.environ["FAKE_LAUNCHCTL_STATE"]
+try:
+    with open(state_file) as f:
+        st = json.load(f)
+except FileNotFoundError:
+    st = {"loaded": False, "pid": 0, "plist": ""}
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ")[1][0] not in "ZX"
+    except (OSError, IndexError):
+        return False
+
+def spawn():
+    with open(st["plist"], "rb") as f:
+        p = plistlib.load(f)
+    out = open(p["StandardOutPath"], "ab")
+    env = dict(os.environ)
+    env.update(p.get("EnvironmentVariables", {}))
+    proc = subprocess.Popen(p["ProgramArguments"], executable=p["Program"], stdout=out, stderr=out,
+                            env=env, start_new_session=True)
+    st["pid"] = proc.pid
+
+def kill():
+    pid = st["pid"]
+    if pid and alive(pid):
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(200):
+            if not alive(pid):
+                break
+            time.sleep(0.05)
+    st["pid"] = 0
+
+def save():
+    with open(state_file, "w") as f:
+        json.dump(st, f)
+
+cmd = sys.argv[1]
+if cmd == "print":
+    if not st["loaded"]:
+        sys.stderr.write('Could not find service "%s" in domain for port\n' % sys.argv[2])
+        sys.exit(113)
+    running = st["pid"] and alive(st["pid"])
+    print("%s = {" % sys.argv[2])
+    print("\tactive count = %d" % (1 if running else 0))
+    print("\tpath = %s" % st["plist"])
+    print("\tstate = %s" % ("running" if running else "not running"))
+    print("\tendpoints = {\n\t\tstate = active\n\t\tpid = 1\n\t}")
+    if running:
+        print("\tpid = %d" % st["pid"])
+    print("}")
+elif cmd == "bootstrap":
+    if st["loaded"]:
+        sys.stderr.write("Bootstrap failed: 5: Input/output error\n")
+        sys.exit(5)
+    st["loaded"], st["plist"] = True, sys.argv[3]
+    spawn()  # RunAtLoad
+    save()
+elif cmd == "bootout":
+    if not st["loaded"]:
+        sys.stderr.write("Boot-out failed: 3: No such process\n")
+        sys.exit(3)
+    kill()
+    st["loaded"] = False
+    save()
+elif cmd == "kickstart":
+    if not st["loaded"]:
+        sys.exit(113)
+    if sys.argv[2] == "-k":
+        kill()
+    if not (st["pid"] and alive(st["pid"])):
+        spawn()
+    save()
+else:
+    sys.stderr.write("fake launchctl: unexpected %s\n" % " ".join(sys.argv[1:]))
+    sys.exit(64)
 `
 
-func newFakeLaunchctl(t *testing.T, pid int) *fakeLaunchctl {
+func newFakeLaunchctl(t *testing.T) *fakeLaunchctl {
+	// The system's python starts faster than a version manager's shim.
+	py := "/usr/bin/python3"
+	if _, err := os.Stat(py); err != nil {
+		py, err = exec.LookPath("python3")
+		requireComponent(t, err == nil, "python3 is not installed (the fake launchctl is a python script)")
+	}
 	dir := t.TempDir()
 	f := &fakeLaunchctl{t: t, log: filepath.Join(dir, "calls"), state: filepath.Join(dir, "state")}
-	if err := os.WriteFile(filepath.Join(dir, "launchctl"), []byte(fakeLaunchctlScript), 0o755); err != nil {
+	script := "#!" + py + " -S" + fakeLaunchctlScript
+	if err := os.WriteFile(filepath.Join(dir, "launchctl"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
 	t.Setenv("FAKE_LAUNCHCTL_LOG", f.log)
 	t.Setenv("FAKE_LAUNCHCTL_STATE", f.state)
-	t.Setenv("FAKE_LAUNCHCTL_PID", strconv.Itoa(pid))
+	t.Cleanup(f.killAgent)
 	return f
 }
 
@@ -210,15 +274,40 @@ func (f *fakeLaunchctl) calls() []string {
 	return strings.Split(strings.TrimSpace(string(data)), "\n")
 }
 
-func (f *fakeLaunchctl) set(state string) { os.WriteFile(f.state, []byte(state+"\n"), 0o644) }
+// agentPID is the pid of the agent's process the fake started (0: none).
+func (f *fakeLaunchctl) agentPID() int {
+	var st struct{ PID int }
+	data, _ := os.ReadFile(f.state)
+	json.Unmarshal(data, &st)
+	return st.PID
+}
 
-// TestLaunchdCommandSequences runs every verb against a recording fake
+// killAgent stops the agent's hephd at the end of the test.
+func (f *fakeLaunchctl) killAgent() {
+	if pid := f.agentPID(); pid > 0 {
+		if p, err := os.FindProcess(pid); err == nil {
+			p.Signal(syscall.SIGTERM)
+			waitUntil(10*time.Second, func() bool { return p.Signal(syscall.Signal(0)) != nil || isZombie(pid) })
+		}
+	}
+}
+
+func isZombie(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	_, rest, _ := strings.Cut(string(data), ") ")
+	return strings.HasPrefix(rest, "Z") || strings.HasPrefix(rest, "X")
+}
+
+// TestLaunchdCommandSequences runs every verb against the recording fake
 // launchctl and checks the exact commands, including the idempotent paths.
-// A real hephd stands in for the agent's process, so start's wait for the
-// socket is the real one.
+// The fake really starts the agent's hephd from the plist, so start's wait
+// for the socket is the real one. (Consecutive identical print calls, from
+// polling, are counted once.)
 func TestLaunchdCommandSequences(t *testing.T) {
-	td := startDaemon(t)
-	fake := newFakeLaunchctl(t, td.Cmd.Process.Pid)
+	fake := newFakeLaunchctl(t)
 	home := shortTempDir(t)
 	m := newLaunchdManager(home, 501)
 	env := map[string]string{"HOME": home}
@@ -227,11 +316,11 @@ func TestLaunchdCommandSequences(t *testing.T) {
 		env: envResolver{getenv: func(k string) string { return env[k] },
 			lookPath: func(string) (string, error) { return "/usr/local/go/bin/go", nil },
 			goEnv:    func(string, string) string { return "" }},
-		readyTimeout: 3 * time.Second, binary: "/Users/me/go/bin/heph"}
+		readyTimeout: 10 * time.Second, binary: hephBinary(t)}
 	target := "gui/501/" + launchdLabel
 	plist := m.path()
 	print := "print " + target
-	socket := []flagChange{{name: "socket", values: []string{td.Socket}}}
+	paths := []flagChange{{name: "socket", values: []string{filepath.Join(home, "s.sock")}}, {name: "db", values: []string{filepath.Join(home, "h.db")}}}
 	step := func(name string, verb func() error, wantCalls []string, wantOut string) {
 		t.Helper()
 		out.Reset()
@@ -241,7 +330,13 @@ func TestLaunchdCommandSequences(t *testing.T) {
 		if err != nil && !(errors.As(err, &nr) && name == "status stopped") {
 			t.Fatalf("%s: %v\n%s", name, err, errOut.String())
 		}
-		if got := fake.calls(); !reflect.DeepEqual(got, wantCalls) {
+		var got []string
+		for _, c := range fake.calls() {
+			if len(got) == 0 || c != print || got[len(got)-1] != print {
+				got = append(got, c)
+			}
+		}
+		if !reflect.DeepEqual(got, wantCalls) {
 			t.Errorf("%s: launchctl calls\n got %q\nwant %q", name, got, wantCalls)
 		}
 		if !strings.Contains(out.String(), wantOut) {
@@ -249,44 +344,75 @@ func TestLaunchdCommandSequences(t *testing.T) {
 		}
 	}
 	install := func(verb string, changes ...flagChange) func() error {
-		return func() error { return d.install(installRequest{verb: verb, changes: append(socket, changes...)}) }
+		return func() error { return d.install(installRequest{verb: verb, changes: append(paths, changes...)}) }
 	}
+	bootstrap := "bootstrap gui/501 " + plist
+	bootout := "bootout " + target
 
-	step("start fresh", install("start"), []string{print, "bootstrap gui/501 " + plist, print}, "installed launchd agent")
-	if _, err := os.Stat(plist); err != nil {
-		t.Fatalf("no plist: %v", err)
+	step("start fresh", install("start"), []string{print, bootstrap, print}, "installed launchd agent")
+	c, err := parsePlistConfig(mustRead(t, plist))
+	if err != nil {
+		t.Fatal(err)
 	}
+	if got, want := procArgs(t, fake.agentPID()), append([]string{"hephd"}, c.Args()...); !reflect.DeepEqual(got, want) {
+		t.Errorf("agent argv %q, want %q", got, want)
+	}
+	pid := fake.agentPID()
 	step("start again", install("start"), []string{print}, "already running with the same config")
-	step("start changed", install("start", flagChange{name: "hub-url", values: []string{"https://hub"}}),
-		[]string{print, "bootout " + target, print, "bootstrap gui/501 " + plist, print}, "--hub-url: added https://hub")
+	if fake.agentPID() != pid {
+		t.Errorf("start again restarted the agent")
+	}
+	step("start changed", install("start", flagChange{name: "hub-url", values: []string{"http://127.0.0.1:9/hub"}}),
+		[]string{print, bootout, print, bootstrap, print}, "--hub-url: added http://127.0.0.1:9/hub")
 	step("restart unchanged", install("restart"), []string{print, "kickstart -k " + target, print}, "is running")
 	step("restart changed", install("restart", flagChange{name: "self-update", values: []string{"true"}}),
-		[]string{print, "bootout " + target, print, "bootstrap gui/501 " + plist, print}, "environment PATH: set to /usr/local/go/bin:")
+		[]string{print, bootout, print, bootstrap, print}, "environment PATH: set to /usr/local/go/bin:")
 	step("dry-run", func() error {
 		return d.install(installRequest{verb: "restart", changes: []flagChange{{name: "hub-url"}}, dryRun: true})
-	}, []string{print}, "bootout "+target)
-	fake.set("stopped")
+	}, []string{print}, bootout)
+	fake.killAgent() // loaded, but its process is gone
 	step("start loaded but not running", install("start"), []string{print, "kickstart " + target, print}, "is running")
 	step("status running", d.status, []string{print}, "hephd is running: pid")
-	step("stop", d.stop, []string{print, "bootout " + target, print}, "starts it again at your next login")
+	step("stop", d.stop, []string{print, bootout, print}, "starts it again at your next login")
 	step("stop again", d.stop, []string{print}, "not running; nothing to stop")
 	step("status stopped", d.status, []string{print}, "hephd is not running (not loaded)")
-	step("start after stop", install("start"), []string{print, "bootstrap gui/501 " + plist, print}, "is running")
-	step("uninstall", d.uninstall, []string{print, "bootout " + target, print}, "your store is kept at")
+	step("start after stop", install("start"), []string{print, bootstrap, print}, "is running")
+	step("uninstall", d.uninstall, []string{print, bootout, print}, "your store is kept at "+filepath.Join(home, "h.db"))
 	if _, err := os.Stat(plist); !os.IsNotExist(err) {
 		t.Errorf("plist still there after uninstall: %v", err)
 	}
 	step("uninstall again", d.uninstall, []string{print}, "not installed; nothing to remove")
 	// A plist with a bad flag is refused, kept and backed up.
 	os.WriteFile(plist, []byte(strings.Replace(mustPlist(t), "<string>--log</string>", "<string>--bogus</string>", 1)), 0o644)
-	err := d.install(installRequest{verb: "restart", changes: socket})
+	err = d.install(installRequest{verb: "restart", changes: paths})
 	if err == nil || !strings.Contains(err.Error(), "unknown hephd flag") || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("broken plist: %v", err)
 	}
 	if _, err := os.Stat(plist + ".bak"); err != nil {
 		t.Errorf("no backup: %v", err)
 	}
-	fake.calls()
+	if got := fake.calls(); len(got) != 1 || got[0] != "" {
+		t.Errorf("a refused restart ran launchctl: %q", got)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// procArgs is a process's argv, from /proc.
+func procArgs(t *testing.T, pid int) []string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		t.Fatalf("read cmdline of %d: %v", pid, err)
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
 }
 
 func mustPlist(t *testing.T) string {
