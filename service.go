@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -225,17 +226,13 @@ func (c DaemonConfig) validate() error {
 	var msg strings.Builder
 	fs := daemonFlagSet(&o, &msg)
 	if err := fs.Parse(c.Args()); err != nil {
-		return fmt.Errorf("hephd would reject these flags: %s", strings.TrimSpace(firstLine(msg.String(), err.Error())))
+		why := firstLine(msg.String())
+		if why == "" {
+			why = err.Error()
+		}
+		return fmt.Errorf("hephd would reject these flags: %s", strings.TrimSpace(why))
 	}
 	return nil
-}
-
-func firstLine(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
 
 // flagChange is one flag passed to `heph daemon start/restart`.
@@ -357,7 +354,7 @@ func isManagedEnv(name string) bool {
 	case "PATH", "HOME", "GOPATH", "GOBIN":
 		return true
 	}
-	return contains(goFetchEnv(), name)
+	return slices.Contains(goFetchEnv(), name)
 }
 
 // envResolver finds what the service environment needs; tests replace it.
@@ -403,7 +400,7 @@ func serviceEnv(r envResolver, selfUpdate bool, kept []string, basePath string) 
 			dirs = append(dirs, filepath.Dir(goBin))
 		}
 		for _, d := range filepath.SplitList(basePath) {
-			if !contains(dirs, d) {
+			if !slices.Contains(dirs, d) {
 				dirs = append(dirs, d)
 			}
 		}
@@ -430,15 +427,6 @@ func serviceEnv(r envResolver, selfUpdate bool, kept []string, basePath string) 
 	}
 	sort.Strings(env)
 	return env, note
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // stableBinary is the path the service should run: the path heph was
@@ -624,8 +612,9 @@ func (e *brokenFileError) Error() string {
 
 func (e *brokenFileError) Unwrap() error { return e.err }
 
-// writeFileAtomic writes data to path through a temporary file and rename.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+// replaceFile writes data to path (creating its directory) through a
+// temporary file and rename, so the file is never half-written.
+func replaceFile(path string, data []byte, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -220,7 +221,7 @@ func TestDaemonServiceSystemd(t *testing.T) {
 		environ, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
 		vars := strings.Split(string(environ), "\x00")
 		for _, kv := range []string{"HOME=" + m.Home, "GONOSUMDB=" + weirdEnvValue, "PATH=" + c.envValue("PATH")} {
-			if !contains(vars, kv) {
+			if !slices.Contains(vars, kv) {
 				t.Errorf("hephd's environment lacks %q: %q", kv, vars)
 			}
 		}
@@ -302,7 +303,7 @@ func TestDaemonServiceSystemd(t *testing.T) {
 		if c.flag("self-update-interval-secs") != "7200" || c.flag("hub-url") != "http://127.0.0.1:9/hub" || !c.has("self-update") {
 			t.Errorf("flags: %v", c.Flags)
 		}
-		if got := cmdline(t, m.mainPID()); !contains(got, "7200") {
+		if got := cmdline(t, m.mainPID()); !slices.Contains(got, "7200") {
 			t.Errorf("running hephd argv %q", got)
 		}
 	})

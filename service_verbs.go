@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -45,7 +46,7 @@ func (d *daemonCtl) serviceGetenv(c DaemonConfig) getenvFunc {
 				return v
 			}
 		}
-		if name == "HEPH_DB" || name == "HEPH_SOCKET" || contains(d.m.unsetEnv(), name) {
+		if name == "HEPH_DB" || name == "HEPH_SOCKET" || slices.Contains(d.m.unsetEnv(), name) {
 			return ""
 		}
 		return d.getenv(name)
@@ -257,7 +258,7 @@ func (d *daemonCtl) execute(steps []step, data []byte) error {
 	for _, s := range steps {
 		switch s.op {
 		case "write":
-			if err := writeFileAtomic(s.argv[0], data, 0o644); err != nil {
+			if err := replaceFile(s.argv[0], data, 0o644); err != nil {
 				return err
 			}
 		case "remove":
