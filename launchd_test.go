@@ -422,3 +422,24 @@ func mustPlist(t *testing.T) string {
 	}
 	return string(data)
 }
+
+// FuzzParsePlist: any plist text parses or fails cleanly, and whatever
+// parses into a valid configuration survives generate and parse again.
+func FuzzParsePlist(f *testing.F) {
+	seed, _ := generatePlist(DaemonConfig{Binary: "/b/heph", Flags: map[string][]string{"log": {"/l"}, "hub-url": {`<&>"'`}}, Env: []string{"A=b c"}})
+	f.Add(string(seed))
+	f.Fuzz(func(t *testing.T, plist string) {
+		c, err := parsePlistConfig([]byte(plist))
+		if err != nil || c.validate() != nil {
+			return
+		}
+		data, err := generatePlist(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := parsePlistConfig(data)
+		if err != nil || !reflect.DeepEqual(again, c) {
+			t.Fatalf("round trip of %#v: %#v, %v\n%s", c, again, err, data)
+		}
+	})
+}

@@ -624,3 +624,25 @@ func TestSystemdLingerWarning(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseUnit: any unit text parses or fails cleanly, and whatever
+// parses into a valid configuration survives generate and parse again.
+func FuzzParseUnit(f *testing.F) {
+	seed, _ := generateUnit(DaemonConfig{Binary: "/b/heph", Flags: map[string][]string{"hub-url": {`a "b" %c $d \e`}, "self-update": {"true"}}, Env: []string{"A=b c"}})
+	f.Add(string(seed))
+	f.Add("[Service]\nExecStart=/x/heph hephd \\\n --mode=local -self-update=false\nEnvironment='A=1' B=\\x41\n")
+	f.Fuzz(func(t *testing.T, unit string) {
+		c, err := parseUnit([]byte(unit))
+		if err != nil || c.validate() != nil {
+			return
+		}
+		data, err := generateUnit(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := parseUnit(data)
+		if err != nil || !reflect.DeepEqual(again, c) {
+			t.Fatalf("round trip of %#v: %#v, %v\n%s", c, again, err, data)
+		}
+	})
+}
