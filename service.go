@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -649,13 +648,4 @@ func daemonFlagUsage(name string) string {
 		return f.Usage
 	}
 	return ""
-}
-
-// hephdFlags lists hephd's flags (for the table check).
-func hephdFlags() []*flag.Flag {
-	var o daemonOptions
-	fs := daemonFlagSet(&o, io.Discard)
-	var out []*flag.Flag
-	fs.VisitAll(func(f *flag.Flag) { out = append(out, f) })
-	return out
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -237,4 +239,13 @@ func waitUntil(timeout time.Duration, cond func() bool) bool {
 			return false
 		}
 	}
+}
+
+// hephdFlags lists hephd's flags (for the table check).
+func hephdFlags() []*flag.Flag {
+	var o daemonOptions
+	fs := daemonFlagSet(&o, io.Discard)
+	var out []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) { out = append(out, f) })
+	return out
 }
