@@ -463,7 +463,10 @@ func (m *launchdManager) run(argv []string) error {
 	if len(argv) < 2 || argv[0] != "launchctl" {
 		return fmt.Errorf("unexpected command %v", argv)
 	}
-	if _, err := m.launchctlCmd(argv[1:]...); err != nil {
+	if out, err := m.launchctlCmd(argv[1:]...); err != nil {
+		if argv[1] == "bootstrap" && (strings.Contains(out, "125") || strings.Contains(out, "Domain does not support")) {
+			return fmt.Errorf("%w\n  launchd has no %s domain for you: LaunchAgents need a login at the Mac's console (or Screen Sharing), not only ssh", err, m.domain())
+		}
 		return err
 	}
 	if argv[1] != "bootout" {
