@@ -364,26 +364,18 @@ func removePreviousBinary(exe string, logger *log.Logger) {
 	logger.Printf("self-update: started; removed %s", prev)
 }
 
-// serviceFileExists reports whether hephd is installed as a user service
-// (a systemd user unit or a launchd agent), so a client may wait for a
-// restarting daemon.
-func serviceFileExists(getenv getenvFunc) bool {
-	home := getenv("HOME")
-	cfg := getenv("XDG_CONFIG_HOME")
-	if cfg == "" && home != "" {
-		cfg = filepath.Join(home, ".config")
+// describeSelfUpdate is the one-line summary `heph daemon status` prints.
+func describeSelfUpdate(s selfUpdateStatus) string {
+	if !s.Enabled {
+		return "off (turn on with: heph daemon restart --self-update)"
 	}
-	candidates := []string{}
-	if cfg != "" {
-		candidates = append(candidates, filepath.Join(cfg, "systemd", "user", "heph.service"))
+	out := fmt.Sprintf("on, every %s, module %s, running %s", time.Duration(s.IntervalSecs)*time.Second, s.Module, s.Running)
+	if s.LastCheck == nil {
+		return out + ", not checked yet"
 	}
-	if home != "" {
-		candidates = append(candidates, filepath.Join(home, "Library", "LaunchAgents", "org.hephaestus.hephd.plist"))
+	out += fmt.Sprintf(", last check %s ago: %s", time.Since(*s.LastCheck).Round(time.Second), s.LastResult)
+	if s.LastError != "" {
+		out += " (" + s.LastError + ")"
 	}
-	for _, p := range candidates {
-		if _, err := os.Stat(p); err == nil {
-			return true
-		}
-	}
-	return false
+	return out
 }
