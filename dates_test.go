@@ -80,7 +80,7 @@ func TestParseDate(t *testing.T) {
 		{"sunday", sun, at(ny, 2026, 12, 6, 0, 0)},
 		{"mon", sun, at(ny, 2026, 11, 30, 0, 0)},
 		{"sat", sun, at(ny, 2026, 12, 5, 0, 0)},
-		{"fri", at(ny, 2026, 11, 28, 9, 0), at(ny, 2026, 12, 4, 0, 0)}, // from a Saturday
+		{"fri", at(ny, 2026, 11, 28, 9, 0), at(ny, 2026, 12, 4, 0, 0)},  // from a Saturday
 		{"sat", at(ny, 2026, 11, 27, 9, 0), at(ny, 2026, 11, 28, 0, 0)}, // from a Friday
 		// Absolute dates.
 		{"2026-12-01", thu, at(ny, 2026, 12, 1, 0, 0)},

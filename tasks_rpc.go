@@ -197,7 +197,7 @@ func editTask(tx *Tx, p taskEditParams) (string, error) {
 		}
 		f["recur"] = r
 		if r != "" && n.Task.Do == nil && f["do"] == nil {
-			f["do"] = startOfDay(now).UnixMilli()
+			f["do"] = firstOccurrence(r, now).UnixMilli()
 		}
 		if r != "" {
 			f["occurrences"] = 0
