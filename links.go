@@ -148,8 +148,19 @@ func (t *Tx) afterFieldWrite(id, field string, v any) error {
 	case "body":
 		body, _ := v.(string)
 		return refreshWikiLinks(t, id, body)
-	case "title", "deleted":
-		return refreshWikiTargets(t, id)
+	case "title":
+		title, _ := v.(string)
+		return refreshWikiTargets(t, id, strings.ToLower(title), strings.ToLower(id))
+	case "deleted":
+		var title, handle string
+		err := t.queryRow(`SELECT title, handle FROM nodes WHERE id=?`, id).Scan(&title, &handle)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("wiki links to %s: %w", id, err)
+		}
+		return refreshWikiTargets(t, id, strings.ToLower(title), handle, strings.ToLower(id))
 	}
 	return nil
 }
@@ -193,10 +204,14 @@ func refreshWikiLinks(t *Tx, id, body string) error {
 }
 
 // refreshWikiTargets re-derives the wiki links of every node whose body
-// refers to node id, or could now refer to it (by its title, handle or id).
-func refreshWikiTargets(t *Tx, id string) error {
-	rows, err := t.query(`SELECT DISTINCT w.src FROM wiki_refs w, nodes n
-		WHERE n.id=? AND (w.dst=n.id OR w.norm=lower(n.title) OR w.norm=n.handle OR w.norm=lower(n.id))`, id)
+// refers to node id, or could now refer to it: references whose normalized
+// target is one of norms (the node's lower-cased title, handle or id).
+func refreshWikiTargets(t *Tx, id string, norms ...string) error {
+	for len(norms) < 3 {
+		norms = append(norms, norms[len(norms)-1])
+	}
+	rows, err := t.query(`SELECT src FROM wiki_refs WHERE dst=? UNION SELECT src FROM wiki_refs WHERE norm IN (?,?,?)`,
+		id, norms[0], norms[1], norms[2])
 	if err != nil {
 		return fmt.Errorf("wiki links to %s: %w", id, err)
 	}

@@ -250,20 +250,15 @@ func (t *Tx) applyCreate(id string, h HLC, d opCreateData) error {
 	if d.Kind != "doc" && d.Kind != "task" {
 		return fmt.Errorf("create %s: unknown kind %q", id, d.Kind)
 	}
-	handle, err := t.newHandle(id)
-	if err != nil {
+	if err := t.insertNode(id, d.Kind, h.Wall); err != nil {
 		return err
-	}
-	if _, err := t.exec(`INSERT OR IGNORE INTO nodes(id,handle,kind,created,updated) VALUES(?,?,?,?,?)`,
-		id, handle, d.Kind, h.Wall, h.Wall); err != nil {
-		return fmt.Errorf("create %s: %w", id, err)
 	}
 	if d.Kind == "task" {
 		if _, err := t.exec(`INSERT OR IGNORE INTO tasks(node_id) VALUES(?)`, id); err != nil {
 			return fmt.Errorf("create %s: %w", id, err)
 		}
 	}
-	_, err = t.applyFields(id, h.String(), h, d.Fields)
+	_, err := t.applyFields(id, h.String(), h, d.Fields)
 	return err
 }
 
@@ -474,21 +469,26 @@ func (t *Tx) readFields(id string, names []string) (map[string]any, error) {
 	return out, nil
 }
 
-// newHandle picks the short handle for a new node: the shortest prefix (at
-// least 4 characters) of the id's random part that no other node has.
-func (t *Tx) newHandle(id string) (string, error) {
+// insertNode inserts a new node (a replayed create of an existing id is a
+// no-op) with its short handle: the shortest prefix (at least 4
+// characters) of the id's random part that no other node has. The insert
+// itself tests the handle (its UNIQUE index), which saves a lookup per node.
+func (t *Tx) insertNode(id, kind string, wall int64) error {
 	random := strings.ToLower(id[10:])
-	for n := 4; n <= len(random); n++ {
-		h := random[:n]
-		var exists int
-		if err := t.queryRow(`SELECT count(*) FROM nodes WHERE handle=?`, h).Scan(&exists); err != nil {
-			return "", fmt.Errorf("handle for %s: %w", id, err)
+	for n := 4; ; n++ {
+		handle := strings.ToLower(id)
+		if n <= len(random) {
+			handle = random[:n]
 		}
-		if exists == 0 {
-			return h, nil
+		_, err := t.exec(`INSERT INTO nodes(id,handle,kind,created,updated) VALUES(?,?,?,?,?) ON CONFLICT(id) DO NOTHING`,
+			id, handle, kind, wall, wall)
+		if err == nil {
+			return nil
+		}
+		if n > len(random) || !strings.Contains(err.Error(), "nodes.handle") {
+			return fmt.Errorf("create %s: %w", id, err)
 		}
 	}
-	return strings.ToLower(id), nil
 }
 
 // msTime converts unix milliseconds to a time.
