@@ -25,7 +25,7 @@ if ! command -v task >/dev/null 2>&1; then
 	if [ "$(id -u)" = 0 ]; then apt-get install -y -qq taskwarrior >/dev/null; else sudo apt-get install -y -qq taskwarrior >/dev/null; fi
 fi
 
-work=$(mktemp -d /tmp/hephbench.XXXXXX)
+work=$(mktemp -d)
 daemon_pid=""
 stop_daemon() {
 	if [ -n "$daemon_pid" ]; then
@@ -190,7 +190,7 @@ row() {
 	if [ "$6" = FAIL ]; then fail=1; fi
 }
 ok() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo FAIL; fi; }
-ratio=$(awk -v h="$heph_next" -v t="$tw_next" 'BEGIN { printf "%.0fx", t / h }')
+ratio=$(awk -v h="$heph_next" -v t="$tw_next" 'BEGIN { printf "%.1fx", t / h }')
 import_ratio=$(awk -v h="$heph_import" -v t="$tw_import" 'BEGIN { printf "%.1fx", t / h }')
 echo
 printf '%-44s %10s %12s %8s %-22s %s\n' metric heph taskwarrior ratio target result
