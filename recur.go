@@ -15,9 +15,9 @@ import (
 // (negative counts from the month's end), BYMONTH, COUNT, UNTIL and WKST.
 // Occurrences are generated in dtstart's wall clock (see Next).
 type Recurrence struct {
-	freq       frequency
+	freq       recurFreq
 	interval   int          // >= 1
-	byDay      []weekdayNum // sorted by weekday (Monday first), then ordinal
+	byDay      []weekdayNum // sorted by weekday (Monday first), then ordinalEnglish
 	byMonthDay []int        // sorted, each in -31..-1 or 1..31
 	byMonth    []time.Month // sorted
 	count      int          // 0: no COUNT
@@ -28,16 +28,16 @@ type Recurrence struct {
 	wkst       time.Weekday // week start, Monday unless WKST says otherwise
 }
 
-type frequency int
+type recurFreq int
 
 const (
-	freqDaily frequency = iota + 1
+	freqDaily recurFreq = iota + 1
 	freqWeekly
 	freqMonthly
 	freqYearly
 )
 
-var freqNames = map[frequency]string{freqDaily: "DAILY", freqWeekly: "WEEKLY", freqMonthly: "MONTHLY", freqYearly: "YEARLY"}
+var freqNames = map[recurFreq]string{freqDaily: "DAILY", freqWeekly: "WEEKLY", freqMonthly: "MONTHLY", freqYearly: "YEARLY"}
 
 // untilKind is the form UNTIL was written in, which decides how it compares.
 type untilKind int
@@ -72,8 +72,9 @@ const recurForms = "daily, weekly, monthly, yearly, weekdays, every N days|weeks
 
 // parseRecurrence parses a preset or an RRULE ("RRULE:" prefix optional).
 // Presets, case-insensitive: daily, weekly, monthly, yearly (or "every day",
-// "every week", ...), weekdays (every weekday), weekends, "every N
-// days|weeks|months|years", "every mon,wed" and "every N weeks on mon,wed".
+// "every week", ...), fortnightly (biweekly), quarterly, weekdays (every
+// weekday), weekends, "every N days|weeks|months|years" ("every other
+// week"), "every mon,wed" and "every N weeks on mon,wed".
 // RRULE part names and values are case-insensitive. Errors name the bad part.
 func parseRecurrence(s string) (*Recurrence, error) {
 	in := strings.TrimSpace(s)
@@ -113,6 +114,10 @@ func parsePreset(in string) (*Recurrence, bool, error) {
 		r.freq = freqMonthly
 	case "yearly", "annually", "every year":
 		r.freq = freqYearly
+	case "fortnightly", "biweekly", "every fortnight":
+		r.freq, r.interval = freqWeekly, 2
+	case "quarterly", "every quarter":
+		r.freq, r.interval = freqMonthly, 3
 	case "weekdays", "every weekday":
 		r.freq = freqWeekly
 		for d := time.Monday; d <= time.Friday; d++ {
@@ -142,6 +147,9 @@ func parseEvery(r *Recurrence, rest string) error {
 		return fmt.Errorf(`"every" needs what follows it; use %s`, recurForms)
 	}
 	unit := fs[0]
+	if len(fs) == 2 && fs[0] == "other" { // every other week
+		fs[0] = "2"
+	}
 	if len(fs) == 2 {
 		n, err := strconv.Atoi(fs[0])
 		if err != nil || n < 1 || n > maxInterval {
@@ -185,7 +193,7 @@ func (r *Recurrence) setWeekdays(list string) error {
 }
 
 // unitFreq maps "day(s)", "week(s)", "month(s)", "year(s)" to a frequency (0: none).
-func unitFreq(u string) frequency {
+func unitFreq(u string) recurFreq {
 	switch strings.TrimSuffix(u, "s") {
 	case "day":
 		return freqDaily
@@ -312,7 +320,7 @@ func (r *Recurrence) validate(seen map[string]bool) error {
 	if r.freq == freqDaily || r.freq == freqWeekly {
 		for _, wd := range r.byDay {
 			if wd.n != 0 {
-				return fmt.Errorf("BYDAY=%s: an ordinal needs FREQ=MONTHLY or YEARLY", wd)
+				return fmt.Errorf("BYDAY=%s: an ordinalEnglish needs FREQ=MONTHLY or YEARLY", wd)
 			}
 		}
 	}
@@ -353,7 +361,7 @@ func parseByDay(value string) ([]weekdayNum, error) {
 	for _, item := range strings.Split(value, ",") {
 		item = strings.TrimSpace(item)
 		if len(item) < 2 {
-			return nil, fmt.Errorf("BYDAY value %q: want MO..SU with an optional ordinal (2TU, -1FR)", item)
+			return nil, fmt.Errorf("BYDAY value %q: want MO..SU with an optional ordinalEnglish (2TU, -1FR)", item)
 		}
 		code, num := item[len(item)-2:], item[:len(item)-2]
 		i := slices.Index(rruleDays[:], code)
@@ -364,7 +372,7 @@ func parseByDay(value string) ([]weekdayNum, error) {
 		if num != "" {
 			n, err := strconv.Atoi(num)
 			if err != nil || n == 0 || n < -53 || n > 53 || strings.TrimLeft(num, "+-") == "" {
-				return nil, fmt.Errorf("BYDAY value %q: the ordinal must be -53..-1 or 1..53", item)
+				return nil, fmt.Errorf("BYDAY value %q: the ordinalEnglish must be -53..-1 or 1..53", item)
 			}
 			wn.n = n
 		}
@@ -445,13 +453,13 @@ func (r *Recurrence) String() string {
 		b.WriteString(";INTERVAL=" + strconv.Itoa(r.interval))
 	}
 	if len(r.byDay) > 0 {
-		b.WriteString(";BYDAY=" + joinList(r.byDay, weekdayNum.String))
+		b.WriteString(";BYDAY=" + joinRule(r.byDay, weekdayNum.String))
 	}
 	if len(r.byMonthDay) > 0 {
-		b.WriteString(";BYMONTHDAY=" + joinList(r.byMonthDay, strconv.Itoa))
+		b.WriteString(";BYMONTHDAY=" + joinRule(r.byMonthDay, strconv.Itoa))
 	}
 	if len(r.byMonth) > 0 {
-		b.WriteString(";BYMONTH=" + joinList(r.byMonth, func(m time.Month) string { return strconv.Itoa(int(m)) }))
+		b.WriteString(";BYMONTH=" + joinRule(r.byMonth, func(m time.Month) string { return strconv.Itoa(int(m)) }))
 	}
 	if r.count > 0 {
 		b.WriteString(";COUNT=" + strconv.Itoa(r.count))
@@ -473,7 +481,7 @@ func (r *Recurrence) String() string {
 	return b.String()
 }
 
-func joinList[T any](xs []T, f func(T) string) string {
+func joinRule[T any](xs []T, f func(T) string) string {
 	parts := make([]string, len(xs))
 	for i, x := range xs {
 		parts[i] = f(x)
@@ -547,8 +555,8 @@ func (r *Recurrence) Index(dtstart, t time.Time) int {
 	return index
 }
 
-// series is the state of one walk over a rule from a dtstart.
-type series struct {
+// recurSeries is the state of one walk over a rule from a dtstart.
+type recurSeries struct {
 	r          *Recurrence
 	loc        *time.Location
 	startDay   int // civil day of dtstart in loc
@@ -568,8 +576,8 @@ type series struct {
 	buf        []int
 }
 
-func newSeries(r *Recurrence, dtstart time.Time) *series {
-	s := &series{r: r, loc: dtstart.Location()}
+func newSeries(r *Recurrence, dtstart time.Time) *recurSeries {
+	s := &recurSeries{r: r, loc: dtstart.Location()}
 	s.startY, s.startM, s.startD = dtstart.Date()
 	s.hh, s.mi, s.ss = dtstart.Clock()
 	s.ns = dtstart.Nanosecond()
@@ -592,39 +600,18 @@ func newSeries(r *Recurrence, dtstart time.Time) *series {
 	return s
 }
 
-// at is the occurrence on civil day `day` at dtstart's wall-clock time.
-// Where DST makes that wall time ambiguous or missing, it follows RFC 5545:
-// a repeated wall time (fall back) is its first instant; a skipped one
-// (spring forward) is read with the UTC offset from before the gap, so
-// 02:30 on the night New York skips 02:00-03:00 is 03:30 EDT.
-func (s *series) at(day int) time.Time {
+// at is the occurrence on civil day `day` at dtstart's wall-clock time,
+// resolved across DST changes as RFC 5545 says (see wallClock).
+func (s *recurSeries) at(day int) time.Time {
 	y, m, d := civilDate(day)
-	naive := time.Date(y, m, d, s.hh, s.mi, s.ss, s.ns, time.UTC)
-	_, before := naive.Add(-24 * time.Hour).In(s.loc).Zone()
-	_, after := naive.Add(24 * time.Hour).In(s.loc).Zone()
-	if before == after {
-		return naive.Add(-time.Duration(before) * time.Second).In(s.loc)
-	}
-	var best time.Time
-	for _, off := range [2]int{before, after} {
-		t := naive.Add(-time.Duration(off) * time.Second).In(s.loc)
-		ty, tm, td := t.Date()
-		th, tmi, ts := t.Clock()
-		if ty == y && tm == m && td == d && th == s.hh && tmi == s.mi && ts == s.ss && (best.IsZero() || t.Before(best)) {
-			best = t
-		}
-	}
-	if best.IsZero() {
-		best = naive.Add(-time.Duration(before) * time.Second).In(s.loc)
-	}
-	return best
+	return wallClock(y, m, d, s.hh, s.mi, s.ss, s.ns, s.loc)
 }
 
 // walk visits the occurrences after dtstart in order, from period `first`,
 // calling visit with the occurrence's 1-based index (meaningful when first
 // is 0; dtstart is 1) and its civil day, until visit returns false or the
 // series ends. It applies UNTIL, COUNT and the iteration limits.
-func (s *series) walk(first int, visit func(n, day int) bool) {
+func (s *recurSeries) walk(first int, visit func(n, day int) bool) {
 	n, empty := 1, 0
 	for p := first; p < first+maxWalkPeriods; p++ {
 		days := s.periodDays(p)
@@ -654,7 +641,7 @@ func (s *series) walk(first int, visit func(n, day int) bool) {
 }
 
 // pastUntil reports whether the occurrence on `day` is after UNTIL.
-func (s *series) pastUntil(day int) bool {
+func (s *recurSeries) pastUntil(day int) bool {
 	r := s.r
 	switch r.until {
 	case untilDate:
@@ -672,25 +659,25 @@ func (s *series) pastUntil(day int) bool {
 
 // periodOf is the index of the period (counted in INTERVALs from dtstart's
 // period) that holds civil day `day`.
-func (s *series) periodOf(day int) int {
+func (s *recurSeries) periodOf(day int) int {
 	r := s.r
 	switch r.freq {
 	case freqDaily:
-		return floorDiv(day-s.startDay, r.interval)
+		return divFloor(day-s.startDay, r.interval)
 	case freqWeekly:
-		return floorDiv(day-s.weekStart, 7*r.interval)
+		return divFloor(day-s.weekStart, 7*r.interval)
 	case freqMonthly:
 		y, m, _ := civilDate(day)
-		return floorDiv(y*12+int(m)-1-s.monthIdx, r.interval)
+		return divFloor(y*12+int(m)-1-s.monthIdx, r.interval)
 	default:
 		y, _, _ := civilDate(day)
-		return floorDiv(y-s.startY, r.interval)
+		return divFloor(y-s.startY, r.interval)
 	}
 }
 
 // periodDays returns the candidate civil days of period p, ascending and
 // unique. The slice is reused by the next call.
-func (s *series) periodDays(p int) []int {
+func (s *recurSeries) periodDays(p int) []int {
 	r := s.r
 	s.buf = s.buf[:0]
 	switch r.freq {
@@ -718,10 +705,10 @@ func (s *series) periodDays(p int) []int {
 		return s.buf
 	case freqMonthly:
 		idx := s.monthIdx + p*r.interval
-		y, m := floorDiv(idx, 12), time.Month(floorMod(idx, 12)+1)
+		y, m := divFloor(idx, 12), time.Month(modFloor(idx, 12)+1)
 		if len(r.byMonth) == 0 || s.monthSet[m] {
 			first := civilDay(y, m, 1)
-			s.monthDays(y, m, first, first+daysIn(y, m)-1)
+			s.monthDays(y, m, first, first+daysInMonth(y, m)-1)
 		}
 	default:
 		s.yearDays(s.startY + p*r.interval)
@@ -732,7 +719,7 @@ func (s *series) periodDays(p int) []int {
 }
 
 // keepDaily applies BYMONTH, BYMONTHDAY and BYDAY as limits on a DAILY day.
-func (s *series) keepDaily(day int) bool {
+func (s *recurSeries) keepDaily(day int) bool {
 	r := s.r
 	if len(r.byMonth) == 0 && len(r.byMonthDay) == 0 && len(r.byDay) == 0 {
 		return true
@@ -745,7 +732,7 @@ func (s *series) keepDaily(day int) bool {
 		return false
 	}
 	if len(r.byMonthDay) > 0 {
-		dim := daysIn(y, m)
+		dim := daysInMonth(y, m)
 		for _, md := range r.byMonthDay {
 			if md == d || md < 0 && dim+md+1 == d {
 				return true
@@ -757,7 +744,7 @@ func (s *series) keepDaily(day int) bool {
 }
 
 // yearDays adds the candidates of year y for a YEARLY rule.
-func (s *series) yearDays(y int) {
+func (s *recurSeries) yearDays(y int) {
 	r := s.r
 	yFirst, yLast := civilDay(y, time.January, 1), civilDay(y, time.December, 31)
 	switch {
@@ -765,7 +752,7 @@ func (s *series) yearDays(y int) {
 		// BYMONTH expands; BYDAY ordinals then count within each month.
 		for _, m := range r.byMonth {
 			first := civilDay(y, m, 1)
-			s.monthDays(y, m, first, first+daysIn(y, m)-1)
+			s.monthDays(y, m, first, first+daysInMonth(y, m)-1)
 		}
 	case len(r.byMonthDay) > 0:
 		// BYMONTHDAY without BYMONTH: those days of every month; BYDAY
@@ -777,7 +764,7 @@ func (s *series) yearDays(y int) {
 		s.expandByDay(yFirst, yLast)
 	default:
 		// dtstart's month and day; Feb 29 only in leap years.
-		if s.startD <= daysIn(y, s.startM) {
+		if s.startD <= daysInMonth(y, s.startM) {
 			s.buf = append(s.buf, civilDay(y, s.startM, s.startD))
 		}
 	}
@@ -787,9 +774,9 @@ func (s *series) yearDays(y int) {
 // by BYDAY, whose ordinals count within [scopeFirst, scopeLast]), else BYDAY
 // expanded within the month, else dtstart's day of the month (skipped when
 // the month is too short: no clamping, as RFC 5545 says).
-func (s *series) monthDays(y int, m time.Month, scopeFirst, scopeLast int) {
+func (s *recurSeries) monthDays(y int, m time.Month, scopeFirst, scopeLast int) {
 	r := s.r
-	dim := daysIn(y, m)
+	dim := daysInMonth(y, m)
 	first := civilDay(y, m, 1)
 	switch {
 	case len(r.byMonthDay) > 0:
@@ -817,7 +804,7 @@ func (s *series) monthDays(y int, m time.Month, scopeFirst, scopeLast int) {
 }
 
 // byDayMatches reports whether day is one of the BYDAY days of [first, last].
-func (s *series) byDayMatches(day, first, last int) bool {
+func (s *recurSeries) byDayMatches(day, first, last int) bool {
 	wd := civilWeekday(day)
 	for _, wn := range s.r.byDay {
 		if wn.day != wd {
@@ -837,7 +824,7 @@ func (s *series) byDayMatches(day, first, last int) bool {
 
 // expandByDay adds the BYDAY days of [first, last]: every such weekday, or
 // the n-th (n>0) or n-th from the end (n<0).
-func (s *series) expandByDay(first, last int) {
+func (s *recurSeries) expandByDay(first, last int) {
 	for _, wn := range s.r.byDay {
 		fw := first + (int(wn.day)-int(civilWeekday(first))+7)%7
 		switch {
@@ -856,4 +843,206 @@ func (s *series) expandByDay(first, last int) {
 			}
 		}
 	}
+}
+
+// Advance moves a series on from its current occurrence cur (a task's do
+// date), skipping every occurrence up to and including now, and returns the
+// first occurrence after now. seen is how many occurrences of the whole
+// series came before cur (so cur is number seen+1); seenNext is the same
+// count for next, and next-cur spans seenNext-seen steps. cur is treated as
+// a series start, so the rule's schedule is kept (cur should be an
+// occurrence of it). ok=false when COUNT or UNTIL ends the series first.
+func (r *Recurrence) Advance(cur, now time.Time, seen int) (next time.Time, seenNext int, ok bool) {
+	open := *r
+	open.count = 0
+	next, ok = open.Next(cur, now)
+	if !ok {
+		return time.Time{}, seen, false
+	}
+	if !next.After(cur) { // now is before cur: the next step is still after cur
+		if next, ok = open.Next(cur, cur); !ok {
+			return time.Time{}, seen, false
+		}
+	}
+	idx := open.Index(cur, next)
+	if idx < 2 {
+		return time.Time{}, seen, false
+	}
+	seenNext = seen + idx - 1
+	if r.count > 0 && seenNext+1 > r.count {
+		return time.Time{}, seen, false
+	}
+	return next, seenNext, true
+}
+
+// Describe says the rule in words for people: "every weekday", "every 2
+// weeks on Mon, Fri", "every month on the last Fri", "every month on the
+// 31st", "every year in Feb on the 29th, 3 times", "every day, until
+// 2026-12-31".
+func (r *Recurrence) Describe() string {
+	var b strings.Builder
+	unit := map[recurFreq]string{freqDaily: "day", freqWeekly: "week", freqMonthly: "month", freqYearly: "year"}[r.freq]
+	weekdays := r.freq == freqWeekly && r.interval == 1 && len(r.byMonth) == 0 &&
+		slices.Equal(r.byDay, []weekdayNum{{day: time.Monday}, {day: time.Tuesday}, {day: time.Wednesday}, {day: time.Thursday}, {day: time.Friday}})
+	switch {
+	case weekdays:
+		b.WriteString("every weekday")
+	case r.interval == 1:
+		b.WriteString("every " + unit)
+	default:
+		fmt.Fprintf(&b, "every %d %ss", r.interval, unit)
+	}
+	if len(r.byMonth) > 0 {
+		b.WriteString(" in " + joinRule(r.byMonth, func(m time.Month) string { return m.String()[:3] }))
+	}
+	if len(r.byDay) > 0 && !weekdays {
+		b.WriteString(" on " + joinWords(r.byDay, describeWeekdayNum))
+	}
+	if len(r.byMonthDay) > 0 {
+		// Days from the start first, then days counted from the end.
+		mds := slices.Clone(r.byMonthDay)
+		key := func(md int) int {
+			if md < 0 {
+				return 100 + md
+			}
+			return md
+		}
+		slices.SortFunc(mds, func(a, b int) int { return key(a) - key(b) })
+		b.WriteString(" on " + joinWords(mds, describeMonthDay))
+	}
+	if r.count > 0 {
+		fmt.Fprintf(&b, ", %d times", r.count)
+	}
+	switch r.until {
+	case untilDate:
+		y, m, d := civilDate(r.untilDay)
+		fmt.Fprintf(&b, ", until %04d-%02d-%02d", y, m, d)
+	case untilLocal:
+		y, m, d := civilDate(r.untilDay)
+		mins := r.untilNanos / int64(time.Minute)
+		fmt.Fprintf(&b, ", until %04d-%02d-%02d %02d:%02d", y, m, d, mins/60, mins%60)
+	case untilUTC:
+		b.WriteString(", until " + r.untilUTC.Format(time.RFC3339))
+	}
+	return b.String()
+}
+
+// joinDescribed joins described items with ", ".
+func joinWords[T any](xs []T, f func(T) string) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = f(x)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func describeWeekdayNum(wn weekdayNum) string {
+	name := wn.day.String()[:3]
+	switch {
+	case wn.n == 0:
+		return name
+	case wn.n == -1:
+		return "the last " + name
+	case wn.n < 0:
+		return "the " + ordinalEnglish(-wn.n) + " last " + name
+	default:
+		return "the " + ordinalEnglish(wn.n) + " " + name
+	}
+}
+
+func describeMonthDay(md int) string {
+	switch {
+	case md == -1:
+		return "the last day"
+	case md < 0:
+		return "the " + ordinalEnglish(-md) + " last day"
+	default:
+		return "the " + ordinalEnglish(md)
+	}
+}
+
+// ordinal writes 1st, 2nd, 3rd, 4th, 11th, 21st, 22nd...
+func ordinalEnglish(n int) string {
+	suffix := "th"
+	if n%100 < 11 || n%100 > 13 {
+		switch n % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return strconv.Itoa(n) + suffix
+}
+
+// taskwarriorUnits maps Taskwarrior's duration units (as used in its recur
+// attribute) to a frequency and a multiplier of the interval.
+var taskwarriorUnits = map[string]struct {
+	freq recurFreq
+	mult int
+}{
+	"d": {freqDaily, 1}, "day": {freqDaily, 1}, "days": {freqDaily, 1}, "daily": {freqDaily, 1},
+	"w": {freqWeekly, 1}, "wk": {freqWeekly, 1}, "wks": {freqWeekly, 1}, "week": {freqWeekly, 1},
+	"weeks": {freqWeekly, 1}, "weekly": {freqWeekly, 1}, "sennight": {freqWeekly, 1},
+	"biweekly": {freqWeekly, 2}, "fortnight": {freqWeekly, 2},
+	"m": {freqMonthly, 1}, "mo": {freqMonthly, 1}, "mos": {freqMonthly, 1}, "mth": {freqMonthly, 1},
+	"mths": {freqMonthly, 1}, "mnths": {freqMonthly, 1}, "month": {freqMonthly, 1},
+	"months": {freqMonthly, 1}, "monthly": {freqMonthly, 1}, "bimonthly": {freqMonthly, 2},
+	"q": {freqMonthly, 3}, "qtr": {freqMonthly, 3}, "qtrs": {freqMonthly, 3}, "qrtrs": {freqMonthly, 3},
+	"quarter": {freqMonthly, 3}, "quarters": {freqMonthly, 3}, "quarterly": {freqMonthly, 3}, "semiannual": {freqMonthly, 6},
+	"y": {freqYearly, 1}, "yr": {freqYearly, 1}, "yrs": {freqYearly, 1}, "year": {freqYearly, 1},
+	"years": {freqYearly, 1}, "yearly": {freqYearly, 1}, "annual": {freqYearly, 1},
+	"annually": {freqYearly, 1}, "biannual": {freqYearly, 2}, "biyearly": {freqYearly, 2},
+}
+
+// recurrenceFromTaskwarrior maps a Taskwarrior recur value (a duration such
+// as "weekly", "3d", "2 weeks", "quarterly", "weekdays" or ISO 8601 "P1M")
+// to a rule. Taskwarrior's months and years are calendar steps here (heph
+// keeps the day of the month) rather than 30 and 365 days. Sub-day units,
+// fractions and compound durations are not mapped: the error says why, for
+// the importer's report of what it could not map.
+func recurrenceFromTaskwarrior(s string) (*Recurrence, error) {
+	in := strings.ToLower(strings.TrimSpace(s))
+	if in == "" {
+		return nil, errors.New("taskwarrior recur is empty")
+	}
+	if in == "weekdays" {
+		return parseRecurrence("weekdays")
+	}
+	num, unit := in, ""
+	if strings.HasPrefix(in, "p") && len(in) > 2 { // ISO 8601: P3D, P2W, P1M, P1Y
+		num, unit = in[1:len(in)-1], in[len(in)-1:]
+		if strings.ContainsAny(num, "tymwd") {
+			return nil, fmt.Errorf("taskwarrior recur %q: compound or sub-day ISO 8601 durations are not supported", s)
+		}
+	} else {
+		i := strings.IndexFunc(in, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+		if i < 0 {
+			return nil, fmt.Errorf("taskwarrior recur %q: a number needs a unit (d, w, mo, y)", s)
+		}
+		num, unit = in[:i], strings.TrimSpace(in[i:])
+	}
+	u, ok := taskwarriorUnits[unit]
+	if !ok {
+		switch unit {
+		case "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours", "hourly":
+			return nil, fmt.Errorf("taskwarrior recur %q: recurrence more often than daily is not supported", s)
+		}
+		return nil, fmt.Errorf("taskwarrior recur %q: unknown duration unit %q", s, unit)
+	}
+	n := 1
+	if num != "" {
+		var err error
+		if n, err = strconv.Atoi(num); err != nil || n < 1 {
+			return nil, fmt.Errorf("taskwarrior recur %q: %q is not a whole number of %s", s, num, unit)
+		}
+	}
+	n *= u.mult
+	if n > maxInterval {
+		return nil, fmt.Errorf("taskwarrior recur %q: an interval over %d is not supported", s, maxInterval)
+	}
+	r := &Recurrence{freq: u.freq, interval: n, wkst: time.Monday}
+	return r, nil
 }

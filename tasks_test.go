@@ -697,6 +697,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"task.list", map[string]any{"state": "open"}, "unknown state"},
 		{"task.view", map[string]any{"name": "soon"}, "unknown view"},
 		{"undo", map[string]any{"n": 0}, "between 1"},
+		{"node.rm", map[string]any{"id": n.Task.Context}, "belongs to a task"},
+		{"node.rm", map[string]any{"id": n.Task.Log}, "belongs to a task"},
 	}
 	for _, c := range cases {
 		before, ops := ts.snapshot(), ts.opCount()
