@@ -210,19 +210,23 @@ func refreshWikiTargets(t *Tx, id string, norms ...string) error {
 	for len(norms) < 3 {
 		norms = append(norms, norms[len(norms)-1])
 	}
-	rows, err := t.query(`SELECT src FROM wiki_refs WHERE dst=? UNION SELECT src FROM wiki_refs WHERE norm IN (?,?,?)`,
+	rows, err := t.query(`SELECT src FROM wiki_refs WHERE dst=? UNION ALL SELECT src FROM wiki_refs WHERE norm IN (?,?,?)`,
 		id, norms[0], norms[1], norms[2])
 	if err != nil {
 		return fmt.Errorf("wiki links to %s: %w", id, err)
 	}
 	var srcs []string
+	seen := map[string]bool{}
 	for rows.Next() {
 		var s string
 		if err := rows.Scan(&s); err != nil {
 			rows.Close()
 			return fmt.Errorf("wiki links to %s: %w", id, err)
 		}
-		srcs = append(srcs, s)
+		if !seen[s] {
+			seen[s] = true
+			srcs = append(srcs, s)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
