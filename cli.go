@@ -196,7 +196,7 @@ func (c *cli) call(method string, params, result any) error {
 		if err != nil {
 			return err
 		}
-		if c.client, err = dialDaemon(paths.Socket); err != nil {
+		if c.client, err = dialDaemonWaiting(paths.Socket, serviceInstalled(osGetenv), 3*time.Second); err != nil {
 			return err
 		}
 	}

@@ -40,6 +40,21 @@ func dialDaemon(socket string) (*rpcClient, error) {
 	return c, nil
 }
 
+// dialDaemonWaiting is dialDaemon, except that when the daemon is installed
+// as a service (and so is restarting, e.g. onto a self-updated binary) it
+// waits up to wait for the socket instead of failing at once.
+func dialDaemonWaiting(socket string, serviceInstalled bool, wait time.Duration) (*rpcClient, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		c, err := dialDaemon(socket)
+		var nr *notRunningError
+		if err == nil || !serviceInstalled || !errors.As(err, &nr) || time.Now().After(deadline) {
+			return c, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func (c *rpcClient) connect() error {
 	conn, err := net.DialTimeout("unix", c.socket, 2*time.Second)
 	if err != nil {
