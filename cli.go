@@ -118,29 +118,35 @@ func (c *cli) printUsage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: heph [--json] [--socket PATH] COMMAND [ARGS]\n\nheph is a thin client of hephd, which owns your tasks and notes.\n\nCommands:\n")
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	for _, k := range commands() {
-		fmt.Fprintf(tw, "  %s %s\t%s\n", k.name, k.args, k.summary)
+		// Arguments and flags are in 'heph COMMAND -h': with them, the
+		// longest lines would push every summary past the terminal's edge.
+		fmt.Fprintf(tw, "  %s\t%s\n", k.name, k.summary)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nRun 'heph COMMAND -h' for a command's flags. Exit status: 0 ok, 1 error, 2 usage, 3 hephd not running.\n")
+	fmt.Fprintf(w, "\nRun 'heph COMMAND -h' for a command's arguments and flags.\nExit status: 0 ok, 1 error, 2 usage, 3 hephd not running.\n")
 }
 
 // exec parses a verb's flags (anywhere among its arguments) and runs it.
 func (c *cli) exec(cmd *command, args []string) int {
 	fs := flag.NewFlagSet("heph "+cmd.name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	// The flag package would print its error and the whole usage to
+	// stderr; heph prints asked-for help to stdout (so it pages) and a
+	// mistake as one line naming the fix.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	c.globalFlags(fs)
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: heph %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
-		fs.PrintDefaults()
-	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(c.stdout, "Usage: heph %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
+			fs.SetOutput(c.stdout)
+			fs.PrintDefaults()
 			return exitOK
 		}
+		fmt.Fprintf(c.stderr, "heph %s: %v (see heph %s -h)\n", cmd.name, err, cmd.name)
 		return exitUsage
 	}
 	err = cmd.run(c, fs, pos)
@@ -216,6 +222,9 @@ func (c *cli) printJSON(v any) error {
 
 func wantArgs(args []string, n int, what string) error {
 	if len(args) != n {
+		if len(args) == 0 {
+			return usagef("want %s, got none", what)
+		}
 		return usagef("want %s, got %d argument(s): %s", what, len(args), strings.Join(args, " "))
 	}
 	return nil

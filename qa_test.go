@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 	"time"
 )
@@ -50,5 +52,43 @@ func TestAdvanceWithoutDoDate(t *testing.T) {
 	}
 	if got, want := time.UnixMilli(fields["do"].(int64)).In(loc), time.Date(2026, time.November, 29, 0, 0, 0, 0, loc); !got.Equal(want) {
 		t.Errorf("every 3 days after done, without do: do %v, want %v", got, want)
+	}
+}
+
+// TestCommandHelpAndFlagErrors: asked-for help goes to stdout (so it can be
+// paged) with status 0; a bad flag is one line on stderr naming the
+// command and where its help is, status 2; heph's own usage fits a
+// terminal.
+func TestCommandHelpAndFlagErrors(t *testing.T) {
+	run := func(args ...string) (string, string, int) {
+		var out, errOut bytes.Buffer
+		code := runCLI(args, strings.NewReader(""), &out, &errOut)
+		return out.String(), errOut.String(), code
+	}
+	for _, cmd := range commands() {
+		if cmd.run == nil {
+			continue
+		}
+		out, errOut, code := run(cmd.name, "--help")
+		if code != 0 || !strings.HasPrefix(out, "Usage: heph "+cmd.name) || !strings.Contains(out, "-json") || errOut != "" {
+			t.Errorf("heph %s --help: exit %d\nstdout:\n%s\nstderr:\n%s", cmd.name, code, out, errOut)
+		}
+		out, errOut, code = run(cmd.name, "--no-such-flag")
+		want := "heph " + cmd.name + ": flag provided but not defined: -no-such-flag (see heph " + cmd.name + " -h)\n"
+		if code != 2 || out != "" || errOut != want {
+			t.Errorf("heph %s --no-such-flag: exit %d\nstdout:\n%s\nstderr:\n%s\nwant stderr %q", cmd.name, code, out, errOut, want)
+		}
+	}
+	out, _, code := run("help")
+	if code != 0 {
+		t.Fatalf("heph help: exit %d", code)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if len([]rune(line)) > 110 {
+			t.Errorf("heph help: line of %d characters:\n%s", len([]rune(line)), line)
+		}
+	}
+	if _, errOut, code := run("show"); code != 2 || errOut != "heph: want one ID, got none\n" {
+		t.Errorf("heph show: exit %d, stderr %q", code, errOut)
 	}
 }
