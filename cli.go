@@ -168,7 +168,12 @@ func (c *cli) report(err error) int {
 		fmt.Fprintf(c.stderr, "heph: %s\n", ue.msg)
 		return exitUsage
 	}
-	fmt.Fprintf(c.stderr, "heph: %v\n", err)
+	// A message may quote stored titles (an ambiguous id lists them).
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = displayText(l)
+	}
+	fmt.Fprintf(c.stderr, "heph: %s\n", strings.Join(lines, "\n"))
 	return exitError
 }
 

@@ -164,7 +164,7 @@ func finishVerb(method, past string) func(c *cli, fs *flag.FlagSet, args []strin
 		if c.json {
 			return c.printJSON(n)
 		}
-		line := fmt.Sprintf("%s %s  %s", past, n.Handle, n.Title)
+		line := fmt.Sprintf("%s %s  %s", past, n.Handle, displayText(n.Title))
 		if t := n.Task; t != nil && t.State == "outstanding" && t.Recur != "" && t.Do != nil && method != "node.rm" {
 			line += "; next " + formatRelative(*t.Do, time.Now()) + " (" + formatOccurrence(*t.Do) + ")"
 		}
@@ -280,7 +280,7 @@ func cmdShow(c *cli, _ *flag.FlagSet, args []string) error {
 func (c *cli) showNode(n *Node) error {
 	w := c.stdout
 	now := time.Now()
-	fmt.Fprintf(w, "%s  %s\n", n.Handle, n.Title)
+	fmt.Fprintf(w, "%s  %s\n", n.Handle, displayText(n.Title))
 	tb := &table{}
 	tb.add(cell{text: "id"}, cell{text: n.ID})
 	tb.add(cell{text: "kind"}, cell{text: n.Kind})
@@ -358,7 +358,7 @@ func cmdLog(c *cli, _ *flag.FlagSet, args []string) error {
 	if c.json {
 		return c.printJSON(d)
 	}
-	fmt.Fprintf(c.stdout, "logged to %s (%s)\n", d.Handle, d.Title)
+	fmt.Fprintf(c.stdout, "logged to %s (%s)\n", d.Handle, displayText(d.Title))
 	return nil
 }
 
@@ -474,7 +474,7 @@ func cmdUndo(c *cli, _ *flag.FlagSet, args []string) error {
 		return c.printJSON(res)
 	}
 	for _, r := range res.Reverted {
-		fmt.Fprintf(c.stdout, "undid: %s  %s\n", r.Title, r.Summary)
+		fmt.Fprintf(c.stdout, "undid: %s  %s\n", displayText(r.Title), displayText(r.Summary))
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 )
@@ -57,11 +56,12 @@ func (t *table) add(cells ...cell) { t.rows = append(t.rows, cells) }
 func (t *table) write(w io.Writer) error {
 	var widths []int
 	for _, r := range t.rows {
-		for i, c := range r {
+		for i := range r {
+			r[i].text = displayText(r[i].text)
 			if i >= len(widths) {
 				widths = append(widths, 0)
 			}
-			if n := utf8.RuneCountInString(c.text); n > widths[i] {
+			if n := displayWidth(r[i].text); n > widths[i] {
 				widths[i] = n
 			}
 		}
@@ -84,7 +84,7 @@ func (t *table) write(w io.Writer) error {
 			}
 			text := c.text
 			if i < last {
-				text += strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c.text)+2)
+				text += strings.Repeat(" ", widths[i]-displayWidth(c.text)+2)
 			}
 			if t.color && c.color != "" && c.text != "" {
 				pad := text[len(c.text):]

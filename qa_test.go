@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +92,81 @@ func TestCommandHelpAndFlagErrors(t *testing.T) {
 	}
 	if _, errOut, code := run("show"); code != 2 || errOut != "heph: want one ID, got none\n" {
 		t.Errorf("heph show: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestTitlesRejectControlCharacters: a title with a tab, ESC, NUL or a
+// bidirectional override is refused by every method that sets one, and
+// nothing is stored.
+func TestTitlesRejectControlCharacters(t *testing.T) {
+	td := startDaemon(t)
+	var task, doc Node
+	td.MustCall("task.create", map[string]any{"title": "fine"}, &task)
+	td.MustCall("doc.create", map[string]any{"title": "fine doc"}, &doc)
+	var before daemonInfo
+	td.MustCall("daemon.info", nil, &before)
+	for _, bad := range []string{"a\tb", "clear\x1b[2J", "nul\x00", "bell\a", "del\x7f", "rtl \u202e txt"} {
+		for _, c := range []struct {
+			method string
+			params map[string]any
+		}{
+			{"task.create", map[string]any{"title": bad}},
+			{"doc.create", map[string]any{"title": bad}},
+			{"task.edit", map[string]any{"id": task.ID, "title": bad}},
+			{"node.update", map[string]any{"id": doc.ID, "title": bad}},
+		} {
+			var re *rpcError
+			err := td.Call(c.method, c.params, nil)
+			if !errors.As(err, &re) || re.Code != -32602 || !strings.Contains(re.Message, "control characters") {
+				t.Errorf("%s title %q: got %v, want invalid params naming control characters", c.method, bad, err)
+			}
+		}
+	}
+	var after daemonInfo
+	td.MustCall("daemon.info", nil, &after)
+	var got Node
+	td.MustCall("node.get", map[string]any{"id": task.ID}, &got)
+	if fmt.Sprint(after.Counts) != fmt.Sprint(before.Counts) || got.Title != "fine" {
+		t.Errorf("store changed: counts %+v then %+v, title %q", before.Counts, after.Counts, got.Title)
+	}
+	if got := cleanTitle(" Pay\trent\x1b \u202e"); got != "Pay rent" {
+		t.Errorf("cleanTitle: %q", got)
+	}
+}
+
+// TestTableDisplay: columns stay aligned with wide (CJK, emoji) and
+// combining characters, and control characters in stored text reach the
+// terminal as harmless placeholders.
+func TestTableDisplay(t *testing.T) {
+	tb := &table{}
+	tb.add(cell{text: "ab12"}, cell{text: "日本/東京"}, cell{text: "one"})
+	tb.add(cell{text: "cd34"}, cell{text: "Home/Repairs"}, cell{text: "two"})
+	tb.add(cell{text: "ef56"}, cell{text: "🎉 party"}, cell{text: "three"})
+	tb.add(cell{text: "gh78"}, cell{text: "cafe\u0301"}, cell{text: "four"})
+	tb.add(cell{text: "ij90"}, cell{text: "x\ty"}, cell{text: "clear\x1b[2J\u202e"})
+	var b bytes.Buffer
+	if err := tb.write(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.ContainsAny(out, "\x1b\t\u202e") {
+		t.Errorf("control characters reached the output: %q", out)
+	}
+	col := -1
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		fields := strings.Fields(line)
+		last := fields[len(fields)-1]
+		// The column where the last cell starts, in terminal columns.
+		c := displayWidth(line[:strings.LastIndex(line, last)])
+		if col == -1 {
+			col = c
+		} else if c != col {
+			t.Errorf("last column at %d, want %d:\n%s", c, col, out)
+		}
+	}
+	for i := 1; i < len(wideRanges); i++ {
+		if wideRanges[i][0] <= wideRanges[i-1][1] {
+			t.Fatalf("wideRanges out of order at %d: %x", i, wideRanges[i])
+		}
 	}
 }

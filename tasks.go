@@ -57,6 +57,9 @@ func createDoc(tx *Tx, title, body string) (string, error) {
 	if title == "" {
 		return "", invalidParams("a doc needs a title")
 	}
+	if badTitle(title) {
+		return "", invalidParams("a doc's title is one line without control characters")
+	}
 	return tx.Create("doc", map[string]any{"title": title, "body": body})
 }
 
@@ -66,8 +69,8 @@ func (in *taskInput) fields(now time.Time) (map[string]any, error) {
 	if in.Title == "" {
 		return nil, invalidParams("a task needs a title")
 	}
-	if strings.ContainsAny(in.Title, "\n\r") {
-		return nil, invalidParams("a task's title is one line")
+	if badTitle(in.Title) {
+		return nil, invalidParams("a task's title is one line without control characters")
 	}
 	att := "white"
 	if in.Attention != "" {

@@ -161,8 +161,8 @@ func editTask(tx *Tx, p taskEditParams) (string, error) {
 	f := map[string]any{}
 	if p.Title != nil {
 		title := strings.TrimSpace(*p.Title)
-		if title == "" || strings.ContainsAny(title, "\r\n") {
-			return "", invalidParams("a task's title is one non-empty line")
+		if title == "" || badTitle(title) {
+			return "", invalidParams("a task's title is one non-empty line without control characters")
 		}
 		f["title"] = title
 		if err := renameCompanions(tx, n, title); err != nil {
@@ -416,8 +416,8 @@ func (s *Store) rpcNodeUpdate(ctx context.Context, params json.RawMessage) (any,
 		f := map[string]any{}
 		if p.Title != nil {
 			title := strings.TrimSpace(*p.Title)
-			if title == "" || strings.ContainsAny(title, "\r\n") {
-				return invalidParams("a title is one non-empty line")
+			if title == "" || badTitle(title) {
+				return invalidParams("a title is one non-empty line without control characters")
 			}
 			if n.Task != nil {
 				if err := renameCompanions(tx, n, title); err != nil {
