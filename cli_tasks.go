@@ -165,8 +165,13 @@ func finishVerb(method, past string) func(c *cli, fs *flag.FlagSet, args []strin
 			return c.printJSON(n)
 		}
 		line := fmt.Sprintf("%s %s  %s", past, n.Handle, displayText(n.Title))
-		if t := n.Task; t != nil && t.State == "outstanding" && t.Recur != "" && t.Do != nil && method != "node.rm" {
-			line += "; next " + formatRelative(*t.Do, time.Now()) + " (" + formatOccurrence(*t.Do) + ")"
+		if t := n.Task; t != nil && t.State == "outstanding" && t.Recur != "" && method != "node.rm" {
+			switch {
+			case t.Do != nil:
+				line += "; next " + relativeAndDate(*t.Do, formatRelative(*t.Do, time.Now()))
+			case t.Late != nil:
+				line += "; next late " + relativeAndDate(*t.Late, formatRelative(*t.Late, time.Now()))
+			}
 		}
 		fmt.Fprintln(c.stdout, line)
 		return nil
@@ -291,14 +296,14 @@ func (c *cli) showNode(n *Node) error {
 		tb.add(cell{text: "state"}, cell{text: t.State})
 		tb.add(cell{text: "attention"}, cell{text: t.Attention})
 		if t.Do != nil {
-			tb.add(cell{text: "do"}, cell{text: formatOccurrence(*t.Do) + " (" + formatRelative(*t.Do, now) + ")"})
+			tb.add(cell{text: "do"}, cell{text: dateAndRelative(*t.Do, formatRelative(*t.Do, now))})
 		}
 		if t.Late != nil {
 			rel := formatLate(*t.Late, now)
 			if rel == "" {
 				rel = formatRelative(*t.Late, now)
 			}
-			tb.add(cell{text: "late"}, cell{text: formatOccurrence(*t.Late) + " (" + rel + ")"})
+			tb.add(cell{text: "late"}, cell{text: dateAndRelative(*t.Late, rel)})
 		}
 		if t.Recur != "" {
 			r := t.Recur
@@ -477,4 +482,22 @@ func cmdUndo(c *cli, _ *flag.FlagSet, args []string) error {
 		fmt.Fprintf(c.stdout, "undid: %s  %s\n", displayText(r.Title), displayText(r.Summary))
 	}
 	return nil
+}
+
+// dateAndRelative is "2026-12-01 (in 5d)", or the date alone when the
+// relative form is that same date (a far one).
+func dateAndRelative(t time.Time, rel string) string {
+	if date := formatOccurrence(t); !strings.HasPrefix(date, rel) {
+		return date + " (" + rel + ")"
+	}
+	return formatOccurrence(t)
+}
+
+// relativeAndDate is "in 5d (2026-12-01)", or the date alone when the
+// relative form is that same date (a far one).
+func relativeAndDate(t time.Time, rel string) string {
+	if date := formatOccurrence(t); !strings.HasPrefix(date, rel) {
+		return rel + " (" + date + ")"
+	}
+	return formatOccurrence(t)
 }

@@ -170,3 +170,23 @@ func TestTableDisplay(t *testing.T) {
 		}
 	}
 }
+
+// TestFarDatesPrintedOnce: a date far enough to be shown as a date is not
+// repeated in parentheses, and done on a series that has only a late date
+// says when it is next late.
+func TestFarDatesPrintedOnce(t *testing.T) {
+	td := startDaemon(t)
+	y := strings.TrimSpace(td.MustHeph("task", "Renew passport", "--recur", "yearly", "--do", "2031-06-01"))
+	if out := td.MustHeph("show", y); !strings.Contains(out, "do         2031-06-01\n") {
+		t.Errorf("show:\n%s", out)
+	}
+	if out := td.MustHeph("done", y); out != "done "+y+"  Renew passport; next 2032-06-01\n" {
+		t.Errorf("done: %q", out)
+	}
+	w := strings.TrimSpace(td.MustHeph("task", "Bins out", "--recur", "weekly", "--late", "+2d"))
+	td.MustHeph("edit", w, "--do", "none")
+	want := "; next late in 9d (" + time.Now().AddDate(0, 0, 9).Format("2006-01-02") + ")\n"
+	if out := td.MustHeph("done", w); !strings.HasSuffix(out, want) {
+		t.Errorf("done without a do date: %q, want it to end %q", out, want)
+	}
+}
