@@ -31,9 +31,10 @@ func isTerminal(w io.Writer) bool {
 	return err == nil
 }
 
-// useColor decides colour for output to w.
+// useColor decides colour for output to w. NO_COLOR turns it off when it
+// is set to anything but the empty string (https://no-color.org).
 func useColor(w io.Writer, getenv func(string) string) bool {
-	if _, set := os.LookupEnv("NO_COLOR"); set || getenv("NO_COLOR") != "" {
+	if getenv("NO_COLOR") != "" {
 		return false
 	}
 	return isTerminal(w)
