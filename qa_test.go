@@ -227,3 +227,18 @@ func TestPrefixIgnoresRemovedNodes(t *testing.T) {
 		t.Fatalf("only removed matches: %v, want ambiguous", err)
 	}
 }
+
+// TestOversizedRequestSaysSo: text too long for one request is refused by
+// the client with the limit, instead of "broken pipe" when hephd drops
+// the connection mid-write; nothing is stored.
+func TestOversizedRequestSaysSo(t *testing.T) {
+	td := startDaemon(t)
+	big := strings.Repeat("z", maxLine)
+	_, errOut, code := td.HephIn(big, "doc", "Big", "--body", "-")
+	if code != 1 || !strings.Contains(errOut, "4 MiB") || !strings.Contains(errOut, "shorter") {
+		t.Fatalf("doc with a %d-byte body: exit %d: %s", len(big), code, errOut)
+	}
+	if out := td.MustHeph("search", "Big"); strings.Contains(out, "Big") {
+		t.Fatalf("the oversized doc was stored: %s", out)
+	}
+}
