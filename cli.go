@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -28,6 +29,7 @@ type cli struct {
 	json           bool   // --json: machine output
 	socket         string // --socket
 	client         *rpcClient
+	flags          *flag.FlagSet // the running verb's flags
 }
 
 // command is one heph verb.
@@ -149,6 +151,7 @@ func (c *cli) exec(cmd *command, args []string) int {
 		fmt.Fprintf(c.stderr, "heph %s: %v (see heph %s -h)\n", cmd.name, err, cmd.name)
 		return exitUsage
 	}
+	c.flags = fs
 	err = cmd.run(c, fs, pos)
 	return c.report(err)
 }
@@ -169,7 +172,7 @@ func (c *cli) report(err error) int {
 		return exitUsage
 	}
 	// A message may quote stored titles (an ambiguous id lists them).
-	lines := strings.Split(err.Error(), "\n")
+	lines := strings.Split(c.flagTerms(err.Error()), "\n")
 	for i, l := range lines {
 		lines[i] = displayText(l)
 	}
@@ -260,4 +263,27 @@ func cmdVersion(c *cli, _ *flag.FlagSet, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "hephd %s (%s) pid %d, mode %s\n", info.Version, info.Revision, info.PID, info.Mode)
 	return nil
+}
+
+// paramRef is how hephd names a request parameter in an error message.
+var paramRef = regexp.MustCompile(`param "([a-z_]+)"`)
+
+// flagTerms says --do where hephd's message says param "do": a person
+// typed the flag, not the parameter it became.
+func (c *cli) flagTerms(msg string) string {
+	if c.flags == nil {
+		return msg
+	}
+	return paramRef.ReplaceAllStringFunc(msg, func(ref string) string {
+		name := paramRef.FindStringSubmatch(ref)[1]
+		switch name {
+		case "tags", "tags_add", "tags_remove":
+			name = "tag"
+		}
+		name = strings.ReplaceAll(name, "_", "-")
+		if name == "json" || name == "socket" || c.flags.Lookup(name) == nil {
+			return ref
+		}
+		return "--" + name
+	})
 }

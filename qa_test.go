@@ -242,3 +242,24 @@ func TestOversizedRequestSaysSo(t *testing.T) {
 		t.Fatalf("the oversized doc was stored: %s", out)
 	}
 }
+
+// TestErrorsNameTheFlag: an error about a request parameter names the
+// flag the person typed (--do), not the parameter (param "do").
+func TestErrorsNameTheFlag(t *testing.T) {
+	td := startDaemon(t)
+	id := strings.TrimSpace(td.MustHeph("task", "Water plants"))
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"task", "x", "--do", "blah"}, `heph: --do: bad date "blah"`},
+		{[]string{"edit", id, "--late", "soonish"}, `heph: --late: bad date "soonish"`},
+		{[]string{"next", "--limit", "-3"}, "heph: --limit must be 0 (no limit) or more"},
+		{[]string{"view", "late", "--days", "3"}, "heph: --days only applies to the upcoming view"},
+	} {
+		_, errOut, code := td.Heph(c.args...)
+		if code != 1 || !strings.HasPrefix(errOut, c.want) {
+			t.Errorf("heph %s: exit %d: %q, want it to start %q", strings.Join(c.args, " "), code, errOut, c.want)
+		}
+	}
+}
