@@ -288,3 +288,12 @@ func TestUndoSaysWhatWasUndone(t *testing.T) {
 		}
 	}
 }
+
+// TestRecurAfterDoneNeedsRecur: the CLI names both flags.
+func TestRecurAfterDoneNeedsRecur(t *testing.T) {
+	td := startDaemon(t)
+	_, errOut, code := td.Heph("task", "Stretch", "--recur-after-done")
+	if want := "heph: --recur-after-done needs a recurrence: give --recur\n"; code != 1 || errOut != want {
+		t.Errorf("exit %d: %q, want %q", code, errOut, want)
+	}
+}

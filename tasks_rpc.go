@@ -76,7 +76,7 @@ func (s *Store) rpcTaskCreate(ctx context.Context, params json.RawMessage) (any,
 		}
 	}
 	if p.RecurAfterDone && strings.TrimSpace(p.Recur) == "" {
-		return nil, invalidParams("recur_after_done needs a recurrence (recur)")
+		return nil, invalidParams(`param "recur_after_done" needs a recurrence: give param "recur"`)
 	}
 	var id string
 	err = s.Write(ctx, func(tx *Tx) error {
