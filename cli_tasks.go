@@ -357,7 +357,11 @@ func cmdLog(c *cli, _ *flag.FlagSet, args []string) error {
 		_, err := io.WriteString(c.stdout, d.Body)
 		return err
 	}
-	if err := c.call("log.append", map[string]any{"id": args[0], "text": strings.Join(args[1:], " ")}, &d); err != nil {
+	text := strings.Join(args[1:], " ")
+	if strings.TrimSpace(text) == "" {
+		return usagef("want text to log: heph log ID TEXT (heph log ID prints the log)")
+	}
+	if err := c.call("log.append", map[string]any{"id": args[0], "text": text}, &d); err != nil {
 		return err
 	}
 	if c.json {
