@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // taskInput is everything a new task can start with. Zero values mean the
@@ -156,8 +157,12 @@ func normalizeProject(s string) (string, error) {
 // dropped.
 func normalizeTag(s string) (string, error) {
 	t := strings.TrimPrefix(strings.TrimSpace(s), "+")
-	if t == "" || strings.ContainsAny(t, " \t\r\n,") {
+	if t == "" || strings.ContainsRune(t, ',') || strings.IndexFunc(t, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 		return "", invalidParams("bad tag %q: a tag is one word without commas", s)
+	}
+	if strings.HasPrefix(t, "-") {
+		// heph edit --tag -x removes x: a tag "-x" could never be added.
+		return "", invalidParams("bad tag %q: a tag cannot start with - (heph edit ID --tag -x removes tag x)", s)
 	}
 	return t, nil
 }
