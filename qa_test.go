@@ -336,6 +336,13 @@ func TestStateAndViewNamesIgnoreCase(t *testing.T) {
 // with control characters, and nothing is stored.
 func TestTagCannotStartWithMinus(t *testing.T) {
 	ts := openTestStore(t, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	for _, project := range []string{"Home\x1b[31m", "Home/\tRepairs", "Work/\u202eevil"} {
+		err := ts.call("task.create", map[string]any{"title": "Pack", "project": project}, nil)
+		var re *rpcError
+		if !errors.As(err, &re) || re.Code != -32602 || !strings.Contains(re.Message, "bad project") {
+			t.Errorf("project %q: %v", project, err)
+		}
+	}
 	for _, tag := range []string{"-x", "+-x", "a\x1bb", "a\u00a0b"} {
 		err := ts.call("task.create", map[string]any{"title": "Pack", "tags": []string{tag}}, nil)
 		var re *rpcError

@@ -142,6 +142,9 @@ func normalizeProject(s string) (string, error) {
 	if s == "" || s == "none" {
 		return "", nil
 	}
+	if badTitle(s) {
+		return "", invalidParams("bad project %q: a project is one line without control characters (want a path such as Home/Repairs)", s)
+	}
 	parts := strings.Split(strings.Trim(s, "/"), "/")
 	for i, p := range parts {
 		p = strings.TrimSpace(p)
