@@ -331,10 +331,10 @@ func TestStateAndViewNamesIgnoreCase(t *testing.T) {
 	}
 }
 
-// TestTagCannotStartWithMinus: heph task --tag -x would make a tag that
-// heph edit --tag -x removes instead of adding; it is refused, as are tags
-// with control characters, and nothing is stored.
-func TestTagCannotStartWithMinus(t *testing.T) {
+// TestBadTagsAndProjects: heph task --tag -x would make a tag that heph
+// edit --tag -x removes instead of adding; it is refused, as are tags and
+// projects with control characters, and nothing is stored.
+func TestBadTagsAndProjects(t *testing.T) {
 	ts := openTestStore(t, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	for _, project := range []string{"Home\x1b[31m", "Home/\tRepairs", "Work/\u202eevil"} {
 		err := ts.call("task.create", map[string]any{"title": "Pack", "project": project}, nil)
