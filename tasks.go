@@ -111,6 +111,9 @@ func (in *taskInput) fields(now time.Time) (map[string]any, error) {
 			start := firstOccurrence(recur, now)
 			in.Do = &start
 		}
+		if err := checkSeries(recur, *in.Do); err != nil {
+			return nil, err
+		}
 	}
 	if in.Do != nil {
 		f["do"] = in.Do.UnixMilli()

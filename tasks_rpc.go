@@ -201,6 +201,15 @@ func editTask(tx *Tx, p taskEditParams) (string, error) {
 		}
 		if r != "" {
 			f["occurrences"] = 0
+			start := now
+			if ms, ok := f["do"].(int64); ok {
+				start = time.UnixMilli(ms).In(now.Location())
+			} else if _, cleared := f["do"]; !cleared && n.Task.Do != nil {
+				start = n.Task.Do.In(now.Location())
+			}
+			if err := checkSeries(r, start); err != nil {
+				return "", err
+			}
 		}
 	}
 	if p.RecurAfterDone != nil {
