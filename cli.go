@@ -105,6 +105,10 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	if cmd == nil || cmd.run == nil {
+		if verb, ok := verbHints[strings.ToLower(name)]; ok {
+			fmt.Fprintf(stderr, "heph: unknown command %q: heph's verb for that is %q (see heph %s -h)\n", name, verb, verb)
+			return exitUsage
+		}
 		fmt.Fprintf(stderr, "heph: unknown command %q (see heph -h)\n", name)
 		return exitUsage
 	}
@@ -286,4 +290,13 @@ func (c *cli) flagTerms(msg string) string {
 		}
 		return "--" + name
 	})
+}
+
+// verbHints name heph's verb for what people coming from Taskwarrior or
+// Todoist type out of habit.
+var verbHints = map[string]string{
+	"add": "task", "new": "task", "create": "task",
+	"modify": "edit", "mod": "edit", "annotate": "log", "note": "doc",
+	"complete": "done", "finish": "done", "delete": "rm", "del": "rm", "remove": "rm",
+	"ls": "list", "info": "show", "cat": "get", "find": "search",
 }

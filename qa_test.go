@@ -389,3 +389,21 @@ func TestRecurrenceThatNeverOccurs(t *testing.T) {
 		t.Errorf("tasks: %d, %v", len(list), err)
 	}
 }
+
+// TestVerbHints: a Taskwarrior habit such as "heph add" names heph's verb.
+func TestVerbHints(t *testing.T) {
+	for name, verb := range verbHints {
+		var out, errOut bytes.Buffer
+		code := runCLI([]string{name, "x"}, strings.NewReader(""), &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), fmt.Sprintf("heph's verb for that is %q", verb)) {
+			t.Errorf("heph %s: exit %d: %s", name, code, errOut.String())
+		}
+		found := false
+		for _, c := range commands() {
+			found = found || (c.name == verb && c.run != nil)
+		}
+		if !found {
+			t.Errorf("hint %s -> %s: no such verb", name, verb)
+		}
+	}
+}
