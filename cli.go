@@ -148,8 +148,11 @@ func (c *cli) exec(cmd *command, args []string) int {
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(c.stdout, "Usage: heph %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
-			fs.SetOutput(c.stdout)
+			var defaults strings.Builder
+			fs.SetOutput(&defaults)
 			fs.PrintDefaults()
+			// Spelled as the usage line and the examples spell them.
+			io.WriteString(c.stdout, strings.ReplaceAll("\n"+defaults.String(), "\n  -", "\n  --")[1:])
 			return exitOK
 		}
 		fmt.Fprintf(c.stderr, "heph %s: %v (see heph %s -h)\n", cmd.name, err, cmd.name)

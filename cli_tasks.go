@@ -27,7 +27,7 @@ func taskCommands() []*command {
 			filterFlags(fs)
 		}, run: cmdList},
 		{name: "show", args: "ID", summary: "show a task (with its checklist) or a doc", run: cmdShow},
-		{name: "edit", args: "ID [--title T] [--do D] [--late D] [--attention A] [--recur R] [--project P] [--tag +x|-x]...",
+		{name: "edit", args: "ID [--title T] [--do D] [--late D] [--attention A] [--recur R] [--recur-after-done] [--project P] [--tag +x|-x]...",
 			summary: "change a task (none clears a date, the recurrence or the project)", flags: func(fs *flag.FlagSet) {
 				fs.String("title", "", "new `title`")
 				taskFlags(fs)
@@ -41,10 +41,10 @@ func taskCommands() []*command {
 			fs.String("append", "", "append a line of `text`")
 			fs.Int("check", 0, "check checklist item `N` (from 1)")
 			fs.Int("uncheck", 0, "uncheck checklist item `N` (from 1)")
-			fs.String("body", "", "replace the body with standard input (give -)")
+			fs.String("body", "", "replace the body with standard input (give `-`)")
 		}, run: cmdContext},
 		{name: "doc", args: `"Title" [--body -]`, summary: "add a doc; prints its id", flags: func(fs *flag.FlagSet) {
-			fs.String("body", "", "read the body from standard input (give -)")
+			fs.String("body", "", "read the body from standard input (give `-`)")
 		}, run: cmdDoc},
 		{name: "get", args: "ID", summary: "print a node's body as is", run: cmdGet},
 		{name: "view", args: "ondeck|upcoming [--days N]|late", summary: "on-deck (blue), upcoming or late tasks", flags: func(fs *flag.FlagSet) {

@@ -73,7 +73,7 @@ func TestCommandHelpAndFlagErrors(t *testing.T) {
 			continue
 		}
 		out, errOut, code := run(cmd.name, "--help")
-		if code != 0 || !strings.HasPrefix(out, "Usage: heph "+cmd.name) || !strings.Contains(out, "-json") || errOut != "" {
+		if code != 0 || !strings.HasPrefix(out, "Usage: heph "+cmd.name) || !strings.Contains(out, "\n  --json\n") || strings.Contains(out, "\n  -json") || errOut != "" {
 			t.Errorf("heph %s --help: exit %d\nstdout:\n%s\nstderr:\n%s", cmd.name, code, out, errOut)
 		}
 		out, errOut, code = run(cmd.name, "--no-such-flag")
@@ -81,6 +81,12 @@ func TestCommandHelpAndFlagErrors(t *testing.T) {
 		if code != 2 || out != "" || errOut != want {
 			t.Errorf("heph %s --no-such-flag: exit %d\nstdout:\n%s\nstderr:\n%s\nwant stderr %q", cmd.name, code, out, errOut, want)
 		}
+	}
+	if out, _, _ := run("doc", "-h"); !strings.Contains(out, "\n  --body -\n") {
+		t.Errorf("heph doc -h: --body's value is -:\n%s", out)
+	}
+	if out, _, _ := run("edit", "-h"); !strings.Contains(out, "[--recur-after-done]") {
+		t.Errorf("heph edit -h: usage line lacks --recur-after-done:\n%s", out)
 	}
 	out, _, code := run("help")
 	if code != 0 {
