@@ -18,8 +18,8 @@ import (
 
 // opCompleteData is the data of task.complete and task.uncomplete ops.
 type opCompleteData struct {
-	// Occurrence is the do date (unix ms) of the completed occurrence, or 0
-	// for a task without one.
+	// Occurrence is the do date (unix ms) of the completed occurrence (the
+	// late date for a series anchored on it), or 0 for a task without one.
 	Occurrence int64 `json:"occurrence"`
 	// Fields are the task's resulting field values (state, do, late,
 	// occurrences); for task.uncomplete, the values to restore.
@@ -151,8 +151,8 @@ func completeTask(tx *Tx, n *Node) error {
 		prev[k] = cur[k]
 	}
 	d := opCompleteData{Fields: fields, Prev: prev, Log: entry}
-	if n.Task.Do != nil {
-		d.Occurrence = n.Task.Do.UnixMilli()
+	if occ := occurrenceDate(n.Task); occ != nil {
+		d.Occurrence = occ.UnixMilli()
 	}
 	if _, err := tx.emit(n.ID, opComplete, d); err != nil {
 		return err
@@ -185,8 +185,8 @@ func advanceTask(t *Task, now time.Time) (fields map[string]any, entry string, e
 		return nil, "", fmt.Errorf("task recurrence %q: %w", t.Recur, err)
 	}
 	entry = "done"
-	if t.Do != nil {
-		entry = "done (" + formatOccurrence(*t.Do) + ")"
+	if occ := occurrenceDate(t); occ != nil {
+		entry = "done (" + formatOccurrence(*occ) + ")"
 	}
 	// Occurrences are computed on the wall clock of hephd's zone (now's
 	// location), so a daily 09:00 task stays at 09:00 across DST.
@@ -249,4 +249,16 @@ func formatOccurrence(t time.Time) string {
 		return t.Format("2006-01-02")
 	}
 	return t.Format("2006-01-02 15:04")
+}
+
+// occurrenceDate names the occurrence a completion finishes: the do date,
+// or for a series without one (anchored on its late date) the late date.
+func occurrenceDate(t *Task) *time.Time {
+	if t.Do != nil {
+		return t.Do
+	}
+	if t.Recur != "" {
+		return t.Late
+	}
+	return nil
 }

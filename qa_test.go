@@ -413,3 +413,31 @@ func TestVerbHints(t *testing.T) {
 		}
 	}
 }
+
+// TestDoneLogsEachOccurrenceWithoutDoDate: a series anchored on its late
+// date logs every completion, each with its own occurrence (all used to
+// share occurrence 0, so only the first was logged).
+func TestDoneLogsEachOccurrenceWithoutDoDate(t *testing.T) {
+	ts := openTestStore(t, time.Date(2026, 11, 26, 12, 0, 0, 0, time.Local))
+	var n Node
+	if err := ts.call("task.create", map[string]any{"title": "Bins", "recur": "weekly", "late": "2026-11-27"}, &n); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.call("task.edit", map[string]any{"id": n.ID, "do": "none"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := ts.call("task.done", map[string]any{"id": n.ID}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var log Node
+	if err := ts.call("log.get", map[string]any{"id": n.ID}, &log); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"done (2026-11-27)", "done (2026-12-04)", "done (2026-12-11)"} {
+		if !strings.Contains(log.Body, want) {
+			t.Errorf("log lacks %q:\n%s", want, log.Body)
+		}
+	}
+}
