@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -438,6 +440,44 @@ func TestDoneLogsEachOccurrenceWithoutDoDate(t *testing.T) {
 	for _, want := range []string{"done (2026-11-27)", "done (2026-12-04)", "done (2026-12-11)"} {
 		if !strings.Contains(log.Body, want) {
 			t.Errorf("log lacks %q:\n%s", want, log.Body)
+		}
+	}
+}
+
+// TestTaskwarriorRecurringKeepsItsDueDay: a Taskwarrior monthly task due
+// on the 1st stays a series on the 1st (anchored on its late date) instead
+// of moving to the day of the import, and a task made with only --late
+// and --recur does the same.
+func TestTaskwarriorRecurringKeepsItsDueDay(t *testing.T) {
+	ts := openTestStore(t, time.Date(2026, 11, 26, 12, 0, 0, 0, time.Local))
+	export := `[{"uuid":"1e4bd8a2-3ef9-452d-834d-70ff59deb2c9","description":"Pay rent","status":"recurring","due":"20261201T000000Z","recur":"monthly","entry":"20261120T100000Z","modified":"20261120T100000Z"}]`
+	if _, err := exportMethods(ts.s)["import.taskwarrior"](context.Background(), json.RawMessage(`{"data":`+strconv.Quote(export)+`}`)); err != nil {
+		t.Fatal(err)
+	}
+	var list []Node
+	if err := ts.call("task.list", map[string]any{}, &list); err != nil || len(list) != 1 {
+		t.Fatalf("imported: %v %v", list, err)
+	}
+	var made Node
+	if err := ts.call("task.create", map[string]any{"title": "Bins", "recur": "weekly", "late": "2026-11-27 07:00"}, &made); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []Node{list[0], made} {
+		task := n.Task
+		if task.Do != nil || task.Late == nil {
+			t.Fatalf("%s: do %v late %v, want no do and a late date", n.Title, task.Do, task.Late)
+		}
+		late := task.Late.In(time.Local)
+		var done Node
+		if err := ts.call("task.done", map[string]any{"id": n.ID}, &done); err != nil {
+			t.Fatal(err)
+		}
+		want := late.AddDate(0, 1, 0)
+		if n.Title == "Bins" {
+			want = late.AddDate(0, 0, 7)
+		}
+		if done.Task.Late == nil || !done.Task.Late.Equal(want) || done.Task.State != "outstanding" {
+			t.Errorf("%s done: late %v, want %v", n.Title, done.Task.Late, want)
 		}
 	}
 }

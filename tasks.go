@@ -106,12 +106,18 @@ func (in *taskInput) fields(now time.Time) (map[string]any, error) {
 	if recur != "" {
 		f["recur"] = recur
 		f["recur_after_done"] = in.RecurAfterDone
-		if in.Do == nil {
-			// A series needs a first occurrence.
-			start := firstOccurrence(recur, now)
-			in.Do = &start
+		// A series needs a first occurrence: its do date, else its late
+		// date (a series anchored on it, as Taskwarrior's on its due
+		// date), else the first day its rule picks from today.
+		start := in.Do
+		if start == nil {
+			start = in.Late
 		}
-		if err := checkSeries(recur, *in.Do); err != nil {
+		if start == nil {
+			first := firstOccurrence(recur, now)
+			in.Do, start = &first, &first
+		}
+		if err := checkSeries(recur, *start); err != nil {
 			return nil, err
 		}
 	}

@@ -196,18 +196,20 @@ func editTask(tx *Tx, p taskEditParams) (string, error) {
 			return "", err
 		}
 		f["recur"] = r
-		if r != "" && n.Task.Do == nil && f["do"] == nil {
-			f["do"] = firstOccurrence(r, now).UnixMilli()
+		do, late := editedDate(f, "do", n.Task.Do), editedDate(f, "late", n.Task.Late)
+		if r != "" && do == nil && late == nil {
+			// As on create: a series without a do or late date starts on
+			// the first day its rule picks.
+			first := firstOccurrence(r, now)
+			f["do"], do = first.UnixMilli(), &first
 		}
 		if r != "" {
 			f["occurrences"] = 0
-			start := now
-			if ms, ok := f["do"].(int64); ok {
-				start = time.UnixMilli(ms).In(now.Location())
-			} else if _, cleared := f["do"]; !cleared && n.Task.Do != nil {
-				start = n.Task.Do.In(now.Location())
+			start := do
+			if start == nil {
+				start = late
 			}
-			if err := checkSeries(r, start); err != nil {
+			if err := checkSeries(r, start.In(now.Location())); err != nil {
 				return "", err
 			}
 		}
@@ -451,4 +453,19 @@ func (s *Store) rpcNodeUpdate(ctx context.Context, params json.RawMessage) (any,
 		return nil, err
 	}
 	return getNode(ctx, s.db, id)
+}
+
+// editedDate is a task's date field as an edit leaves it: the new value in
+// f when the edit sets it (nil when it clears it), else the current one.
+func editedDate(f map[string]any, name string, cur *time.Time) *time.Time {
+	v, ok := f[name]
+	if !ok {
+		return cur
+	}
+	ms, ok := v.(int64)
+	if !ok {
+		return nil
+	}
+	t := time.UnixMilli(ms)
+	return &t
 }
