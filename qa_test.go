@@ -95,8 +95,10 @@ func TestCommandHelpAndFlagErrors(t *testing.T) {
 		t.Fatalf("heph help: exit %d", code)
 	}
 	for _, line := range strings.Split(out, "\n") {
-		if len([]rune(line)) > 110 {
-			t.Errorf("heph help: line of %d characters:\n%s", len([]rune(line)), line)
+		// Arguments and flags are in each command's -h; with them in the
+		// list, every summary was pushed past column 110.
+		if strings.HasPrefix(line, "  ") && strings.Contains(line, "[--") {
+			t.Errorf("heph help lists a command's flags:\n%s", line)
 		}
 	}
 	if _, errOut, code := run("show"); code != 2 || errOut != "heph: want one ID, got none\n" {
