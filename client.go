@@ -89,6 +89,10 @@ func (c *rpcClient) Call(ctx context.Context, method string, params, result any)
 	if err != nil {
 		return fmt.Errorf("encode %s request: %w", method, err)
 	}
+	if len(line) >= maxLine {
+		// hephd would refuse it and drop the connection mid-write.
+		return fmt.Errorf("%s request is %d bytes; hephd accepts requests of up to %d bytes (4 MiB): make the text shorter", method, len(line), maxLine-1)
+	}
 	line = append(line, '\n')
 	if dl, ok := ctx.Deadline(); ok {
 		c.conn.SetDeadline(dl)
