@@ -9,9 +9,10 @@ import (
 )
 
 // dateForms is the list of accepted date forms, shown in every date error.
-const dateForms = "today, tomorrow, yesterday, +3d, -3d, +2w, +1m, +1y, " +
-	"a weekday (fri, friday), YYYY-MM-DD, YYYY-MM-DD HH:MM, " +
-	"RFC 3339 (2026-12-01T09:00:00Z) or none"
+const dateForms = "now, today, tomorrow, yesterday, +3d, -3d, +2w, +1m, +1y, " +
+	"in 3d, 3d ago, +2h, +30min, a weekday (fri, friday), " +
+	"a day plus a time (today 17:00, tomorrow 9:00, fri 14:00), " +
+	"YYYY-MM-DD, YYYY-MM-DD HH:MM, RFC 3339 (2026-12-01T09:00:00Z) or none"
 
 // weekdayNames maps every accepted weekday spelling to its weekday.
 // It is shared by date parsing and the recurrence presets.
@@ -37,13 +38,20 @@ var localLayouts = []string{
 // parseDate parses heph's date syntax relative to now; now.Location() is the
 // local zone. The forms are:
 //
+//   - now: this instant;
 //   - today, tomorrow, yesterday;
-//   - +3d, -3d, +2w, +1m, +1y (the sign may be omitted for +): the start of the
-//     day that many days, weeks, months or years from today. Months and years
-//     move the calendar and clamp to the last day of a shorter month, so +1m
-//     on Jan 31 is Feb 28 (29 in a leap year) and +1y on Feb 29 is Feb 28;
+//   - +3d, -3d, +2w, +1m, +1y (the sign may be omitted for +), also written
+//     "in 3d" and "3d ago": the start of the day that many days, weeks,
+//     months or years from today. Months and years move the calendar and
+//     clamp to the last day of a shorter month, so +1m on Jan 31 is Feb 28
+//     (29 in a leap year) and +1y on Feb 29 is Feb 28;
+//   - +2h, -2h, +30min (also "in 2h", "30min ago"): exactly that many hours
+//     or minutes from now;
 //   - a weekday name (fri, friday): the next such day strictly after today, so
 //     "fri" on a Friday is a week later;
+//   - any of the day forms above, or YYYY-MM-DD, followed by a time H:MM or
+//     HH:MM[:SS] (today 17:00, tomorrow 9:00, fri 14:00, in 3d 9:30): that
+//     wall-clock time on that day;
 //   - YYYY-MM-DD, YYYY-MM-DD HH:MM (also HH:MM:SS, and a T separator) as wall
 //     clock time in now's location;
 //   - RFC 3339 with an offset (2026-12-01T09:00:00Z);
@@ -77,30 +85,19 @@ func parseDate(s string, now time.Time) (t time.Time, clear bool, err error) {
 // parseDateForm tries each form on the lower-cased input. ok=false means no
 // form matched; err explains a form that matched but is invalid.
 func parseDateForm(in string, now time.Time) (t time.Time, ok bool, err error) {
-	loc := now.Location()
-	y, m, d := now.Date()
-	switch in {
-	case "today":
-		return wallClock(y, m, d, 0, 0, 0, 0, loc), true, nil
-	case "tomorrow":
-		return wallClock(y, m, d+1, 0, 0, 0, 0, loc), true, nil
-	case "yesterday":
-		return wallClock(y, m, d-1, 0, 0, 0, 0, loc), true, nil
+	if in == "now" {
+		return now, true, nil
 	}
-	if wd, found := weekdayNames[in]; found {
-		ahead := (int(wd)-int(now.Weekday())+6)%7 + 1 // 1..7: strictly after today
-		return wallClock(y, m, d+ahead, 0, 0, 0, 0, loc), true, nil
-	}
-	if t, ok, err := parseOffsetDate(in, now); ok || err != nil {
+	if t, ok, err := parseDayAndClock(in, now); ok || err != nil {
 		return t, ok, err
 	}
-	if len(in) == len("2006-01-02") && in[4] == '-' {
-		t, err := time.Parse("2006-01-02", in)
-		if err != nil {
-			return time.Time{}, false, dateFieldError(err)
-		}
-		return wallInZone(t, loc), true, nil
+	if t, ok, err := parseDayForm(in, now); ok || err != nil {
+		return t, ok, err
 	}
+	if t, ok, err := parseRelative(in, now); ok || err != nil {
+		return t, ok, err
+	}
+	loc := now.Location()
 	up := strings.ToUpper(in)
 	for _, layout := range localLayouts {
 		if len(up) != len(layout) {
@@ -124,6 +121,150 @@ func parseDateForm(in string, now time.Time) (t time.Time, ok bool, err error) {
 	return time.Time{}, false, nil
 }
 
+// parseDayForm parses the forms that name a whole day (today, a weekday,
+// +3d, in 2w, 3d ago, YYYY-MM-DD) and returns the start of that day.
+func parseDayForm(in string, now time.Time) (time.Time, bool, error) {
+	loc := now.Location()
+	y, m, d := now.Date()
+	switch in {
+	case "today":
+		return wallClock(y, m, d, 0, 0, 0, 0, loc), true, nil
+	case "tomorrow":
+		return wallClock(y, m, d+1, 0, 0, 0, 0, loc), true, nil
+	case "yesterday":
+		return wallClock(y, m, d-1, 0, 0, 0, 0, loc), true, nil
+	}
+	if wd, found := weekdayNames[in]; found {
+		ahead := (int(wd)-int(now.Weekday())+6)%7 + 1 // 1..7: strictly after today
+		return wallClock(y, m, d+ahead, 0, 0, 0, 0, loc), true, nil
+	}
+	if len(in) == len("2006-01-02") && in[4] == '-' {
+		t, err := time.Parse("2006-01-02", in)
+		if err != nil {
+			return time.Time{}, false, dateFieldError(err)
+		}
+		return wallInZone(t, loc), true, nil
+	}
+	n, unit, ok, err := parseOffset(in)
+	if !ok || err != nil || !isDayUnit(unit) {
+		return time.Time{}, false, err
+	}
+	switch unit {
+	case "d":
+		return wallClock(y, m, d+n, 0, 0, 0, 0, loc), true, nil
+	case "w":
+		return wallClock(y, m, d+7*n, 0, 0, 0, 0, loc), true, nil
+	case "m":
+		return addMonthsClamped(y, m, d, n, loc), true, nil
+	default:
+		return addMonthsClamped(y, m, d, 12*n, loc), true, nil
+	}
+}
+
+// parseRelative parses hour and minute offsets (+2h, -90min, in 2h,
+// 30min ago): exactly that long from now.
+func parseRelative(in string, now time.Time) (time.Time, bool, error) {
+	n, unit, ok, err := parseOffset(in)
+	if !ok || err != nil || isDayUnit(unit) {
+		return time.Time{}, false, err
+	}
+	if unit == "h" {
+		return now.Add(time.Duration(n) * time.Hour), true, nil
+	}
+	return now.Add(time.Duration(n) * time.Minute), true, nil
+}
+
+// parseDayAndClock parses a day form followed by a wall-clock time, as in
+// "today 17:00", "tomorrow 9:00", "fri 14:00" or "2026-12-01 9:30".
+func parseDayAndClock(in string, now time.Time) (time.Time, bool, error) {
+	i := strings.LastIndexByte(in, ' ')
+	if i < 0 || !strings.Contains(in[i+1:], ":") {
+		return time.Time{}, false, nil
+	}
+	day, ok, err := parseDayForm(strings.TrimSpace(in[:i]), now)
+	if !ok || err != nil {
+		return time.Time{}, false, err
+	}
+	hh, mi, ss, err := parseClock(in[i+1:])
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	y, m, d := day.Date()
+	return wallClock(y, m, d, hh, mi, ss, 0, now.Location()), true, nil
+}
+
+// parseClock parses a time of day H:MM, HH:MM or HH:MM:SS (24-hour clock).
+func parseClock(s string) (hh, mi, ss int, err error) {
+	parts := strings.Split(s, ":")
+	bad := fmt.Errorf("time %q is not H:MM or HH:MM:SS", s)
+	if len(parts) < 2 || len(parts) > 3 || len(parts[0]) < 1 || len(parts[0]) > 2 {
+		return 0, 0, 0, bad
+	}
+	vals := make([]int, 3)
+	for i, p := range parts {
+		if (i > 0 && len(p) != 2) || strings.Trim(p, "0123456789") != "" {
+			return 0, 0, 0, bad
+		}
+		vals[i], _ = strconv.Atoi(p)
+	}
+	switch {
+	case vals[0] > 23:
+		return 0, 0, 0, errors.New("hour out of range")
+	case vals[1] > 59:
+		return 0, 0, 0, errors.New("minute out of range")
+	case vals[2] > 59:
+		return 0, 0, 0, errors.New("second out of range")
+	}
+	return vals[0], vals[1], vals[2], nil
+}
+
+// offsetUnits are the units of an offset; d, w, m (months) and y count
+// calendar days, h and min count elapsed time. Longer suffixes come first.
+var offsetUnits = []string{"min", "d", "w", "m", "y", "h"}
+
+func isDayUnit(unit string) bool { return unit != "h" && unit != "min" }
+
+// parseOffset parses "[+-]N<unit>", "in N<unit>" and "N<unit> ago" into a
+// signed count and its unit. ok=false means the input is no offset.
+func parseOffset(in string) (n int, unit string, ok bool, err error) {
+	sign, signed := 1, true
+	switch {
+	case strings.HasPrefix(in, "in "):
+		in, signed = strings.TrimSpace(in[len("in "):]), false
+	case strings.HasSuffix(in, " ago"):
+		in, signed, sign = strings.TrimSpace(strings.TrimSuffix(in, " ago")), false, -1
+	}
+	for _, u := range offsetUnits {
+		if strings.HasSuffix(in, u) {
+			unit = u
+			break
+		}
+	}
+	num := strings.TrimSuffix(in, unit)
+	if unit == "" || num == "" {
+		return 0, "", false, nil
+	}
+	if signed {
+		switch num[0] {
+		case '+':
+			num = num[1:]
+		case '-':
+			sign, num = -1, num[1:]
+		}
+	}
+	if num == "" || strings.Trim(num, "0123456789") != "" {
+		return 0, "", false, nil
+	}
+	if len(num) > 6 {
+		return 0, "", false, fmt.Errorf("offset %s is too large", num)
+	}
+	n, err = strconv.Atoi(num)
+	if err != nil {
+		return 0, "", false, nil
+	}
+	return sign * n, unit, true, nil
+}
+
 // isRangeError reports whether a time parse error is about a field out of
 // range (Feb 30, month 13, hour 25) rather than the wrong shape.
 func isRangeError(err error) bool {
@@ -139,49 +280,6 @@ func dateFieldError(err error) error {
 		return errors.New(strings.TrimPrefix(pe.Message, ": "))
 	}
 	return errors.New("not a valid calendar date")
-}
-
-// parseOffsetDate parses [+-]N{d,w,m,y}: the start of the day N units from
-// today. Months and years clamp to the end of a shorter month.
-func parseOffsetDate(in string, now time.Time) (time.Time, bool, error) {
-	if len(in) < 2 {
-		return time.Time{}, false, nil
-	}
-	unit := in[len(in)-1]
-	if strings.IndexByte("dwmy", unit) < 0 {
-		return time.Time{}, false, nil
-	}
-	num := in[:len(in)-1]
-	sign := 1
-	switch num[0] {
-	case '+':
-		num = num[1:]
-	case '-':
-		sign, num = -1, num[1:]
-	}
-	if num == "" || strings.Trim(num, "0123456789") != "" {
-		return time.Time{}, false, nil
-	}
-	if len(num) > 6 {
-		return time.Time{}, false, fmt.Errorf("offset %s is too large", num)
-	}
-	n, err := strconv.Atoi(num)
-	if err != nil {
-		return time.Time{}, false, nil
-	}
-	n *= sign
-	y, m, d := now.Date()
-	loc := now.Location()
-	switch unit {
-	case 'd':
-		return wallClock(y, m, d+n, 0, 0, 0, 0, loc), true, nil
-	case 'w':
-		return wallClock(y, m, d+7*n, 0, 0, 0, 0, loc), true, nil
-	case 'm':
-		return addMonthsClamped(y, m, d, n, loc), true, nil
-	default:
-		return addMonthsClamped(y, m, d, 12*n, loc), true, nil
-	}
 }
 
 // addMonthsClamped returns the start of the day n months after y-m-d, with the

@@ -82,6 +82,36 @@ func TestParseDate(t *testing.T) {
 		{"sat", sun, wallAt(ny, 2026, 12, 5, 0, 0)},
 		{"fri", wallAt(ny, 2026, 11, 28, 9, 0), wallAt(ny, 2026, 12, 4, 0, 0)},  // from a Saturday
 		{"sat", wallAt(ny, 2026, 11, 27, 9, 0), wallAt(ny, 2026, 11, 28, 0, 0)}, // from a Friday
+		// The forms formatRelative prints read back: "in 3d", "3d ago".
+		{"in 3d", thu, wallAt(ny, 2026, 11, 29, 0, 0)},
+		{"In 2W", thu, wallAt(ny, 2026, 12, 10, 0, 0)},
+		{"in  1m", thu, wallAt(ny, 2026, 12, 26, 0, 0)},
+		{"3d ago", thu, wallAt(ny, 2026, 11, 23, 0, 0)},
+		{"2w ago", thu, wallAt(ny, 2026, 11, 12, 0, 0)},
+		{"1y ago", thu, wallAt(ny, 2025, 11, 26, 0, 0)},
+		// Hours and minutes count from now, not from the start of the day.
+		{"now", thu, thu},
+		{"+2h", thu, wallAt(ny, 2026, 11, 26, 17, 4)},
+		{"2h", thu, wallAt(ny, 2026, 11, 26, 17, 4)},
+		{"-2h", thu, wallAt(ny, 2026, 11, 26, 13, 4)},
+		{"+30min", thu, wallAt(ny, 2026, 11, 26, 15, 34)},
+		{"+90MIN", thu, wallAt(ny, 2026, 11, 26, 16, 34)},
+		{"in 2h", thu, wallAt(ny, 2026, 11, 26, 17, 4)},
+		{"45min ago", thu, wallAt(ny, 2026, 11, 26, 14, 19)},
+		{"+10h", thu, wallAt(ny, 2026, 11, 27, 1, 4)}, // past midnight
+		// A day word plus a time of day.
+		{"today 17:00", thu, wallAt(ny, 2026, 11, 26, 17, 0)},
+		{"tomorrow 9:00", thu, wallAt(ny, 2026, 11, 27, 9, 0)},
+		{"Tomorrow 09:05", thu, wallAt(ny, 2026, 11, 27, 9, 5)},
+		{"yesterday 23:59", thu, wallAt(ny, 2026, 11, 25, 23, 59)},
+		{"fri 14:00", thu, wallAt(ny, 2026, 11, 27, 14, 0)},
+		{"thursday 0:30", thu, wallAt(ny, 2026, 12, 3, 0, 30)},
+		{"+3d 8:00", thu, wallAt(ny, 2026, 11, 29, 8, 0)},
+		{"in 2w 10:15", thu, wallAt(ny, 2026, 12, 10, 10, 15)},
+		{"2d ago 12:00", thu, wallAt(ny, 2026, 11, 24, 12, 0)},
+		{"today  17:00", thu, wallAt(ny, 2026, 11, 26, 17, 0)},
+		{"2026-12-01 9:30", thu, wallAt(ny, 2026, 12, 1, 9, 30)},
+		{"today 17:00:30", thu, time.Date(2026, 11, 26, 17, 0, 30, 0, ny)},
 		// Absolute dates.
 		{"2026-12-01", thu, wallAt(ny, 2026, 12, 1, 0, 0)},
 		{"2024-02-29", thu, wallAt(ny, 2024, 2, 29, 0, 0)},
@@ -179,6 +209,24 @@ func TestParseDateErrors(t *testing.T) {
 		{"+1234567d", "too large"},
 		{"+999999y", "out of range"},
 		{"-999999y", "out of range"},
+		{"in -3d", `bad date "in -3d"`},
+		{"in 3", `bad date "in 3"`},
+		{"ago", `bad date "ago"`},
+		{"3d ago ago", `bad date`},
+		{"+3 d", `bad date`},
+		{"+h", `bad date "+h"`},
+		{"min", `bad date "min"`},
+		{"+1234567min", "too large"},
+		{"nowish", `bad date "nowish"`},
+		{"today 25:00", "hour out of range"},
+		{"tomorrow 9:60", "minute out of range"},
+		{"fri 9", `bad date "fri 9"`},
+		{"fri 9:5", `is not H:MM`},
+		{"fri 123:00", `is not H:MM`},
+		{"someday 9:00", `bad date "someday 9:00"`},
+		{"+2h 9:00", `bad date "+2h 9:00"`},
+		{"now 9:00", `bad date "now 9:00"`},
+		{"2026-02-30 9:00", "day out of range"},
 		{"nonee", `bad date "nonee"`},
 	}
 	for _, c := range cases {
@@ -194,7 +242,7 @@ func TestParseDateErrors(t *testing.T) {
 		if c.reason == "out of range" && strings.Contains(c.in, "y") {
 			continue // a year range error names the range, not the forms
 		}
-		for _, form := range []string{"today", "tomorrow", "yesterday", "+3d", "+2w", "+1m", "+1y", "fri", "YYYY-MM-DD", "YYYY-MM-DD HH:MM", "RFC 3339", "none"} {
+		for _, form := range []string{"now", "today", "tomorrow", "yesterday", "+3d", "+2w", "+1m", "+1y", "in 3d", "3d ago", "+2h", "+30min", "fri", "today 17:00", "tomorrow 9:00", "fri 14:00", "YYYY-MM-DD", "YYYY-MM-DD HH:MM", "RFC 3339", "none"} {
 			if !strings.Contains(msg, form) {
 				t.Errorf("parseDate(%q) error %q does not list the form %q", c.in, msg, form)
 			}
@@ -303,7 +351,7 @@ func TestCivilDay(t *testing.T) {
 }
 
 func FuzzParseDate(f *testing.F) {
-	for _, s := range []string{"today", "+3d", "-2w", "+1m", "fri", "2026-12-01", "2026-12-01 09:30", "2026-12-01T09:00:00Z", "none", "2026-02-30", "+999999y"} {
+	for _, s := range []string{"today", "+3d", "-2w", "+1m", "in 3d", "3d ago", "+2h", "-30min", "now", "fri 14:00", "fri", "2026-12-01", "2026-12-01 09:30", "2026-12-01T09:00:00Z", "none", "2026-02-30", "+999999y"} {
 		f.Add(s)
 	}
 	now := time.Date(2026, 1, 31, 15, 4, 0, 0, time.UTC)
@@ -330,4 +378,23 @@ func FuzzParseDate(f *testing.F) {
 		_ = formatRelative(got, now)
 		_ = formatLate(got, now)
 	})
+}
+
+// TestFormatRelativeReadsBack: every relative day formatRelative prints is a
+// date parseDate accepts, naming the same calendar day.
+func TestFormatRelativeReadsBack(t *testing.T) {
+	ny := loadZone(t, "America/New_York")
+	now := wallAt(ny, 2026, 11, 26, 15, 4)
+	for days := -56; days <= 56; days++ {
+		day := wallAt(ny, 2026, 11, 26+days, 0, 0)
+		text := formatRelative(day, now)
+		got, _, err := parseDate(text, now)
+		if err != nil {
+			t.Errorf("formatRelative gave %q for %+d days, which parseDate rejects: %v", text, days, err)
+			continue
+		}
+		if days >= -13 && days <= 13 && !got.Equal(day) {
+			t.Errorf("%q (%+d days) parses to %s, want %s", text, days, got, day)
+		}
+	}
 }
