@@ -90,12 +90,13 @@ func searchFlags(fs *flag.FlagSet) {
 }
 
 func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
-	if len(args) == 0 {
+	query := strings.TrimSpace(strings.Join(args, " "))
+	if query == "" {
 		return usagef(`want a query: heph search WORDS (FTS5 syntax: "a phrase", prefix*, a OR b, NOT c, title:word)`)
 	}
 	limit, _ := strconv.Atoi(fs.Lookup("limit").Value.String())
 	var hits []searchHit
-	if err := c.call("search", map[string]any{"query": strings.Join(args, " "), "limit": limit}, &hits); err != nil {
+	if err := c.call("search", map[string]any{"query": query, "limit": limit}, &hits); err != nil {
 		return err
 	}
 	if c.json {
@@ -105,15 +106,44 @@ func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
 		fmt.Fprintln(c.stdout, "no matches")
 		return nil
 	}
+	color := useColor(c.stdout, osGetenv)
 	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
 	for _, h := range hits {
-		snippet := strings.Join(strings.Fields(h.Snippet), " ")
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Node.Handle, h.Node.Kind, h.Node.Title)
-		if snippet != "" && snippet != h.Node.Title {
-			fmt.Fprintf(tw, "\t\t  %s\n", snippet)
+		snippet := strings.Join(strings.Fields(displayText(h.Snippet)), " ")
+		title := displayText(h.Node.Title)
+		if renderSnippet(snippet, false) == title {
+			// The match is in the title: show it there, marked.
+			title, snippet = renderSnippet(snippet, color), ""
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Node.Handle, h.Node.Kind, title)
+		if snippet != "" {
+			fmt.Fprintf(tw, "\t\t  %s\n", renderSnippet(snippet, color))
 		}
 	}
 	return tw.Flush()
+}
+
+// renderSnippet turns a search snippet's match markers (** around each
+// matched term) into bold on a terminal, or drops them for plain text.
+// A marker without a partner is text and stays as it is.
+func renderSnippet(s string, color bool) string {
+	parts := strings.Split(s, snippetOpen)
+	if len(parts)%2 == 0 {
+		n := len(parts)
+		parts = append(parts[:n-2], parts[n-2]+snippetOpen+parts[n-1])
+	}
+	var b strings.Builder
+	for i, p := range parts {
+		switch {
+		case i%2 == 0:
+			b.WriteString(p)
+		case color:
+			b.WriteString("\x1b[" + colorBold + "m" + p + "\x1b[0m")
+		default:
+			b.WriteString(p)
+		}
+	}
+	return b.String()
 }
 
 func cmdExport(c *cli, _ *flag.FlagSet, args []string) error {

@@ -46,7 +46,7 @@ func (s *Store) rpcSearch(ctx context.Context, params json.RawMessage) (any, err
 		return nil, err
 	}
 	if strings.TrimSpace(p.Query) == "" {
-		return nil, invalidParams("missing param \"query\": what to search for")
+		return nil, invalidParams(`empty search query: give one or more words to search for ("a phrase", prefix*, a OR b, NOT c, title:word)`)
 	}
 	if p.Limit <= 0 || p.Limit > 1000 {
 		return nil, invalidParams("param \"limit\" must be between 1 and 1000, not %d", p.Limit)

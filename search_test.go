@@ -120,7 +120,40 @@ func TestSearchCLI(t *testing.T) {
 	if out := td.MustHeph("search", `"unbalanced`); !strings.Contains(out, "no matches") {
 		t.Fatalf("bad FTS query output %q", out)
 	}
-	if _, _, code := td.Heph("search"); code != 2 {
-		t.Fatalf("search without a query: exit %d, want 2", code)
+	for _, args := range [][]string{{"search"}, {"search", ""}, {"search", "  ", ""}} {
+		_, stderr, code := td.Heph(args...)
+		if code != 2 || !strings.Contains(stderr, "want a query: heph search WORDS") || strings.Contains(stderr, "missing param") {
+			t.Fatalf("heph %q: exit %d, stderr %q; want usage saying what to type", args, code, stderr)
+		}
+	}
+	// Into a pipe the snippet's ** markers are dropped; --json keeps them.
+	id := strings.TrimSpace(td.MustHeph("doc", "Garden"))
+	td.MustCall("node.update", map[string]any{"id": id, "body": "turn the **compost** heap every week"}, nil)
+	out = td.MustHeph("search", "heap")
+	if !strings.Contains(out, "turn the compost heap every week") || strings.Contains(out, "**") || strings.Contains(out, "\x1b[") {
+		t.Fatalf("plain search output %q: want the snippet without markers", out)
+	}
+	decodeJSON(t, td.MustHeph("--json", "search", "heap"), &hits)
+	if len(hits) != 1 || !strings.Contains(hits[0].Snippet, "**heap**") {
+		t.Fatalf("json snippet %+v: want the raw ** markers", hits)
+	}
+}
+
+func TestRenderSnippet(t *testing.T) {
+	cases := []struct{ in, plain, bold string }{
+		{"turn the **compost** heap", "turn the compost heap", "turn the \x1b[1mcompost\x1b[0m heap"},
+		{"**a** and **b**", "a and b", "\x1b[1ma\x1b[0m and \x1b[1mb\x1b[0m"},
+		{"no marks", "no marks", "no marks"},
+		{"x ** y", "x ** y", "x ** y"}, // a lone marker is text
+		{"**a** then **", "a then **", "\x1b[1ma\x1b[0m then **"},
+		{"", "", ""},
+	}
+	for _, c := range cases {
+		if got := renderSnippet(c.in, false); got != c.plain {
+			t.Errorf("renderSnippet(%q, plain) = %q, want %q", c.in, got, c.plain)
+		}
+		if got := renderSnippet(c.in, true); got != c.bold {
+			t.Errorf("renderSnippet(%q, bold) = %q, want %q", c.in, got, c.bold)
+		}
 	}
 }
