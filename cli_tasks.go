@@ -193,7 +193,7 @@ func cmdNext(c *cli, fs *flag.FlagSet, args []string) error {
 		return c.printJSON(res)
 	}
 	if len(res.Tasks) == 0 {
-		fmt.Fprintln(c.stdout, "Nothing is next.")
+		fmt.Fprintln(c.stdout, "Nothing is next"+filterText(fs)+".")
 		return nil
 	}
 	now := time.Now()
@@ -244,7 +244,33 @@ func cmdList(c *cli, fs *flag.FlagSet, args []string) error {
 	if c.json {
 		return c.printJSON(nodes)
 	}
+	if len(nodes) == 0 {
+		state := flagStr(fs, "state")
+		if state == "all" {
+			state = ""
+		} else {
+			state += " "
+		}
+		fmt.Fprintln(c.stdout, "No "+state+"tasks"+filterText(fs)+".")
+		return nil
+	}
 	return c.printTasks(nodes)
+}
+
+// filterText describes the --project and --tag filters for a line saying
+// nothing matched: " in project Home, tagged errand".
+func filterText(fs *flag.FlagSet) string {
+	var parts []string
+	if p := flagStr(fs, "project"); p != "" {
+		parts = append(parts, "in project "+displayText(p))
+	}
+	if t := flagStr(fs, "tag"); t != "" {
+		parts = append(parts, "tagged "+displayText(t))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " " + strings.Join(parts, ", ")
 }
 
 func cmdView(c *cli, fs *flag.FlagSet, args []string) error {
@@ -264,7 +290,29 @@ func cmdView(c *cli, fs *flag.FlagSet, args []string) error {
 	if c.json {
 		return c.printJSON(nodes)
 	}
+	if len(nodes) == 0 {
+		fmt.Fprintln(c.stdout, emptyViewLine(args[0], p["days"])+filterText(fs)+".")
+		return nil
+	}
 	return c.printTasks(nodes)
+}
+
+// emptyViewLine says that a view has nothing in it.
+func emptyViewLine(view string, days any) string {
+	switch view {
+	case "ondeck":
+		return "Nothing is on deck"
+	case "upcoming":
+		n, ok := days.(int)
+		if !ok {
+			n = defaultUpcomingDays
+		}
+		if n == 1 {
+			return "Nothing is upcoming in the next day"
+		}
+		return fmt.Sprintf("Nothing is upcoming in the next %d days", n)
+	}
+	return "Nothing is late"
 }
 
 func cmdShow(c *cli, _ *flag.FlagSet, args []string) error {

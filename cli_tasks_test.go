@@ -233,3 +233,38 @@ func TestTaskVerbsBadInput(t *testing.T) {
 		t.Fatalf("ambiguous id lists no candidates: %s", errOut)
 	}
 }
+
+// TestEmptyListsSaySo: list, view and next each print one line when nothing
+// matches (naming the filters), and --json prints an empty array.
+func TestEmptyListsSaySo(t *testing.T) {
+	td := startDaemon(t)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"next"}, "Nothing is next.\n"},
+		{[]string{"next", "--project", "Home", "--tag", "errand"}, "Nothing is next in project Home, tagged errand.\n"},
+		{[]string{"list"}, "No outstanding tasks.\n"},
+		{[]string{"list", "--state", "done"}, "No done tasks.\n"},
+		{[]string{"list", "--state", "all", "--tag", "x"}, "No tasks tagged x.\n"},
+		{[]string{"view", "ondeck"}, "Nothing is on deck.\n"},
+		{[]string{"view", "upcoming"}, "Nothing is upcoming in the next 7 days.\n"},
+		{[]string{"view", "upcoming", "--days", "1"}, "Nothing is upcoming in the next day.\n"},
+		{[]string{"view", "late", "--project", "Work"}, "Nothing is late in project Work.\n"},
+	}
+	for _, c := range cases {
+		if out := td.MustHeph(c.args...); out != c.want {
+			t.Errorf("heph %q = %q, want %q", c.args, out, c.want)
+		}
+	}
+	for _, args := range [][]string{{"list"}, {"view", "ondeck"}, {"view", "upcoming"}, {"view", "late"}} {
+		if out := strings.TrimSpace(td.MustHeph(append([]string{"--json"}, args...)...)); out != "[]" {
+			t.Errorf("heph --json %q = %q, want []", args, out)
+		}
+	}
+	// Something to show: no such line.
+	td.MustHeph("task", "Water plants", "--do", "tomorrow 9:00")
+	if out := td.MustHeph("view", "upcoming"); !strings.Contains(out, "Water plants") || strings.Contains(out, "Nothing") {
+		t.Errorf("view upcoming with a task: %q", out)
+	}
+}
