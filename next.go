@@ -106,11 +106,22 @@ func nextTasks(ctx context.Context, q querier, now time.Time, limit int, f taskF
 	for _, n := range out {
 		why := n.Task.Attention
 		if why == "white" {
-			why += ", waiting " + shortDuration(now.Sub(n.Created))
+			why += ", " + waitingSince(n, now)
 		}
 		result = append(result, nextTask{Node: n, Why: why})
 	}
 	return result, nil
+}
+
+// waitingSince says how long a white candidate has been waiting: since it
+// became a candidate, which is its do date when that came after its
+// creation, else its creation ("waiting 3d since do date", "waiting 5h
+// since created").
+func waitingSince(n *Node, now time.Time) string {
+	if t := n.Task; t != nil && t.Do != nil && t.Do.After(n.Created) && !t.Do.After(now) {
+		return "waiting " + shortDuration(now.Sub(*t.Do)) + " since do date"
+	}
+	return "waiting " + shortDuration(now.Sub(n.Created)) + " since created"
 }
 
 // queryTasks runs a taskSelect query.

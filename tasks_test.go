@@ -239,7 +239,7 @@ func TestNextRanking(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("next order:\n got %q\nwant %q", got, want)
 	}
-	wantWhy := []string{"3d late", "1d late", "1d late", "red", "red", "orange", "white, waiting 1h", "white, waiting 1h", "white, waiting 1h", "white, waiting 1h"}
+	wantWhy := []string{"3d late", "1d late", "1d late", "red", "red", "orange", "white, waiting 1h since created", "white, waiting 1h since created", "white, waiting 1h since created", "white, waiting 1h since created"}
 	if !reflect.DeepEqual(why, wantWhy) {
 		t.Fatalf("why:\n got %q\nwant %q", why, wantWhy)
 	}
@@ -814,6 +814,33 @@ func TestAdvanceAcrossDST(t *testing.T) {
 		}
 		if want := time.Date(c.y, c.m, c.d+3, 17, 0, 0, 0, loc); !nextLate.Equal(want) {
 			t.Errorf("%s %s: late %v, want %v", c.zone, do.Format("01-02"), nextLate, want)
+		}
+	}
+}
+
+// TestNextWhyWaitingSince: a white task's why counts from when it became a
+// candidate: its do date when that is past and later than its creation,
+// else its creation; and it says which.
+func TestNextWhyWaitingSince(t *testing.T) {
+	ts := openTestStore(t, base)
+	day := 24 * time.Hour
+	deferred := ts.task(map[string]any{"title": "deferred", "do": base.Add(4 * day).Format(time.RFC3339)})
+	backdated := ts.task(map[string]any{"title": "backdated", "do": base.Add(-10 * day).Format(time.RFC3339)})
+	plain := ts.task(map[string]any{"title": "plain"})
+	ts.now = base.Add(6*day + time.Hour)
+	var res nextResult
+	ts.mustCall("task.next", map[string]any{}, &res)
+	want := map[string]string{
+		deferred.ID:  "white, waiting 2d since do date", // a candidate since its do date, 2 days ago
+		backdated.ID: "white, waiting 6d since created", // its do date was past when it was made
+		plain.ID:     "white, waiting 6d since created",
+	}
+	if len(res.Tasks) != len(want) {
+		t.Fatalf("next: %d tasks, want %d", len(res.Tasks), len(want))
+	}
+	for _, x := range res.Tasks {
+		if x.Why != want[x.ID] {
+			t.Errorf("%s: why %q, want %q", x.Title, x.Why, want[x.ID])
 		}
 	}
 }
