@@ -77,20 +77,30 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}()
 	top := flag.NewFlagSet("heph", flag.ContinueOnError)
-	top.SetOutput(stderr)
+	top.SetOutput(io.Discard)
+	top.Usage = func() {}
 	c.globalFlags(top)
-	top.Usage = func() { c.printUsage(top.Output()) }
+	version := top.Bool("version", false, "print the client's and the daemon's versions (as heph version)")
 	if err := top.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			c.printUsage(stdout)
 			return exitOK
 		}
+		fmt.Fprintf(stderr, "heph: %v (see heph -h)\n", err)
 		return exitUsage
 	}
-	if top.NArg() == 0 {
+	name, rest := top.Arg(0), top.Args()
+	if len(rest) > 0 {
+		rest = rest[1:]
+	}
+	if *version {
+		// heph --version [flags] is heph version [flags].
+		name, rest = "version", top.Args()
+	}
+	if name == "" {
 		c.printUsage(stderr)
 		return exitUsage
 	}
-	name, rest := top.Arg(0), top.Args()[1:]
 	if name == "help" {
 		if len(rest) > 0 {
 			rest, name = []string{"-h"}, rest[0]
@@ -122,7 +132,7 @@ func (c *cli) globalFlags(fs *flag.FlagSet) {
 }
 
 func (c *cli) printUsage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: heph [--json] [--socket PATH] COMMAND [ARGS]\n\nheph is a thin client of hephd, which owns your tasks and notes.\n\nCommands:\n")
+	fmt.Fprintf(w, "Usage: heph [--json] [--socket PATH] COMMAND [ARGS]\n       heph --version\n\nheph is a thin client of hephd, which owns your tasks and notes.\n\nCommands:\n")
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	for _, k := range commands() {
 		// Arguments and flags are in 'heph COMMAND -h': with them, the

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"syscall"
@@ -20,6 +21,31 @@ type notRunningError struct{ socket string }
 
 func (e *notRunningError) Error() string {
 	return fmt.Sprintf("hephd is not running (no socket at %s). Start it with: heph daemon start   (or run: hephd)", e.socket)
+}
+
+// notSocketError says the socket path names something that is not a
+// socket (a regular file, a directory): the wrong --socket or HEPH_SOCKET.
+type notSocketError struct{ path, kind string }
+
+func (e *notSocketError) Error() string {
+	return fmt.Sprintf("%s is %s, not a socket: point --socket (or HEPH_SOCKET) at hephd's socket (heph daemon status shows it)", e.path, e.kind)
+}
+
+// fileKind names a file's type for a message: "a regular file", "a directory".
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a regular file"
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // rpcClient is a connect-only JSON-RPC client of hephd: it never starts a
@@ -58,6 +84,9 @@ func dialDaemonWaiting(socket string, serviceInstalled bool, wait time.Duration)
 func (c *rpcClient) connect() error {
 	conn, err := net.DialTimeout("unix", c.socket, 2*time.Second)
 	if err != nil {
+		if fi, serr := os.Stat(c.socket); serr == nil && fi.Mode()&fs.ModeSocket == 0 {
+			return &notSocketError{path: c.socket, kind: fileKind(fi.Mode())}
+		}
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOTSOCK) {
 			return &notRunningError{socket: c.socket}
 		}

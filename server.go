@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"net"
 	"os"
@@ -40,7 +41,12 @@ func listenSocket(path string, d *dispatcher, logger *log.Logger) (*socketServer
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("socket dir %s: %w", filepath.Dir(path), err)
 	}
-	if _, err := os.Lstat(path); err == nil {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&fs.ModeSocket == 0 {
+			// connect(2) calls any non-socket "refused": never remove a
+			// person's file because it sits where the socket should.
+			return nil, fmt.Errorf("%s is %s, not a socket: hephd will not replace it; choose another --socket (or HEPH_SOCKET), or move it away", path, fileKind(fi.Mode()))
+		}
 		c, err := net.DialTimeout("unix", path, time.Second)
 		if err == nil {
 			c.Close()
