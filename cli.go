@@ -183,7 +183,9 @@ func (c *cli) report(err error) int {
 	var ue *usageError
 	switch {
 	case errors.As(err, &nr):
-		fmt.Fprintln(c.stderr, nr.Error())
+		if !nr.quiet {
+			fmt.Fprintln(c.stderr, nr.Error())
+		}
 		return exitNotRunning
 	case errors.As(err, &ue):
 		fmt.Fprintf(c.stderr, "heph: %s\n", ue.msg)

@@ -17,7 +17,10 @@ import (
 const exitNotRunning = 3
 
 // notRunningError says no hephd listens on the socket.
-type notRunningError struct{ socket string }
+type notRunningError struct {
+	socket string
+	quiet  bool // the command has already said so: exit 3 without a message
+}
 
 func (e *notRunningError) Error() string {
 	return fmt.Sprintf("hephd is not running (no socket at %s). Start it with: heph daemon start   (or run: hephd)", e.socket)

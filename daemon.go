@@ -246,7 +246,7 @@ func (d *daemon) startSelfUpdate(ctx context.Context, version string) error {
 		Current:    version,
 		Executable: exe,
 	}, d.log)
-	d.log.Printf("self-update: on, checking %s every %ds (running %s, binary %s)", module, d.opts.SelfUpdateInterval, version, exe)
+	d.log.Printf("self-update: on, checking %s every %s (running %s, binary %s)", module, formatInterval(time.Duration(d.opts.SelfUpdateInterval)*time.Second), version, exe)
 	go d.updater.Run(ctx, func(from, to string) {
 		d.log.Printf("self-update: %s -> %s", from, to)
 		d.stop()

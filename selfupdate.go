@@ -119,7 +119,7 @@ func (u *selfUpdater) record(installed string, err error) {
 	u.lastLogged = msg
 	u.mu.Unlock()
 	if logIt {
-		u.log.Printf("self-update: %s (keeps serving %s; retrying every %s)", msg, u.cfg.Current, u.cfg.Interval)
+		u.log.Printf("self-update: %s (keeps serving %s; retrying every %s)", msg, u.cfg.Current, formatInterval(u.cfg.Interval))
 	}
 }
 
@@ -128,7 +128,7 @@ func (u *selfUpdater) record(installed string, err error) {
 func (u *selfUpdater) checkAndInstall(ctx context.Context) (string, error) {
 	cur, ok := parseSemver(u.cfg.Current)
 	if !ok {
-		return "", fmt.Errorf("this binary has no release version (%s); self-update only updates binaries installed with `go install %s@<version>`", u.cfg.Current, u.cfg.Module)
+		return "", fmt.Errorf("this binary has no release version (it reports %q, a build from a working tree): self-update only replaces a binary installed with `go install %s@<version>`; install one with `go install %s@latest`, then run `heph daemon restart`", u.cfg.Current, u.cfg.Module, u.cfg.Module)
 	}
 	goBin, err := u.lookGo()
 	if err != nil {
@@ -364,18 +364,38 @@ func removePreviousBinary(exe string, logger *log.Logger) {
 	logger.Printf("self-update: started; removed %s", prev)
 }
 
-// describeSelfUpdate is the one-line summary `heph daemon status` prints.
-func describeSelfUpdate(s selfUpdateStatus) string {
+// describeSelfUpdate is what `heph daemon status` prints of self-update:
+// a first line with the settings, then, once it has checked, what the last
+// check did and, after a refusal, why and what happens next.
+func describeSelfUpdate(s selfUpdateStatus, now time.Time) []string {
 	if !s.Enabled {
-		return "off (turn on with: heph daemon restart --self-update)"
+		return []string{"off (turn on with: heph daemon restart --self-update)"}
 	}
-	out := fmt.Sprintf("on, every %s, module %s, running %s", time.Duration(s.IntervalSecs)*time.Second, s.Module, s.Running)
+	every := formatInterval(time.Duration(s.IntervalSecs) * time.Second)
+	lines := []string{fmt.Sprintf("on, every %s, module %s, running %s", every, s.Module, s.Running)}
 	if s.LastCheck == nil {
-		return out + ", not checked yet"
+		return append(lines, "not checked yet: the first check is "+every+" after hephd started")
 	}
-	out += fmt.Sprintf(", last check %s ago: %s", time.Since(*s.LastCheck).Round(time.Second), s.LastResult)
-	if s.LastError != "" {
-		out += " (" + s.LastError + ")"
+	ago := now.Sub(*s.LastCheck).Round(time.Second)
+	when := "last check " + formatInterval(ago) + " ago"
+	if ago < time.Second {
+		when = "last check just now"
+	}
+	if s.LastError == "" {
+		return append(lines, when+": "+s.LastResult)
+	}
+	return append(lines, when+": did not update: "+s.LastError,
+		fmt.Sprintf("keeps serving %s and tries again every %s", s.Running, every))
+}
+
+// formatInterval prints a duration without zero tails: 6h, 1h30m, 90s → 1m30s.
+func formatInterval(d time.Duration) string {
+	out := d.String()
+	if strings.HasSuffix(out, "m0s") {
+		out = strings.TrimSuffix(out, "0s")
+	}
+	if strings.HasSuffix(out, "h0m") {
+		out = strings.TrimSuffix(out, "0m")
 	}
 	return out
 }

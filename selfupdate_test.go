@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +226,55 @@ func TestSelfUpdateRunHandsOff(t *testing.T) {
 	}
 	if st := u.Status(); st.LastResult != "installed v1.1.0" {
 		t.Fatalf("status %+v", st)
+	}
+}
+
+// TestDescribeSelfUpdate: heph daemon status says what self-update did in
+// words: a refusal is "did not update" with its reason and what happens
+// next, never a bare "error"; intervals print without zero tails.
+func TestDescribeSelfUpdate(t *testing.T) {
+	now := time.Date(2026, 11, 26, 20, 0, 0, 0, time.UTC)
+	at := func(ago time.Duration) *time.Time { x := now.Add(-ago); return &x }
+	base := selfUpdateStatus{Enabled: true, IntervalSecs: 21600, Module: "github.com/hephaestus/heph", Running: "v1.0.0"}
+	withCheck := func(ago time.Duration, result, errText string) selfUpdateStatus {
+		s := base
+		s.LastCheck, s.LastResult, s.LastError = at(ago), result, errText
+		return s
+	}
+	devel := base
+	devel.Running, devel.IntervalSecs = "(devel)", 2
+	u := newSelfUpdater(selfUpdateConfig{Interval: 2 * time.Second, Module: devel.Module, Current: "(devel)", Env: []string{"PATH="}}, log.New(io.Discard, "", 0))
+	_, develErr := u.checkAndInstall(context.Background())
+	if develErr == nil {
+		t.Fatal("a (devel) build was not refused")
+	}
+	devel.LastCheck, devel.LastResult, devel.LastError = at(0), "error", develErr.Error()
+	cases := []struct {
+		s    selfUpdateStatus
+		want []string
+	}{
+		{selfUpdateStatus{}, []string{"off (turn on with: heph daemon restart --self-update)"}},
+		{base, []string{"on, every 6h, module github.com/hephaestus/heph, running v1.0.0",
+			"not checked yet: the first check is 6h after hephd started"}},
+		{withCheck(90*time.Second, "up to date", ""), []string{"on, every 6h, module github.com/hephaestus/heph, running v1.0.0",
+			"last check 1m30s ago: up to date"}},
+		{withCheck(2*time.Hour, "error", "build github.com/hephaestus/heph@v1.2.0: syntax error"), []string{"on, every 6h, module github.com/hephaestus/heph, running v1.0.0",
+			"last check 2h ago: did not update: build github.com/hephaestus/heph@v1.2.0: syntax error",
+			"keeps serving v1.0.0 and tries again every 6h"}},
+		{devel, []string{"on, every 2s, module github.com/hephaestus/heph, running (devel)",
+			"last check just now: did not update: this binary has no release version (it reports \"(devel)\", a build from a working tree): " +
+				"self-update only replaces a binary installed with `go install github.com/hephaestus/heph@<version>`; " +
+				"install one with `go install github.com/hephaestus/heph@latest`, then run `heph daemon restart`",
+			"keeps serving (devel) and tries again every 2s"}},
+	}
+	for _, c := range cases {
+		if got := describeSelfUpdate(c.s, now); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("describeSelfUpdate(%+v):\n got %q\nwant %q", c.s, got, c.want)
+		}
+	}
+	for d, want := range map[time.Duration]string{time.Second: "1s", 90 * time.Second: "1m30s", time.Hour: "1h", 90 * time.Minute: "1h30m", 6 * time.Hour: "6h", 3601 * time.Second: "1h0m1s"} {
+		if got := formatInterval(d); got != want {
+			t.Errorf("formatInterval(%s) = %q, want %q", d, got, want)
+		}
 	}
 }

@@ -435,8 +435,9 @@ func TestDaemonServiceSystemd(t *testing.T) {
 		if e := m.show("UnitFileState"); e != "enabled" {
 			t.Errorf("UnitFileState %q", e)
 		}
-		if _, _, code := m.heph("daemon", "status"); code != 3 {
-			t.Errorf("status exit %d, want 3", code)
+		// Exit 3, and the report alone says so: no second "not running" on stderr.
+		if out, errOut, code := m.heph("daemon", "status"); code != 3 || errOut != "" || !strings.Contains(out, "hephd is not running (inactive") || !strings.Contains(out, "start it with: heph daemon start") {
+			t.Errorf("status: exit %d (want 3), stdout %q, stderr %q", code, out, errOut)
 		}
 		if out := m.mustHeph("daemon", "stop"); !strings.Contains(out, "not running") {
 			t.Errorf("second stop: %s", out)

@@ -463,7 +463,8 @@ func (d *daemonCtl) status() error {
 		d.printStatus(r, c)
 	}
 	if !st.Running {
-		return &notRunningError{socket: paths.Socket}
+		// The report above says so, and how to start it.
+		return &notRunningError{socket: paths.Socket, quiet: true}
 	}
 	return nil
 }
@@ -478,7 +479,7 @@ func (d *daemonCtl) printStatus(r statusReport, c DaemonConfig) {
 		}
 		fmt.Fprintln(w)
 	case r.Installed:
-		fmt.Fprintf(w, "hephd is not running (%s)\n", orNone(r.State))
+		fmt.Fprintf(w, "hephd is not running (%s); start it with: heph daemon start\n", orNone(r.State))
 	default:
 		fmt.Fprintf(w, "hephd is not installed as a service (run: heph daemon start)\n")
 	}
@@ -499,7 +500,13 @@ func (d *daemonCtl) printStatus(r statusReport, c DaemonConfig) {
 		fmt.Fprintf(w, "  env:       %s\n", kv)
 	}
 	if su := r.SelfUpdate; su != nil {
-		fmt.Fprintf(w, "  self-update: %s\n", describeSelfUpdate(*su))
+		for i, line := range describeSelfUpdate(*su, time.Now()) {
+			if i == 0 {
+				fmt.Fprintf(w, "  self-update: %s\n", line)
+			} else {
+				fmt.Fprintf(w, "               %s\n", line)
+			}
+		}
 	}
 	if r.Problem != "" {
 		fmt.Fprintf(w, "  problem:   %s\n", r.Problem)
