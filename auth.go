@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -32,13 +34,55 @@ type hubConfig struct {
 func fetchHubConfig(ctx context.Context, client *http.Client, hubURL string) (*hubConfig, error) {
 	body, _, err := httpGetJSON(ctx, client, normalizeHubURL(hubURL)+"/config")
 	if err != nil {
-		return nil, fmt.Errorf("read the hub's login settings: %w", err)
+		if why, ok := unreachable(err); ok {
+			return nil, fmt.Errorf("cannot reach the hub at %s (%s): check the URL and that the hub is running", normalizeHubURL(hubURL), why)
+		}
+		return nil, fmt.Errorf("read the hub's login settings from %s/config: %w", normalizeHubURL(hubURL), err)
 	}
 	var c hubConfig
 	if err := json.Unmarshal(body, &c); err != nil {
 		return nil, fmt.Errorf("hub %s/config: %v", hubURL, err)
 	}
 	return &c, nil
+}
+
+// checkHubURL checks that u (a --hub-url or --oidc-issuer) is an absolute
+// http or https URL with a host and nothing after the path.
+func checkHubURL(flagName, u string) error {
+	want := fmt.Sprintf("want http(s)://host[:port][/path], e.g. --%s https://hub.example.com", flagName)
+	p, err := url.Parse(u)
+	if err != nil {
+		return fmt.Errorf("--%s %q is not a URL: %s", flagName, u, want)
+	}
+	if p.Scheme != "http" && p.Scheme != "https" {
+		return fmt.Errorf("--%s %q: the scheme must be http or https: %s", flagName, u, want)
+	}
+	if p.Host == "" || p.Hostname() == "" {
+		return fmt.Errorf("--%s %q names no host: %s", flagName, u, want)
+	}
+	if p.RawQuery != "" || p.Fragment != "" || p.User != nil {
+		return fmt.Errorf("--%s %q: leave out user info, ?query and #fragment: %s", flagName, u, want)
+	}
+	return nil
+}
+
+// unreachable says why a request reached no server, in words a person can
+// act on: "connection refused", "unknown host x", "timed out"; ok=false
+// when err is some other failure.
+func unreachable(err error) (why string, ok bool) {
+	var dnsErr *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused", true
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return fmt.Sprintf("unknown host %s", dnsErr.Name), true
+	case errors.As(err, &ne) && ne.Timeout():
+		return "no answer in time", true
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to the host", true
+	}
+	return "", false
 }
 
 // newHubHTTPClient is an HTTP client for talking to a hub and its
@@ -77,10 +121,18 @@ func resolveLogin(ctx context.Context, client *http.Client, o loginOptions) (log
 	if o.HubURL == "" {
 		return o, usagef("which hub? give --hub-url URL (or set HEPH_HUB_URL)")
 	}
+	if err := checkHubURL("hub-url", o.HubURL); err != nil {
+		return o, usagef("%v", err)
+	}
+	if o.Issuer != "" {
+		if err := checkHubURL("oidc-issuer", o.Issuer); err != nil {
+			return o, usagef("%v", err)
+		}
+	}
 	if o.Issuer == "" || o.ClientID == "" || o.Audience == "" {
 		c, err := fetchHubConfig(ctx, client, o.HubURL)
 		if err != nil {
-			return o, fmt.Errorf("%w (or give --oidc-issuer, --oidc-client-id and --oidc-audience)", err)
+			return o, fmt.Errorf("%w; or give --oidc-issuer, --oidc-client-id and --oidc-audience to log in without it", err)
 		}
 		if o.Issuer == "" {
 			o.Issuer = c.Issuer
@@ -106,6 +158,9 @@ func authLogin(ctx context.Context, client *http.Client, store tokenStore, o log
 	}
 	meta, err := discoverProvider(ctx, client, o.Issuer)
 	if err != nil {
+		if why, ok := unreachable(err); ok {
+			return nil, fmt.Errorf("cannot reach the OIDC provider %s (%s): check --oidc-issuer (or the issuer the hub's /config names) and that the provider is running", o.Issuer, why)
+		}
 		return nil, err
 	}
 	fmt.Fprintf(out, "Logging in to the hub %s through %s.\n", normalizeHubURL(o.HubURL), o.Issuer)

@@ -174,6 +174,12 @@ func (c *cli) exec(cmd *command, args []string) int {
 	return c.report(err)
 }
 
+// quietError ends a command with an exit status when its output has
+// already said what went wrong and what to do.
+type quietError struct{ code int }
+
+func (e quietError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 // report prints err (if any) and returns the exit status for it.
 func (c *cli) report(err error) int {
 	if err == nil {
@@ -181,7 +187,10 @@ func (c *cli) report(err error) int {
 	}
 	var nr *notRunningError
 	var ue *usageError
+	var qe quietError
 	switch {
+	case errors.As(err, &qe):
+		return qe.code
 	case errors.As(err, &nr):
 		if !nr.quiet {
 			fmt.Fprintln(c.stderr, nr.Error())

@@ -67,6 +67,10 @@ func cmdAuth(c *cli, fs *flag.FlagSet, args []string) error {
 		if hub == "" {
 			return usagef("which hub? give --hub-url URL (or set HEPH_HUB_URL)")
 		}
+		if _, err := store.Load(ctx, hub); errors.Is(err, errNoToken) {
+			fmt.Fprintf(c.stdout, "Not logged in to %s; nothing to delete (tokens: %s).\n", hub, store.Describe())
+			return nil
+		}
 		revoked, err := authLogout(ctx, client, store, hub)
 		c.tellDaemon(hub)
 		if err != nil {
@@ -147,7 +151,8 @@ func (c *cli) authStatus(ctx context.Context, store tokenStore, hub string) erro
 		}
 	}
 	if needs || len(list) == 0 {
-		return errors.New("a hub login is needed: run `heph auth login`")
+		// What to run is printed above; the exit status tells a script.
+		return quietError{code: exitError}
 	}
 	return nil
 }

@@ -233,6 +233,31 @@ func (c DaemonConfig) validate() error {
 		}
 		return fmt.Errorf("hephd would reject these flags: %s", strings.TrimSpace(why))
 	}
+	if err := checkBakedValues(o); err != nil {
+		return fmt.Errorf("hephd would reject these flags: %w", err)
+	}
+	return nil
+}
+
+// checkBakedValues catches values that parse but that hephd refuses at
+// start, which would leave the service restarting in a loop.
+func checkBakedValues(o daemonOptions) error {
+	switch o.Mode {
+	case "local", "server", "client":
+	default:
+		return fmt.Errorf("unknown --mode %q: want local, server or client", o.Mode)
+	}
+	if o.SelfUpdateInterval < 1 {
+		return fmt.Errorf("--self-update-interval-secs must be at least 1, not %d", o.SelfUpdateInterval)
+	}
+	for name, v := range map[string]string{"hub-url": o.HubURL, "oidc-issuer": o.OIDCIssuer} {
+		if v == "" {
+			continue
+		}
+		if err := checkHubURL(name, v); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

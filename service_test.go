@@ -132,12 +132,19 @@ func TestDaemonConfigValidate(t *testing.T) {
 		{DaemonConfig{Binary: "/b", Flags: map[string][]string{"self-update-interval-secs": {"soon"}}}, "hephd would reject"},
 		{DaemonConfig{Binary: "/b", Flags: map[string][]string{"sync-interval": {"30"}}}, "hephd would reject"},
 		{DaemonConfig{Binary: "/b", Env: []string{"NOEQUALS"}}, "not NAME=value"},
+		// Values that parse but that hephd refuses at start: baked, they
+		// would leave the service restarting in a loop.
+		{DaemonConfig{Binary: "/b", Flags: map[string][]string{"mode": {"bogus"}}}, `unknown --mode "bogus"`},
+		{DaemonConfig{Binary: "/b", Flags: map[string][]string{"self-update-interval-secs": {"0"}}}, "at least 1, not 0"},
+		{DaemonConfig{Binary: "/b", Flags: map[string][]string{"hub-url": {"hub.example.com"}}}, "scheme must be http or https"},
+		{DaemonConfig{Binary: "/b", Flags: map[string][]string{"oidc-issuer": {"https://"}}}, "names no host"},
 	} {
 		if err := tc.c.validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc.c, err, tc.want)
 		}
 	}
-	ok := DaemonConfig{Binary: "/b", Flags: map[string][]string{"sync-interval": {"30s"}, "self-update": {"true"}, "authorized-sub": {"a", "b"}}}
+	ok := DaemonConfig{Binary: "/b", Flags: map[string][]string{"sync-interval": {"30s"}, "self-update": {"true"}, "authorized-sub": {"a", "b"},
+		"mode": {"server"}, "hub-url": {"https://hub.example.com:8417/heph"}, "oidc-issuer": {"http://127.0.0.1:3000"}}}
 	if err := ok.validate(); err != nil {
 		t.Errorf("valid config: %v", err)
 	}
