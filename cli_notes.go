@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -150,6 +153,10 @@ func cmdExport(c *cli, _ *flag.FlagSet, args []string) error {
 	if err := wantArgs(args, 1, "one directory"); err != nil {
 		return err
 	}
+	if strings.TrimSpace(args[0]) == "" {
+		// filepath.Abs would make it the current directory.
+		return usagef("want a directory to export to, got an empty argument: heph export DIR")
+	}
 	dir, err := filepath.Abs(args[0])
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -187,11 +194,23 @@ func cmdImport(c *cli, _ *flag.FlagSet, args []string) error {
 	if c.json {
 		return c.printJSON(rep)
 	}
+	if rep.Items == 0 && len(rep.Problems) == 0 {
+		if args[0] == "markdown" {
+			fmt.Fprintf(c.stdout, "nothing to import: no markdown files (*.md) under %s\n", args[1])
+		} else {
+			fmt.Fprintln(c.stdout, "nothing to import: the export holds no tasks")
+		}
+		return nil
+	}
 	c.printImportReport(rep)
 	return nil
 }
 
 func (c *cli) importMarkdown(arg string) (*importReport, error) {
+	if strings.TrimSpace(arg) == "" {
+		// filepath.Abs would make it the current directory.
+		return nil, usagef("want a directory to import, got an empty argument: heph import markdown DIR")
+	}
 	dir, err := filepath.Abs(arg)
 	if err != nil {
 		return nil, fmt.Errorf("import markdown: %w", err)
@@ -225,6 +244,7 @@ func (c *cli) importTaskwarrior(arg string) (*importReport, error) {
 		end := min(start+importChunk, len(items))
 		var rep importReport
 		if err := c.call("import.taskwarrior", map[string]any{"data": items[start:end]}, &rep); err != nil {
+			err = renumberChunkError(err, start)
 			if start > 0 {
 				return nil, fmt.Errorf("%w (tasks 1-%d were imported; importing the file again skips them)", err, start)
 			}
@@ -236,6 +256,26 @@ func (c *cli) importTaskwarrior(arg string) (*importReport, error) {
 		}
 	}
 	return total, nil
+}
+
+// chunkTaskRef is how hephd names a task of an import.taskwarrior call.
+var chunkTaskRef = regexp.MustCompile(`^task ([0-9]+)\b`)
+
+// renumberChunkError makes hephd's "task N" (counted in the chunk sent)
+// count in the whole file, so a person can find the task.
+func renumberChunkError(err error, offset int) error {
+	var re *rpcError
+	if offset == 0 || !errors.As(err, &re) {
+		return err
+	}
+	m := chunkTaskRef.FindStringSubmatchIndex(re.Message)
+	if m == nil {
+		return err
+	}
+	n, _ := strconv.Atoi(re.Message[m[2]:m[3]])
+	fixed := *re
+	fixed.Message = fmt.Sprintf("task %d", n+offset) + re.Message[m[1]:]
+	return &fixed
 }
 
 // add sums another report into r.
@@ -252,8 +292,12 @@ func (r *importReport) add(o *importReport) {
 }
 
 func (c *cli) printImportReport(r *importReport) {
-	fmt.Fprintf(c.stdout, "imported %d %s items: %d created, %d updated, %d unchanged, %d skipped\n",
-		r.Items, r.Source, r.Created, r.Updated, r.Unchanged, r.Skipped)
+	items := "items"
+	if r.Items == 1 {
+		items = "item"
+	}
+	fmt.Fprintf(c.stdout, "imported %d %s %s: %d created, %d updated, %d unchanged, %d skipped\n",
+		r.Items, r.Source, items, r.Created, r.Updated, r.Unchanged, r.Skipped)
 	if len(r.Unmapped) > 0 {
 		keys := make([]string, 0, len(r.Unmapped))
 		for k := range r.Unmapped {
@@ -278,6 +322,10 @@ func (c *cli) printImportReport(r *importReport) {
 // splitTaskwarrior reads a Taskwarrior export (a JSON array, or one JSON
 // object per line) into raw task objects.
 func splitTaskwarrior(data []byte) ([]json.RawMessage, error) {
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return nil, fmt.Errorf("the file is UTF-16 (as a PowerShell redirect writes it): save it as UTF-8, or run: task export > FILE from a Unix shell")
+	}
+	data = bytes.TrimPrefix(data, []byte("\xEF\xBB\xBF")) // a UTF-8 byte order mark
 	trimmed := strings.TrimSpace(string(data))
 	if trimmed == "" {
 		return nil, fmt.Errorf("empty input: want the JSON of 'task export'")
@@ -286,6 +334,13 @@ func splitTaskwarrior(data []byte) ([]json.RawMessage, error) {
 		var items []json.RawMessage
 		if err := json.Unmarshal([]byte(trimmed), &items); err != nil {
 			return nil, fmt.Errorf("not a Taskwarrior JSON export: %w", err)
+		}
+		// Check the shape here, before any chunk is sent: one bad entry
+		// late in a large file must not leave the first chunks imported.
+		for i, raw := range items {
+			if kind := jsonKind(raw); kind != "an object" {
+				return nil, fmt.Errorf("task %d is %s, not a JSON task object: want the JSON of 'task export'", i+1, kind)
+			}
 		}
 		return items, nil
 	}
@@ -302,4 +357,24 @@ func splitTaskwarrior(data []byte) ([]json.RawMessage, error) {
 		items = append(items, json.RawMessage(line))
 	}
 	return items, nil
+}
+
+// jsonKind names the kind of a JSON value for a message: "an object",
+// "a number", "a string"...
+func jsonKind(raw json.RawMessage) string {
+	switch t := bytes.TrimSpace(raw); {
+	case len(t) == 0:
+		return "empty"
+	case t[0] == '{':
+		return "an object"
+	case t[0] == '[':
+		return "an array"
+	case t[0] == '"':
+		return "a string"
+	case t[0] == 't' || t[0] == 'f':
+		return "a boolean"
+	case t[0] == 'n':
+		return "null"
+	}
+	return "a number"
 }

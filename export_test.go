@@ -323,7 +323,7 @@ func TestImportMarkdownBadInput(t *testing.T) {
 			t.Errorf("%s: err %v, want an error naming z.md", name, err)
 		}
 	}
-	if _, err := s.importMarkdown(ctx, filepath.Join(t.TempDir(), "missing")); err == nil || !strings.Contains(err.Error(), "no such file") {
+	if _, err := s.importMarkdown(ctx, filepath.Join(t.TempDir(), "missing")); err == nil || !strings.Contains(err.Error(), "missing does not exist") {
 		t.Errorf("missing dir: %v", err)
 	}
 	if n := countRows(t, s, `SELECT count(*) FROM ops`); n != ops {

@@ -99,6 +99,9 @@ func (s *Store) rpcImportMarkdown(ctx context.Context, params json.RawMessage) (
 // importMarkdown imports every .md file under dir.
 func (s *Store) importMarkdown(ctx context.Context, dir string) (*importReport, error) {
 	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("import markdown: %s does not exist", dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("import markdown: %w", err)
 	}

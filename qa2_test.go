@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,5 +120,128 @@ func TestAuthErrorsWithoutAHub(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "cfg", "heph", "hub-token.json")); err == nil {
 		t.Error("a failed login wrote a token file")
+	}
+}
+
+// hephIn runs heph in working directory dir.
+func hephIn(t *testing.T, td *testDaemon, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(hephBinary(t), args...)
+	cmd.Env, cmd.Dir = td.Env, dir
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+// TestExportImportOddDirs: export and import markdown on an empty argument
+// (never the current directory), a file, a missing or empty directory.
+func TestExportImportOddDirs(t *testing.T) {
+	td := startDaemon(t)
+	td.MustHeph("task", "Keep me")
+	cwd := t.TempDir()
+	if err := os.WriteFile(filepath.Join(cwd, "stray.md"), []byte("# stray note\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(cwd, "afile")
+	os.WriteFile(file, []byte("x"), 0o600)
+	before := td.MustHeph("--json", "list", "--state", "all")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"export", ""}, 2, "heph: want a directory to export to, got an empty argument: heph export DIR"},
+		{[]string{"export", "  "}, 2, "got an empty argument"},
+		{[]string{"import", "markdown", ""}, 2, "heph: want a directory to import, got an empty argument: heph import markdown DIR"},
+		{[]string{"export", file}, 1, file + ": not a directory"},
+		{[]string{"export", filepath.Join(file, "sub")}, 1, "not a directory"},
+		{[]string{"import", "markdown", file}, 1, file + " is not a directory"},
+		{[]string{"import", "markdown", filepath.Join(cwd, "missing")}, 1, "import markdown: " + filepath.Join(cwd, "missing") + " does not exist"},
+		{[]string{"import", "markdown", "empty"}, 0, "nothing to import: no markdown files (*.md) under empty"},
+	} {
+		os.MkdirAll(filepath.Join(cwd, "empty"), 0o700)
+		out, errOut, code := hephIn(t, td, cwd, tc.args...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("heph %q: exit %d (want %d), stdout %q, stderr %q; want %q", tc.args, code, tc.code, out, errOut, tc.want)
+		}
+	}
+	entries, _ := os.ReadDir(cwd)
+	if len(entries) != 3 {
+		t.Errorf("the working directory changed: %d entries, want stray.md, afile, empty", len(entries))
+	}
+	if after := td.MustHeph("--json", "list", "--state", "all"); after != before {
+		t.Errorf("the store changed:\n%s\n%s", before, after)
+	}
+	// A directory that does not exist yet is made, parents too.
+	deep := filepath.Join(cwd, "new", "deeper")
+	if out := td.MustHeph("export", deep); !strings.Contains(out, "exported 3 nodes to "+deep) {
+		t.Errorf("export to a new directory: %q", out)
+	}
+}
+
+// TestTaskwarriorImportJunk: a Taskwarrior import with a bad entry fails
+// before anything is imported and names the entry; a byte order mark is
+// fine; UTF-16 says what to do.
+func TestTaskwarriorImportJunk(t *testing.T) {
+	td := startDaemon(t)
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	task := func(i int) string {
+		return fmt.Sprintf(`{"description":"t%d","status":"pending","uuid":"%08d-1111-1111-1111-111111111111","entry":"20260101T000000Z"}`, i, i)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"number.json", []byte("[" + task(1) + "," + task(2) + ",42]"), "task 3 is a number, not a JSON task object"},
+		{"null.json", []byte("[" + task(1) + ",null]"), "task 2 is null, not a JSON task object"},
+		{"utf16.json", append([]byte{0xFF, 0xFE}, []byte("[\x00]\x00")...), "the file is UTF-16"},
+		{"garbage.json", []byte("garbage"), "line 1 is not a JSON task object"},
+	} {
+		_, errOut, code := td.Heph("import", "taskwarrior", write(tc.name, tc.data))
+		if code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want %q", tc.name, code, errOut, tc.want)
+		}
+	}
+	if out := td.MustHeph("--json", "list", "--state", "all"); strings.TrimSpace(out) != "[]" {
+		t.Fatalf("a failed import left tasks: %s", out)
+	}
+	bom := write("bom.json", append([]byte("\xEF\xBB\xBF"), []byte("["+task(7)+"]")...))
+	if out := td.MustHeph("import", "taskwarrior", bom); !strings.Contains(out, "imported 1 taskwarrior item: 1 created") {
+		t.Errorf("import with a byte order mark: %q", out)
+	}
+	if out := td.MustHeph("import", "taskwarrior", write("empty.json", []byte("[]"))); out != "nothing to import: the export holds no tasks\n" {
+		t.Errorf("import of []: %q", out)
+	}
+}
+
+func TestRenumberChunkError(t *testing.T) {
+	err := renumberChunkError(&rpcError{Code: codeInvalidParams, Message: "task 3: json: cannot unmarshal string"}, 2000)
+	var re *rpcError
+	if !errors.As(err, &re) || re.Message != "task 2003: json: cannot unmarshal string" || re.Code != codeInvalidParams {
+		t.Errorf("renumbered: %v", err)
+	}
+	for _, e := range []error{&rpcError{Message: "task 3: x"}, &rpcError{Message: "tasks are bad"}, errors.New("task 3: x")} {
+		off := 2000
+		if re, ok := e.(*rpcError); ok && re.Message == "task 3: x" {
+			off = 0
+		}
+		if got := renumberChunkError(e, off); got != e {
+			t.Errorf("renumberChunkError(%v, %d) = %v, want it unchanged", e, off, got)
+		}
 	}
 }
