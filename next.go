@@ -142,13 +142,15 @@ func queryTasks(ctx context.Context, q querier, query string, args ...any) ([]*N
 	return out, rows.Err()
 }
 
-// shortDuration renders a duration the way next explains itself: "45m",
+// shortDuration renders a duration the way next explains itself: "<1m", "45m",
 // "5h", "3d", "2w".
 func shortDuration(d time.Duration) string {
 	if d < 0 {
 		d = -d
 	}
 	switch {
+	case d < time.Minute:
+		return "<1m"
 	case d < time.Hour:
 		return fmt.Sprintf("%dm", int(d/time.Minute))
 	case d < 48*time.Hour:

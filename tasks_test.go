@@ -838,6 +838,10 @@ func TestNextWhyWaitingSince(t *testing.T) {
 	if len(res.Tasks) != len(want) {
 		t.Fatalf("next: %d tasks, want %d", len(res.Tasks), len(want))
 	}
+	// A task made a moment ago has waited less than a minute, not "0m".
+	if got := waitingSince(&Node{Created: ts.now.Add(-20 * time.Second)}, ts.now); got != "waiting <1m since created" {
+		t.Errorf("a new task: %q", got)
+	}
 	for _, x := range res.Tasks {
 		if x.Why != want[x.ID] {
 			t.Errorf("%s: why %q, want %q", x.Title, x.Why, want[x.ID])
