@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -64,13 +65,17 @@ func daemonVerbFlags(verb string) map[string]bool {
 }
 
 func cmdDaemon(c *cli, fs *flag.FlagSet, args []string) error {
-	if len(args) != 1 {
+	if len(args) == 0 {
 		return usagef("want one of: heph daemon start|status|restart|stop|uninstall|logs")
 	}
 	verb := args[0]
 	allowed := daemonVerbFlags(verb)
 	if allowed == nil {
 		return usagef("unknown daemon verb %q: want start, status, restart, stop, uninstall or logs", verb)
+	}
+	if len(args) > 1 {
+		// Flags take --name VALUE; a stray word is usually a forgotten --.
+		return usagef("heph daemon %s takes flags only, not %q (see heph daemon -h)", verb, strings.Join(args[1:], " "))
 	}
 	var changes []flagChange
 	var bad error
