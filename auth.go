@@ -37,11 +37,11 @@ func fetchHubConfig(ctx context.Context, client *http.Client, hubURL string) (*h
 		if why, ok := unreachable(err); ok {
 			return nil, fmt.Errorf("cannot reach the hub at %s (%s): check the URL and that the hub is running", normalizeHubURL(hubURL), why)
 		}
-		return nil, fmt.Errorf("read the hub's login settings from %s/config: %w", normalizeHubURL(hubURL), err)
+		return nil, fmt.Errorf("read the hub's login settings from %s/config: %w: is --hub-url a heph hub?", normalizeHubURL(hubURL), err)
 	}
 	var c hubConfig
 	if err := json.Unmarshal(body, &c); err != nil {
-		return nil, fmt.Errorf("hub %s/config: %v", hubURL, err)
+		return nil, fmt.Errorf("%s/config is not a heph hub's login settings (%v): is --hub-url a heph hub?", normalizeHubURL(hubURL), err)
 	}
 	return &c, nil
 }

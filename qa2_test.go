@@ -3,6 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -242,6 +245,31 @@ func TestRenumberChunkError(t *testing.T) {
 		}
 		if got := renumberChunkError(e, off); got != e {
 			t.Errorf("renumberChunkError(%v, %d) = %v, want it unchanged", e, off, got)
+		}
+	}
+}
+
+// TestAuthLoginNotAHub: a --hub-url that answers but is no heph hub (a 404,
+// an HTML page) says so instead of a bare JSON error.
+func TestAuthLoginNotAHub(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/html/config" {
+			w.Header().Set("Content-Type", "text/html")
+			io.WriteString(w, "<html>welcome</html>")
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	dir := shortTempDir(t)
+	env := append(cleanEnv(), "HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, "cfg"), "HEPH_SOCKET="+filepath.Join(dir, "none.sock"))
+	for path, want := range map[string]string{
+		"/html": srv.URL + "/html/config is not a heph hub's login settings (invalid character '<'",
+		"/none": "read the hub's login settings from " + srv.URL + "/none/config: GET " + srv.URL + "/none/config: 404 Not Found: is --hub-url a heph hub?",
+	} {
+		_, errOut, code := runHeph(t, env, "", "auth", "login", "--hub-url", srv.URL+path)
+		if code != exitError || !strings.Contains(errOut, want) {
+			t.Errorf("login at %s: exit %d, stderr %q; want %q", path, code, errOut, want)
 		}
 	}
 }
