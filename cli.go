@@ -59,6 +59,7 @@ func commands() []*command {
 		{name: "show", args: "ID", summary: "show a task or doc", run: cmdShow},
 		{name: "hephd", args: "[flags]", summary: "run the daemon in the foreground (same as running hephd)"},
 	}
+	cmds = append(cmds, syncCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }

@@ -102,6 +102,9 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	if len(t.Ops) > 0 && s.onLocalWrite != nil {
+		s.onLocalWrite()
+	}
 	return nil
 }
 
@@ -256,6 +259,13 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		col, ok := nodeFields[name]
 		if !ok {
 			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
+		}
+		if name == "deleted" && fields[name] == nil {
+			// Tombstones are final: clearing "deleted" never takes
+			// effect, whatever its clock, so a delete made anywhere wins
+			// on every replica in any order of arrival. Among deletes,
+			// the newest time wins by the clock as usual.
+			continue
 		}
 		var cur string
 		err := t.tx.QueryRowContext(t.ctx, `SELECT hlc FROM clocks WHERE node=? AND field=?`, id, name).Scan(&cur)
