@@ -566,4 +566,3 @@ func TestBackoff(t *testing.T) {
 		t.Fatalf("backoff never reaches %s", syncMaxBackoff)
 	}
 }
-
