@@ -24,6 +24,11 @@ const (
 	opSet     = "node.set"    // data: opSetData
 	opLinkAdd = "link.add"    // data: opLinkData
 	opLinkRm  = "link.rm"     // data: opLinkData
+
+	opLogAppend  = "log.append"      // node: a log doc; data: opLogData (tasklog.go)
+	opLogRemove  = "log.remove"      // node: a log doc; data: opLogData naming the entry (undo)
+	opComplete   = "task.complete"   // data: opCompleteData (done.go)
+	opUncomplete = "task.uncomplete" // data: opCompleteData naming the completion (undo)
 )
 
 // Op is one recorded mutation.
@@ -222,6 +227,18 @@ func (t *Tx) apply(op Op) ([]string, error) {
 			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
 		}
 		return nil, t.applyLink(op, d)
+	case opLogAppend, opLogRemove:
+		var d opLogData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		}
+		return nil, t.applyLog(op, h, d)
+	case opComplete, opUncomplete:
+		var d opCompleteData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		}
+		return t.applyComplete(op, h, d)
 	}
 	return nil, fmt.Errorf("unknown op type %q in op %s", op.Type, op.ID)
 }

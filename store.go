@@ -205,7 +205,56 @@ CREATE TABLE clocks(
 	PRIMARY KEY (node, field)
 ) WITHOUT ROWID;
 `,
-	// 2: sync — per-hub cursors and state, the conflicts queue, hub owners.
+	// 2: next indexes. "heph next" must stop at its limit instead of
+	// sorting every outstanding task, so tasks carry copies of their node's
+	// created and deleted (kept by triggers) and an attention rank, and each
+	// ordered group of next is one range of a partial index. Also the
+	// append-only log entries and the completions that make a recurring
+	// task's occurrence count once across replicas.
+	`
+ALTER TABLE tasks ADD COLUMN node_created INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN node_deleted INTEGER;
+ALTER TABLE tasks ADD COLUMN arank INTEGER GENERATED ALWAYS AS
+	(CASE attention WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'white' THEN 2 ELSE 3 END) VIRTUAL;
+UPDATE tasks SET
+	node_created = (SELECT created FROM nodes WHERE id = tasks.node_id),
+	node_deleted = (SELECT deleted FROM nodes WHERE id = tasks.node_id);
+CREATE TRIGGER tasks_copy_node AFTER INSERT ON tasks BEGIN
+	UPDATE tasks SET
+		node_created = (SELECT created FROM nodes WHERE id = new.node_id),
+		node_deleted = (SELECT deleted FROM nodes WHERE id = new.node_id)
+	WHERE node_id = new.node_id;
+END;
+CREATE TRIGGER nodes_deleted_to_tasks AFTER UPDATE OF deleted ON nodes WHEN new.kind = 'task' BEGIN
+	UPDATE tasks SET node_deleted = new.deleted WHERE node_id = new.id;
+END;
+CREATE INDEX tasks_next ON tasks(arank, node_created, node_id)
+	WHERE state = 'outstanding' AND node_deleted IS NULL;
+CREATE INDEX tasks_late ON tasks(late_at, arank, node_created, node_id)
+	WHERE state = 'outstanding' AND node_deleted IS NULL AND late_at IS NOT NULL;
+CREATE INDEX tasks_do ON tasks(do_at, arank, node_created, node_id)
+	WHERE state = 'outstanding' AND node_deleted IS NULL AND do_at IS NOT NULL;
+CREATE INDEX tasks_all ON tasks(node_created, node_id) WHERE node_deleted IS NULL;
+CREATE INDEX tasks_context ON tasks(context_id);
+CREATE INDEX tasks_log ON tasks(log_id);
+CREATE TABLE log_entries(
+	op_id   TEXT PRIMARY KEY,          -- the log.append (or task.complete) op
+	log_id  TEXT NOT NULL,             -- the log doc
+	hlc     TEXT NOT NULL,
+	at      INTEGER NOT NULL,          -- unix ms shown with the entry
+	text    TEXT NOT NULL,
+	removed INTEGER NOT NULL DEFAULT 0 -- 1 once undone (a tombstone)
+);
+CREATE INDEX log_entries_log ON log_entries(log_id, at, hlc);
+CREATE TABLE completions(
+	node       TEXT NOT NULL,          -- the task
+	occurrence INTEGER NOT NULL,       -- do (unix ms) of the completed occurrence, 0 if none
+	op_id      TEXT NOT NULL,          -- the task.complete op that counts (lowest hlc wins)
+	hlc        TEXT NOT NULL,
+	PRIMARY KEY (node, occurrence)
+);
+`,
+	// 3: sync — per-hub cursors and state, the conflicts queue, hub owners.
 	`
 CREATE TABLE sync_state(
 	hub          TEXT PRIMARY KEY,        -- hub URL
