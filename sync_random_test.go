@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -96,18 +97,37 @@ func runConvergence(t *testing.T, seed int64, nReplicas, steps int) bool {
 			ids := liveIDs(t, r.s)
 			err := r.s.Write(ctx, func(tx *Tx) error {
 				if len(ids) == 0 || rng.Intn(5) == 0 {
-					kind := "task"
-					if rng.Intn(3) == 0 {
-						kind = "doc"
+					title := titles[rng.Intn(len(titles))]
+					switch rng.Intn(3) {
+					case 0:
+						_, err := tx.Create("doc", map[string]any{"title": title})
+						return err
+					case 1:
+						do := time.UnixMilli(1700000000000)
+						_, err := createTask(tx, taskInput{Title: title, Do: &do, Recur: "daily"})
+						return err
 					}
-					_, err := tx.Create(kind, map[string]any{"title": titles[rng.Intn(len(titles))]})
+					_, err := createTask(tx, taskInput{Title: title})
 					return err
 				}
 				id := ids[rng.Intn(len(ids))]
+				if n, err := getNode(ctx, tx.SQL(), id); err == nil && n.Task != nil && n.Deleted == nil && rng.Intn(3) == 0 {
+					if rng.Intn(2) == 0 && n.Task.Log != "" {
+						if _, err := getNode(ctx, tx.SQL(), n.Task.Log); err == nil {
+							return appendLog(tx, n.Task.Log, fmt.Sprintf("note %d", step))
+						}
+					}
+					if n.Task.State == "outstanding" {
+						return completeTask(tx, n)
+					}
+				}
 				switch rng.Intn(6) {
 				case 0:
 					return tx.Set(id, map[string]any{"title": fmt.Sprintf("%s-%d", titles[rng.Intn(len(titles))], step)})
 				case 1:
+					if owner, err := logOwner(tx, id); err != nil || owner != "" {
+						return err // a task's log is append-only (node.update refuses it)
+					}
 					return tx.Set(id, map[string]any{"body": fmt.Sprintf("body %d", rng.Intn(5))})
 				case 2:
 					if rng.Intn(4) == 0 {
@@ -146,7 +166,7 @@ func runConvergence(t *testing.T, seed int64, nReplicas, steps int) bool {
 	for i, s := range stores[1:] {
 		got, gotOps := storeDigest(t, s)
 		if got != want || fmt.Sprint(gotOps) != fmt.Sprint(wantOps) {
-			t.Errorf("seed %d: replica %d differs from the hub (%d vs %d ops)\nhub:\n%s\nreplica:\n%s", seed, i, len(gotOps), len(wantOps), want, got)
+			t.Errorf("seed %d: replica %d differs from the hub (%d vs %d ops)\n%s", seed, i, len(gotOps), len(wantOps), lineDiff(want, got))
 			ok = false
 		}
 	}
@@ -174,4 +194,28 @@ func isTask(t *testing.T, tx *Tx, id string) bool {
 		t.Fatal(err)
 	}
 	return kind == "task"
+}
+
+// lineDiff lists the lines only in a (-) or only in b (+).
+func lineDiff(a, b string) string {
+	in := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, l := range strings.Split(s, "\n") {
+			m[l] = true
+		}
+		return m
+	}
+	ma, mb := in(a), in(b)
+	var out strings.Builder
+	for _, l := range strings.Split(a, "\n") {
+		if !mb[l] {
+			out.WriteString("- " + l + "\n")
+		}
+	}
+	for _, l := range strings.Split(b, "\n") {
+		if !ma[l] {
+			out.WriteString("+ " + l + "\n")
+		}
+	}
+	return out.String()
 }

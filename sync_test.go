@@ -566,3 +566,58 @@ func TestBackoff(t *testing.T) {
 		t.Fatalf("backoff never reaches %s", syncMaxBackoff)
 	}
 }
+
+// rpc calls one of the store's RPC methods in process.
+func (sp *testSpoke) rpc(method string, params any) *Node {
+	sp.t.Helper()
+	raw, _ := json.Marshal(params)
+	res, err := nodeMethods(sp.s)[method](context.Background(), raw)
+	if err != nil {
+		sp.t.Fatalf("%s %s: %v", method, raw, err)
+	}
+	b, _ := json.Marshal(res)
+	var n Node
+	json.Unmarshal(b, &n)
+	return &n
+}
+
+func TestSyncRecurringCompletionAdvancesOnce(t *testing.T) {
+	h := newTestHub(t, daemonOptions{})
+	a := newTestSpoke(t, h.URL, "tok:me")
+	b := newTestSpoke(t, h.URL, "tok:me")
+	task := a.rpc("task.create", map[string]any{"title": "water plants", "do": "today", "recur": "weekly"})
+	a.sync()
+	b.sync()
+	// Both replicas complete the same occurrence while offline.
+	da := a.rpc("task.done", map[string]any{"id": task.ID})
+	db := b.rpc("task.done", map[string]any{"id": task.ID})
+	if da.Task.Do == nil || !da.Task.Do.After(*task.Task.Do) {
+		t.Fatalf("done did not advance the recurring task: %+v", da.Task)
+	}
+	a.sync()
+	b.sync()
+	a.sync()
+	for _, sp := range []*testSpoke{a, b} {
+		n := sp.node(task.ID)
+		if !n.Task.Do.Equal(*da.Task.Do) || !n.Task.Do.Equal(*db.Task.Do) || n.Task.Occurrences != da.Task.Occurrences {
+			t.Fatalf("advanced more than once: do %v occurrences %d (each replica alone: %v, %d)", n.Task.Do, n.Task.Occurrences, da.Task.Do, da.Task.Occurrences)
+		}
+		var completions int
+		sp.s.db.QueryRow(`SELECT count(*) FROM completions WHERE node=?`, task.ID).Scan(&completions)
+		if completions != 1 {
+			t.Fatalf("want one counted completion, have %d", completions)
+		}
+	}
+	// Log entries (a union) and a second occurrence flow both ways.
+	a.rpc("log.append", map[string]any{"id": task.ID, "text": "from a"})
+	b.rpc("log.append", map[string]any{"id": task.ID, "text": "from b"})
+	b.rpc("task.done", map[string]any{"id": task.ID})
+	b.sync()
+	a.sync()
+	b.sync()
+	assertConverged(t, h.main.store, a.s, b.s)
+	lg := a.rpc("log.get", map[string]any{"id": task.ID})
+	if !strings.Contains(lg.Body, "from a") || !strings.Contains(lg.Body, "from b") {
+		t.Fatalf("log entries not merged: %q", lg.Body)
+	}
+}
