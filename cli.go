@@ -53,6 +53,7 @@ func commands() []*command {
 	cmds := []*command{
 		{name: "version", summary: "print the client's and the daemon's versions", run: cmdVersion},
 		{name: "hephd", args: "[flags]", summary: "run the daemon in the foreground (same as running hephd)"},
+		authCommand(),
 	}
 	cmds = append(cmds, taskCommands()...)
 	cmds = append(cmds, syncCommands()...)

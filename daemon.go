@@ -34,6 +34,8 @@ type daemonOptions struct {
 	AuthorizedSub stringList
 	MultiOwner    bool
 	TokenFile     string
+	TokenLoadCmd  string
+	TokenSaveCmd  string
 
 	// OIDC (hub verification; spoke login defaults).
 	OIDCIssuer   string
@@ -77,6 +79,8 @@ func daemonFlagSet(o *daemonOptions, stderr io.Writer) *flag.FlagSet {
 	fs.Var(&o.AuthorizedSub, "authorized-sub", "server mode: admit this OIDC `subject` to the hub's owner (repeatable)")
 	fs.BoolVar(&o.MultiOwner, "multi-owner", false, "server mode: every authenticated subject is its own owner")
 	fs.StringVar(&o.TokenFile, "token-file", "", "spoke: the hub token `file` (default $XDG_CONFIG_HOME/heph/hub-token.json)")
+	fs.StringVar(&o.TokenLoadCmd, "token-load-cmd", "", "spoke: shell `command` printing the hub token JSON (instead of --token-file)")
+	fs.StringVar(&o.TokenSaveCmd, "token-save-cmd", "", "spoke: shell `command` storing the hub token JSON read on stdin")
 	fs.StringVar(&o.OIDCIssuer, "oidc-issuer", "", "server mode: the OIDC issuer `URL` whose tokens the hub accepts")
 	fs.StringVar(&o.OIDCAudience, "oidc-audience", "", "server mode: the audience hub tokens must carry")
 	fs.StringVar(&o.OIDCClientID, "oidc-client-id", "", "the public OIDC client id spokes log in with (served on /config)")
@@ -102,6 +106,7 @@ type daemon struct {
 	srv     *socketServer
 	stop    context.CancelFunc // begins a clean shutdown
 	syncer  *syncer            // a spoke's sync loop (nil without --hub-url)
+	tokens  *tokenSource       // the hub's access tokens (nil without --hub-url)
 }
 
 // runDaemon is hephd's main. It returns the exit status.
@@ -194,16 +199,26 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		defer store.Close()
 		d.store = store
 	}
+	if o.HubURL != "" && o.Mode != "server" {
+		if d.tokens, err = newDaemonTokenSource(o); err != nil {
+			return err
+		}
+		bg.Add(1)
+		go func() { defer bg.Done(); d.tokens.run(ctx) }()
+	}
 	disp := &dispatcher{log: logger}
 	var h *hub
 	switch {
 	case o.Mode == "client":
-		c, err := newSpokeHubClient(o, logger)
+		c, err := newHubClient(o.HubURL, o.HubCA, d.tokens)
 		if err != nil {
 			return err
 		}
 		f := &forwarder{c: c}
 		disp.methods = map[string]handler{"daemon.info": d.info, "sync.status": f.status}
+		for name, h := range authMethods(d.tokens) {
+			disp.methods[name] = h
+		}
 		disp.forward = f.forward
 	case o.Mode == "server":
 		if o.HubURL != "" {
@@ -213,11 +228,12 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		defer h.close()
 		disp.methods = d.methods()
 	case o.HubURL != "":
-		c, err := newSpokeHubClient(o, logger)
+		c, err := newHubClient(o.HubURL, o.HubCA, d.tokens)
 		if err != nil {
 			return err
 		}
 		d.syncer = newSyncer(d.store, c, o.SyncInterval, logger)
+		d.syncer.auth = d.tokens.Status
 		d.store.onLocalWrite = d.syncer.notify
 		disp.methods = d.methods()
 		bg.Add(1)
@@ -278,6 +294,9 @@ func (d *daemon) methods() map[string]handler {
 		m[name] = h
 	}
 	for name, h := range syncMethods(d.store, d.syncer) {
+		m[name] = h
+	}
+	for name, h := range authMethods(d.tokens) {
 		m[name] = h
 	}
 	return m

@@ -47,16 +47,6 @@ type bearerVerifier interface {
 	VerifySubject(ctx context.Context, token string) (subject string, err error)
 }
 
-// hubConfig is the hub's unauthenticated /config reply: what a spoke
-// needs to log in.
-type hubConfig struct {
-	Issuer   string `json:"issuer"`
-	ClientID string `json:"client_id"`
-	Audience string `json:"audience"`
-	Version  string `json:"version"`
-	Protocol int    `json:"protocol"`
-}
-
 // hub serves the sync API.
 type hub struct {
 	opts     daemonOptions
@@ -118,7 +108,7 @@ func (h *hub) recoverer(next http.Handler) http.Handler {
 func (h *hub) serveConfig(w http.ResponseWriter, r *http.Request) {
 	v, _ := buildVersion()
 	writeJSON(w, http.StatusOK, hubConfig{Issuer: h.opts.OIDCIssuer, ClientID: h.opts.OIDCClientID,
-		Audience: h.opts.OIDCAudience, Version: v, Protocol: protocolVersion})
+		Audience: h.opts.OIDCAudience, Version: v})
 }
 
 // authedHandler serves a request for an authenticated owner.

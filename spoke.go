@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +10,6 @@ import (
 	"log"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,27 +60,19 @@ type hubClient struct {
 }
 
 // newHubClient builds a client for hubURL. caFile, when set, is a PEM
-// bundle of the private CA that signs the hub's certificate; otherwise
-// the system roots are used.
+// bundle of a private CA that signs the hub's certificate, trusted besides
+// the system roots.
 func newHubClient(hubURL, caFile string, tokens hubTokenSource) (*hubClient, error) {
 	u, err := url.Parse(hubURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--hub-url %q: want http://HOST[:PORT] or https://HOST[:PORT]", hubURL)
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 4
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("--hub-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--hub-ca %s: no PEM certificates in it", caFile)
-		}
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	hc, err := newHubHTTPClient(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--hub-ca: %w", err)
 	}
-	return &hubClient{base: strings.TrimRight(hubURL, "/"), http: &http.Client{Transport: tr, Timeout: 2 * time.Minute}, tokens: tokens}, nil
+	hc.Timeout = 2 * time.Minute
+	return &hubClient{base: normalizeHubURL(hubURL), http: hc, tokens: tokens}, nil
 }
 
 // do sends one request with the bearer token and decodes a 200 reply
@@ -236,6 +225,8 @@ type syncer struct {
 	tokens hubTokenSource
 	log    *log.Logger
 	every  time.Duration
+	// auth, when set, reports the login state (the daemon's token source).
+	auth func() authStatus
 
 	kick chan struct{}      // a local mutation happened
 	now  chan chan syncDone // sync.now requests
@@ -393,6 +384,7 @@ type syncStatus struct {
 	PendingPush  int             `json:"pending_push"`
 	Conflicts    int             `json:"conflicts"`
 	Auth         string          `json:"auth"` // ok, needs_login, unknown
+	Subject      string          `json:"subject,omitempty"`
 	NeedsLogin   bool            `json:"needs_login"`
 	Running      bool            `json:"running"`
 	LastExchange *exchangeReport `json:"last_exchange,omitempty"`
@@ -428,9 +420,20 @@ func (y *syncer) status(ctx context.Context) (syncStatus, error) {
 		t := y.nextTry
 		out.NextRetry = &t
 	}
-	if y.lastErrAt.After(y.lastOK) && isAuthFailure(y.lastErr) {
-		out.Auth, out.NeedsLogin = "needs_login", true
+	if y.auth != nil {
+		a := y.auth()
+		out.Subject = a.Subject
+		switch {
+		case a.NeedsLogin:
+			out.Auth = "needs_login"
+		case a.LoggedIn:
+			out.Auth = "ok"
+		}
 	}
+	if y.lastErrAt.After(y.lastOK) && isAuthFailure(y.lastErr) {
+		out.Auth = "needs_login"
+	}
+	out.NeedsLogin = out.Auth == "needs_login"
 	return out, nil
 }
 

@@ -79,13 +79,3 @@ func (o oidcSubjects) VerifySubject(ctx context.Context, token string) (string, 
 	}
 	return c.Subject, nil
 }
-
-// newSpokeHubClient builds the hub client of a spoke or thin client, with
-// the logged-in token source.
-func newSpokeHubClient(o daemonOptions, logger *log.Logger) (*hubClient, error) {
-	tokens, err := newSpokeTokens(o, logger)
-	if err != nil {
-		return nil, err
-	}
-	return newHubClient(o.HubURL, o.HubCA, tokens)
-}
