@@ -144,12 +144,20 @@ func authLogout(ctx context.Context, client *http.Client, store tokenStore, hubU
 	}
 	var revokeErr error
 	if t.RevocationEndpoint != "" {
+		// Revoking the refresh token ends the whole grant at the provider;
+		// the access token is revoked too where the provider can (JWT
+		// access tokens usually cannot be: they expire on their own).
 		for _, tok := range []struct{ value, hint string }{{t.RefreshToken, "refresh_token"}, {t.AccessToken, "access_token"}} {
 			if tok.value == "" {
 				continue
 			}
 			form := url.Values{"token": {tok.value}, "token_type_hint": {tok.hint}, "client_id": {t.ClientID}}
-			if err := postForm(ctx, client, t.RevocationEndpoint, form, nil); err != nil && revokeErr == nil {
+			err := postForm(ctx, client, t.RevocationEndpoint, form, nil)
+			var oe *oauthError
+			if errors.As(err, &oe) && oe.Code == "unsupported_token_type" {
+				continue
+			}
+			if err != nil && revokeErr == nil {
 				revokeErr = fmt.Errorf("revoke the %s at %s: %w", tok.hint, t.RevocationEndpoint, err)
 			}
 		}

@@ -122,6 +122,7 @@ type deviceFlow struct {
 	audience string // sent as resource (RFC 8707) so the access token is a JWT for the hub
 	out      io.Writer
 	now      func() time.Time
+	tick     time.Duration // one second of the RFC's intervals (tests shorten it)
 }
 
 // run asks for a user code, shows it, and polls until the person approves
@@ -153,13 +154,17 @@ func (f *deviceFlow) run(ctx context.Context) (*tokenResponse, error) {
 // add 5 s on slow_down, keep going on authorization_pending, stop on
 // anything else.
 func (f *deviceFlow) poll(ctx context.Context, da deviceAuthorization) (*tokenResponse, error) {
-	interval := time.Duration(max(da.Interval, 1)) * time.Second
-	if da.Interval == 0 {
-		interval = 5 * time.Second
+	tick := f.tick
+	if tick == 0 {
+		tick = time.Second
 	}
-	expires := time.Duration(da.ExpiresIn) * time.Second
+	interval := time.Duration(max(da.Interval, 1)) * tick
+	if da.Interval == 0 {
+		interval = 5 * tick
+	}
+	expires := time.Duration(da.ExpiresIn) * tick
 	if expires <= 0 {
-		expires = 10 * time.Minute
+		expires = 600 * tick
 	}
 	deadline := f.now().Add(expires)
 	form := url.Values{"grant_type": {deviceCodeGrant}, "device_code": {da.DeviceCode}, "client_id": {f.clientID}}
@@ -185,7 +190,7 @@ func (f *deviceFlow) poll(ctx context.Context, da deviceAuthorization) (*tokenRe
 		switch oe.Code {
 		case "authorization_pending":
 		case "slow_down":
-			interval += 5 * time.Second
+			interval += 5 * tick
 		case "access_denied":
 			return nil, errors.New("device login: the request was denied at the provider (access_denied); nothing was stored")
 		case "expired_token":
