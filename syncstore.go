@@ -227,6 +227,17 @@ func (t *Tx) recordConflicts(op Op, pending map[string]pendingValue, lost []stri
 		if name == "deleted" && d.Fields[name] == nil {
 			continue // an undelete never takes effect: nothing was lost
 		}
+		if name == "title" {
+			// A task's context and log docs take their titles from the
+			// task: the task's own title conflict is the one to resolve.
+			var companion int
+			if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM tasks WHERE context_id=? OR log_id=?`, op.Node, op.Node).Scan(&companion); err != nil {
+				return n, fmt.Errorf("record conflict on %s: %w", op.Node, err)
+			}
+			if companion > 0 {
+				continue
+			}
+		}
 		winner := "theirs"
 		if lostSet[name] {
 			winner = "mine"
