@@ -87,7 +87,8 @@ type Tx struct {
 	// Batch groups the ops of this transaction: one local mutation, the
 	// unit that undo reverts.
 	Batch string
-	Ops   []Op // ops recorded so far, in order
+	Ops   []Op                 // ops recorded so far, in order
+	stmts map[string]*sql.Stmt // prepared statements, closed with the transaction
 }
 
 // Write runs fn in one serialized write transaction. Every op fn records is
@@ -111,6 +112,41 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 		s.onLocalWrite()
 	}
 	return nil
+}
+
+// exec runs a statement, prepared once per transaction: sync applies tens
+// of thousands of ops in one transaction, and preparing each statement
+// anew would dominate that time.
+func (t *Tx) exec(q string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
+}
+
+// queryRow is QueryRowContext on a statement prepared once per transaction.
+func (t *Tx) queryRow(q string, args ...any) *sql.Row {
+	st, err := t.stmt(q)
+	if err != nil {
+		return t.tx.QueryRowContext(t.ctx, q, args...) // reports the same error on Scan
+	}
+	return st.QueryRowContext(t.ctx, args...)
+}
+
+func (t *Tx) stmt(q string) (*sql.Stmt, error) {
+	if st := t.stmts[q]; st != nil {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(t.ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[string]*sql.Stmt{}
+	}
+	t.stmts[q] = st
+	return st, nil
 }
 
 // SQL exposes the transaction for queries that need a consistent view.
@@ -169,7 +205,7 @@ func (t *Tx) Link(src, dst, kind, label string, add bool) error {
 
 // record inserts a local op and applies it.
 func (t *Tx) record(op Op) error {
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES(?,?,?,?,?,1,?)`,
+	if _, err := t.exec(`INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES(?,?,?,?,?,1,?)`,
 		op.ID, op.HLC, op.Node, op.Type, string(op.Data), t.Batch); err != nil {
 		return fmt.Errorf("record op: %w", err)
 	}
@@ -188,7 +224,7 @@ func (t *Tx) ApplyRemote(op Op) (applied bool, lost []string, err error) {
 	if err != nil {
 		return false, nil, err
 	}
-	res, err := t.tx.ExecContext(t.ctx, `INSERT OR IGNORE INTO ops(id,hlc,node,type,data,local) VALUES(?,?,?,?,?,0)`,
+	res, err := t.exec(`INSERT OR IGNORE INTO ops(id,hlc,node,type,data,local) VALUES(?,?,?,?,?,0)`,
 		op.ID, op.HLC, op.Node, op.Type, string(op.Data))
 	if err != nil {
 		return false, nil, fmt.Errorf("record op: %w", err)
@@ -251,12 +287,12 @@ func (t *Tx) applyCreate(id string, h HLC, d opCreateData) error {
 	if err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT OR IGNORE INTO nodes(id,handle,kind,created,updated) VALUES(?,?,?,?,?)`,
+	if _, err := t.exec(`INSERT OR IGNORE INTO nodes(id,handle,kind,created,updated) VALUES(?,?,?,?,?)`,
 		id, handle, d.Kind, h.Wall, h.Wall); err != nil {
 		return fmt.Errorf("create %s: %w", id, err)
 	}
 	if d.Kind == "task" {
-		if _, err := t.tx.ExecContext(t.ctx, `INSERT OR IGNORE INTO tasks(node_id) VALUES(?)`, id); err != nil {
+		if _, err := t.exec(`INSERT OR IGNORE INTO tasks(node_id) VALUES(?)`, id); err != nil {
 			return fmt.Errorf("create %s: %w", id, err)
 		}
 	}
@@ -268,15 +304,24 @@ func (t *Tx) applyCreate(id string, h HLC, d opCreateData) error {
 func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []string, err error) {
 	names := make([]string, 0, len(fields))
 	for k := range fields {
+		if _, ok := nodeFields[k]; !ok {
+			return nil, fmt.Errorf("node %s: unknown field %q", id, k)
+		}
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	changed := false
+	clocks, err := t.fieldClocks(id)
+	if err != nil {
+		return nil, err
+	}
+	// The winning fields, grouped into one UPDATE per table and one
+	// upsert of their clocks.
+	sets := map[string][]string{}
+	args := map[string][]any{}
+	var clockSQL strings.Builder
+	var clockArgs []any
 	for _, name := range names {
-		col, ok := nodeFields[name]
-		if !ok {
-			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
-		}
+		col := nodeFields[name]
 		if name == "deleted" && fields[name] == nil {
 			// Tombstones are final: clearing "deleted" never takes
 			// effect, whatever its clock, so a delete made anywhere wins
@@ -284,12 +329,7 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 			// the newest time wins by the clock as usual.
 			continue
 		}
-		var cur string
-		err := t.tx.QueryRowContext(t.ctx, `SELECT hlc FROM clocks WHERE node=? AND field=?`, id, name).Scan(&cur)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("node %s: read clock: %w", id, err)
-		}
-		if cur != "" && cur >= hs {
+		if cur := clocks[name]; cur != "" && cur >= hs {
 			if cur > hs {
 				lost = append(lost, name)
 			}
@@ -299,31 +339,66 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", id, err)
 		}
+		sets[col.table] = append(sets[col.table], col.column+"=?")
+		args[col.table] = append(args[col.table], v)
+		if clockSQL.Len() > 0 {
+			clockSQL.WriteString(",")
+		}
+		clockSQL.WriteString("(?,?,?)")
+		clockArgs = append(clockArgs, id, name, hs)
+	}
+	if len(clockArgs) == 0 {
+		return lost, nil
+	}
+	// nodes.updated moves with every change, in the same statement.
+	sets["nodes"] = append(sets["nodes"], "updated=max(updated,?)")
+	args["nodes"] = append(args["nodes"], h.Wall)
+	for _, table := range []string{"nodes", "tasks"} {
+		if len(sets[table]) == 0 {
+			continue
+		}
 		key := "id"
-		if col.table == "tasks" {
+		if table == "tasks" {
 			key = "node_id"
 		}
-		if _, err := t.tx.ExecContext(t.ctx, `UPDATE `+col.table+` SET `+col.column+`=? WHERE `+key+`=?`, v, id); err != nil {
-			return nil, fmt.Errorf("node %s: set %s: %w", id, name, err)
+		q := `UPDATE ` + table + ` SET ` + strings.Join(sets[table], ",") + ` WHERE ` + key + `=?`
+		if _, err := t.exec(q, append(args[table], id)...); err != nil {
+			return nil, fmt.Errorf("node %s: set %s: %w", id, strings.Join(names, ","), err)
 		}
-		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO clocks(node,field,hlc) VALUES(?,?,?) ON CONFLICT(node,field) DO UPDATE SET hlc=excluded.hlc`, id, name, hs); err != nil {
-			return nil, fmt.Errorf("node %s: set clock: %w", id, err)
-		}
-		changed = true
 	}
-	if changed {
-		if _, err := t.tx.ExecContext(t.ctx, `UPDATE nodes SET updated=max(updated,?) WHERE id=?`, h.Wall, id); err != nil {
-			return nil, fmt.Errorf("node %s: touch: %w", id, err)
-		}
+	if _, err := t.exec(`INSERT INTO clocks(node,field,hlc) VALUES`+clockSQL.String()+` ON CONFLICT(node,field) DO UPDATE SET hlc=excluded.hlc`, clockArgs...); err != nil {
+		return nil, fmt.Errorf("node %s: set clock: %w", id, err)
 	}
 	return lost, nil
+}
+
+// fieldClocks returns the HLC that last set each field of node id.
+func (t *Tx) fieldClocks(id string) (map[string]string, error) {
+	st, err := t.stmt(`SELECT field, hlc FROM clocks WHERE node=?`)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: read clocks: %w", id, err)
+	}
+	rows, err := st.QueryContext(t.ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: read clocks: %w", id, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var f, h string
+		if err := rows.Scan(&f, &h); err != nil {
+			return nil, fmt.Errorf("node %s: read clocks: %w", id, err)
+		}
+		out[f] = h
+	}
+	return out, rows.Err()
 }
 
 // applyLink adds or removes a link. Links are an add-wins set: a removal
 // only deletes the link when no add for it is newer than the removal.
 func (t *Tx) applyLink(op Op, d opLinkData) error {
 	if op.Type == opLinkAdd {
-		_, err := t.tx.ExecContext(t.ctx, `INSERT INTO links(src,dst,kind,label) VALUES(?,?,?,?) ON CONFLICT(src,dst,kind) DO UPDATE SET label=excluded.label`,
+		_, err := t.exec(`INSERT INTO links(src,dst,kind,label) VALUES(?,?,?,?) ON CONFLICT(src,dst,kind) DO UPDATE SET label=excluded.label`,
 			op.Node, d.Dst, d.Kind, d.Label)
 		if err != nil {
 			return fmt.Errorf("link %s -> %s: %w", op.Node, d.Dst, err)
@@ -331,7 +406,7 @@ func (t *Tx) applyLink(op Op, d opLinkData) error {
 		return nil
 	}
 	var newerAdd int
-	err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM ops WHERE type=? AND node=? AND hlc>? AND json_extract(data,'$.dst')=? AND json_extract(data,'$.kind')=?`,
+	err := t.queryRow(`SELECT count(*) FROM ops WHERE type=? AND node=? AND hlc>? AND json_extract(data,'$.dst')=? AND json_extract(data,'$.kind')=?`,
 		opLinkAdd, op.Node, op.HLC, d.Dst, d.Kind).Scan(&newerAdd)
 	if err != nil {
 		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
@@ -339,7 +414,7 @@ func (t *Tx) applyLink(op Op, d opLinkData) error {
 	if newerAdd > 0 {
 		return nil
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM links WHERE src=? AND dst=? AND kind=?`, op.Node, d.Dst, d.Kind); err != nil {
+	if _, err := t.exec(`DELETE FROM links WHERE src=? AND dst=? AND kind=?`, op.Node, d.Dst, d.Kind); err != nil {
 		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
 	}
 	return nil
@@ -420,7 +495,7 @@ func toStrings(v any) ([]string, error) {
 // readFields returns the current values of the named fields of a node, in
 // the same JSON shapes that ops carry.
 func (t *Tx) readFields(id string, names []string) (map[string]any, error) {
-	n, err := scanNode(t.tx.QueryRowContext(t.ctx, nodeSelect+` WHERE n.id=?`, id))
+	n, err := scanNode(t.queryRow(nodeSelect+` WHERE n.id=?`, id))
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", id, err)
 	}
@@ -442,7 +517,7 @@ func (t *Tx) newHandle(id string) (string, error) {
 	for n := 4; n <= len(random); n++ {
 		h := random[:n]
 		var exists int
-		if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM nodes WHERE handle=?`, h).Scan(&exists); err != nil {
+		if err := t.queryRow(`SELECT count(*) FROM nodes WHERE handle=?`, h).Scan(&exists); err != nil {
 			return "", fmt.Errorf("handle for %s: %w", id, err)
 		}
 		if exists == 0 {

@@ -172,7 +172,7 @@ func (t *Tx) unpushedFields(op Op, pushed int64) (map[string]pendingValue, error
 			continue // ApplyRemote reports the unknown field
 		}
 		var h string
-		err := t.tx.QueryRowContext(t.ctx, `SELECT c.hlc FROM clocks c JOIN ops o ON o.hlc=c.hlc AND o.local=1 AND o.seq>?
+		err := t.queryRow(`SELECT c.hlc FROM clocks c JOIN ops o ON o.hlc=c.hlc AND o.local=1 AND o.seq>?
 			WHERE c.node=? AND c.field=? LIMIT 1`, pushed, op.Node, name).Scan(&h)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
@@ -231,7 +231,7 @@ func (t *Tx) recordConflicts(op Op, pending map[string]pendingValue, lost []stri
 			// A task's context and log docs take their titles from the
 			// task: the task's own title conflict is the one to resolve.
 			var companion int
-			if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM tasks WHERE context_id=? OR log_id=?`, op.Node, op.Node).Scan(&companion); err != nil {
+			if err := t.queryRow(`SELECT count(*) FROM tasks WHERE context_id=? OR log_id=?`, op.Node, op.Node).Scan(&companion); err != nil {
 				return n, fmt.Errorf("record conflict on %s: %w", op.Node, err)
 			}
 			if companion > 0 {
@@ -242,7 +242,7 @@ func (t *Tx) recordConflicts(op Op, pending map[string]pendingValue, lost []stri
 		if lostSet[name] {
 			winner = "mine"
 		}
-		_, err = t.tx.ExecContext(t.ctx, `INSERT INTO conflicts(id,node,field,mine,theirs,mine_hlc,theirs_hlc,theirs_op,winner,created)
+		_, err = t.exec(`INSERT INTO conflicts(id,node,field,mine,theirs,mine_hlc,theirs_hlc,theirs_op,winner,created)
 			VALUES(?,?,?,?,?,?,?,?,?,?)`, newULID(t.s.now()), op.Node, name, mine, theirs, p.hlc, op.HLC, op.ID, winner, t.s.now().UnixMilli())
 		if err != nil {
 			return n, fmt.Errorf("record conflict on %s.%s: %w", op.Node, name, err)
