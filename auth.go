@@ -117,6 +117,11 @@ func authLogin(ctx context.Context, client *http.Client, store tokenStore, o log
 	if tr.RefreshToken == "" {
 		fmt.Fprintf(out, "warning: the provider issued no refresh token (is offline_access allowed for client %s?); you will have to log in again when the access token expires\n", o.ClientID)
 	}
+	if _, aud, isJWT := unverifiedClaims(tr.AccessToken); !isJWT {
+		fmt.Fprintf(out, "warning: the provider issued an opaque access token; the hub needs a JWT access token for audience %q (see docs/how-to/set-up-sync-hub.md)\n", o.Audience)
+	} else if o.Audience != "" && !containsString(aud, o.Audience) {
+		fmt.Fprintf(out, "warning: the access token's audience %q does not include the hub's %q; the hub will refuse it (see docs/how-to/set-up-sync-hub.md)\n", aud, o.Audience)
+	}
 	now := time.Now()
 	t := &storedToken{
 		HubURL: normalizeHubURL(o.HubURL), Issuer: o.Issuer, ClientID: o.ClientID, Audience: o.Audience,

@@ -54,6 +54,11 @@ func commands() []*command {
 		{name: "version", summary: "print the client's and the daemon's versions", run: cmdVersion},
 		{name: "hephd", args: "[flags]", summary: "run the daemon in the foreground (same as running hephd)"},
 		authCommand(),
+		{name: "link", args: "add|rm A B", summary: "add or remove an explicit link from A to B", run: cmdLink},
+		{name: "links", args: "ID", summary: "show a node's outgoing links, backlinks and unresolved [[references]]", run: cmdLinks},
+		{name: "search", args: "QUERY", summary: "full-text search of titles and bodies (SQLite FTS5), best first", flags: searchFlags, run: cmdSearch},
+		{name: "export", args: "DIR", summary: "write every live node to DIR as a markdown file with front matter", run: cmdExport},
+		{name: "import", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
 	}
 	cmds = append(cmds, taskCommands()...)
 	cmds = append(cmds, syncCommands()...)

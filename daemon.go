@@ -296,6 +296,9 @@ func (d *daemon) methods() map[string]handler {
 	for name, h := range syncMethods(d.store, d.syncer) {
 		m[name] = h
 	}
+	for name, h := range notesMethods(d.store) {
+		m[name] = h
+	}
 	for name, h := range authMethods(d.tokens) {
 		m[name] = h
 	}

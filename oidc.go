@@ -318,8 +318,6 @@ type jwksCache struct {
 	lastLimited time.Time     // last rate-limited fetch started
 	maxAge      time.Duration // freshness of keys
 	inflight    *jwksFetch    // the fetch in progress, if any
-	fetches     int           // fetches started (for status and tests)
-	lastErr     error
 }
 
 // jwksFetch is one in-progress fetch that concurrent callers wait on.
@@ -357,12 +355,21 @@ func (c *jwksCache) lookup(kid, alg string) (*jwk, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if kid != "" {
+		// Prefer the key with this kid that can verify alg; else the first
+		// with the kid, so the caller reports the mismatch.
+		var first *jwk
 		for _, k := range c.keys {
-			if k.Kid == kid {
+			if k.Kid != kid {
+				continue
+			}
+			if checkKeyForAlg(alg, k) == nil {
 				return k, nil
 			}
+			if first == nil {
+				first = k
+			}
 		}
-		return nil, nil
+		return first, nil
 	}
 	var match []*jwk
 	for _, k := range c.keys {
@@ -404,7 +411,6 @@ func (c *jwksCache) fetch(ctx context.Context, limited bool) error {
 	}
 	f := &jwksFetch{done: make(chan struct{})}
 	c.inflight = f
-	c.fetches++
 	c.mu.Unlock()
 
 	// The fetch outlives a caller that gives up: others may be waiting.
@@ -416,7 +422,6 @@ func (c *jwksCache) fetch(ctx context.Context, limited bool) error {
 	if err == nil {
 		c.keys, c.maxAge, c.fetched = keys, maxAge, c.now()
 	}
-	c.lastErr = err
 	f.err = err
 	c.inflight = nil
 	c.mu.Unlock()

@@ -202,7 +202,9 @@ func TestOIDCEndToEnd(t *testing.T) {
 			t.Fatalf("after logout the store still has the hub: %v", err)
 		}
 		// Put the revoked session back, expired: the provider rejects its
-		// refresh token and the spoke must say it needs a login.
+		// refresh token and the spoke must say it needs a login. The
+		// daemon is stopped first so that only ts refreshes.
+		d.Stop()
 		saved.Expiry = time.Now().Add(-time.Minute)
 		if err := store.Save(ctx, saved); err != nil {
 			t.Fatal(err)
@@ -225,6 +227,7 @@ func TestOIDCEndToEnd(t *testing.T) {
 		if !stored.NeedsLogin || stored.LastError == "" {
 			t.Fatalf("the store does not record the needed login: %+v", stored)
 		}
+		d = startDaemon(t, "--hub-url", hub, "--token-file", tokenPath)
 		for _, e := range [][]string{d.Env, env} { // with and without the daemon
 			sout, _, code := runHeph(t, e, "", "auth", "status", "--hub-url", hub, "--token-file", tokenPath)
 			if code != 1 || !strings.Contains(sout, "needs login") {
@@ -259,4 +262,27 @@ func TestOIDCEndToEnd(t *testing.T) {
 			t.Fatalf("denied login: %v", err)
 		}
 	})
+}
+
+func TestAuthCLIErrors(t *testing.T) {
+	dir := shortTempDir(t)
+	env := append(cleanEnv(), "HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, "cfg"), "HEPH_SOCKET="+filepath.Join(dir, "none.sock"))
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"auth"}, 2, "login | status | logout"},
+		{[]string{"auth", "dance"}, 2, "unknown auth action"},
+		{[]string{"auth", "login"}, 2, "--hub-url"},
+		{[]string{"auth", "logout"}, 2, "--hub-url"},
+		{[]string{"auth", "status", "--token-load-cmd", "cat"}, 2, "go together"},
+		{[]string{"auth", "status"}, 1, "Not logged in"},
+		{[]string{"auth", "login", "--hub-url", "http://127.0.0.1:1"}, 1, "--oidc-issuer"},
+	} {
+		out, errOut, code := runHeph(t, env, "", tc.args...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("heph %v: exit %d, want %d with %q\n%s%s", tc.args, code, tc.code, tc.want, out, errOut)
+		}
+	}
 }

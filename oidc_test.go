@@ -145,7 +145,7 @@ type testIssuer struct {
 	jwksHits     atomic.Int32
 }
 
-func newTestIssuer(t *testing.T, keys ...testKey) *testIssuer {
+func newTestIssuer(t testing.TB, keys ...testKey) *testIssuer {
 	ti := &testIssuer{keys: keys}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
@@ -239,7 +239,8 @@ func TestVerifierClaims(t *testing.T) {
 	ed := newTestKey(t, "ed", "EdDSA", 0)
 	noAlg := newTestKey(t, "noalg", "RS512", 2)
 	noAlg.jwkAlg = ""
-	ti := newTestIssuer(t, rs, ps, es, es384, ed, noAlg)
+	dupRS, dupES := newTestKey(t, "dup", "RS256", 1), newTestKey(t, "dup", "ES256", 0)
+	ti := newTestIssuer(t, rs, ps, es, es384, ed, noAlg, dupRS, dupES)
 	v, clock := newTestVerifier(t, ti, 60*time.Second)
 	now := clock.now()
 	good := goodClaims(ti.srv.URL, now)
@@ -273,6 +274,8 @@ func TestVerifierClaims(t *testing.T) {
 		{"ES384 ok", signJWS(t, es384, nil, good), ""},
 		{"EdDSA ok", signJWS(t, ed, nil, good), ""},
 		{"JWK without alg: RS512 ok", signJWS(t, noAlg, nil, good), ""},
+		{"shared kid: RSA key", signJWS(t, dupRS, nil, good), ""},
+		{"shared kid: EC key", signJWS(t, dupES, nil, good), ""},
 		{"typ JWT ok", signJWS(t, rs, map[string]any{"typ": "JWT"}, good), ""},
 		{"typ case-insensitive", signJWS(t, rs, map[string]any{"typ": "application/AT+JWT"}, good), ""},
 		{"no typ ok", signJWS(t, rs, map[string]any{"typ": nil}, good), ""},
@@ -535,4 +538,25 @@ func FuzzParseToken(f *testing.F) {
 		v := &oidcVerifier{issuer: "https://issuer.example", audience: "aud", leeway: time.Minute, now: time.Now}
 		_, _ = v.checkClaims(jws.Payload)
 	})
+}
+
+// BenchmarkVerify: the hub verifies a bearer token on every request.
+func BenchmarkVerify(b *testing.B) {
+	for _, alg := range []string{"RS256", "ES256", "EdDSA"} {
+		b.Run(alg, func(b *testing.B) {
+			k := newTestKey(b, "k", alg, 0)
+			ti := newTestIssuer(b, k)
+			v, err := newOIDCVerifier(context.Background(), ti.srv.URL, testAudience, time.Minute, ti.srv.Client())
+			if err != nil {
+				b.Fatal(err)
+			}
+			tok := signJWS(b, k, nil, goodClaims(ti.srv.URL, time.Now()))
+			b.ResetTimer()
+			for range b.N {
+				if _, err := v.Verify(context.Background(), tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -43,6 +43,12 @@ func startOIDCProvider(t testing.TB, args ...string) *testProvider {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	requireComponent(t, err == nil, "node is not installed (needed for the OIDC provider)")
+	// oidc-provider 9 needs Node >= 20.12 (crypto.hash); Debian 12's own
+	// nodejs is 18.
+	ver, _ := exec.Command(node, "-p", "process.versions.node").Output()
+	var major, minor int
+	fmt.Sscanf(strings.TrimSpace(string(ver)), "%d.%d", &major, &minor)
+	requireComponent(t, major > 20 || major == 20 && minor >= 12, "node %s is too old for oidc-provider 9 (need >= 20.12)", strings.TrimSpace(string(ver)))
 	_, err = os.Stat("node_modules/oidc-provider/package.json")
 	requireComponent(t, err == nil, "node_modules/oidc-provider is missing: run npm ci")
 	cmd := exec.Command(node, append([]string{"test/oidc/provider.mjs"}, args...)...)

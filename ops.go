@@ -320,6 +320,8 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 	args := map[string][]any{}
 	var clockSQL strings.Builder
 	var clockArgs []any
+	var won []string // fields this op sets, for afterFieldWrite
+	var wonValues []any
 	for _, name := range names {
 		col := nodeFields[name]
 		if name == "deleted" && fields[name] == nil {
@@ -341,6 +343,7 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		}
 		sets[col.table] = append(sets[col.table], col.column+"=?")
 		args[col.table] = append(args[col.table], v)
+		won, wonValues = append(won, name), append(wonValues, v)
 		if clockSQL.Len() > 0 {
 			clockSQL.WriteString(",")
 		}
@@ -368,6 +371,11 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 	}
 	if _, err := t.exec(`INSERT INTO clocks(node,field,hlc) VALUES`+clockSQL.String()+` ON CONFLICT(node,field) DO UPDATE SET hlc=excluded.hlc`, clockArgs...); err != nil {
 		return nil, fmt.Errorf("node %s: set clock: %w", id, err)
+	}
+	for i, name := range won {
+		if err := t.afterFieldWrite(id, name, wonValues[i]); err != nil {
+			return nil, err
+		}
 	}
 	return lost, nil
 }

@@ -254,7 +254,56 @@ CREATE TABLE completions(
 	PRIMARY KEY (node, occurrence)
 );
 `,
-	// 3: sync — per-hub cursors and state, the conflicts queue, hub owners.
+	// 3: search, wiki link references and import mappings.
+	//
+	// search_fts indexes the title and body of live nodes; search_rows gives
+	// each node a stable integer rowid (nodes' own rowid may change on
+	// VACUUM). Triggers keep both in step with nodes. wiki_refs holds every
+	// [[…]] reference of every body, resolved (dst) or not, so a reference
+	// resolves when its target appears or is renamed. imports maps ids in
+	// other tools (taskwarrior uuids, markdown paths) to nodes, so a second
+	// import finds what the first one made.
+	`
+CREATE TABLE search_rows(rowid INTEGER PRIMARY KEY, node TEXT NOT NULL UNIQUE);
+CREATE VIRTUAL TABLE search_fts USING fts5(title, body, tokenize='unicode61 remove_diacritics 2');
+INSERT INTO search_rows(node) SELECT id FROM nodes ORDER BY id;
+INSERT INTO search_fts(rowid, title, body)
+	SELECT r.rowid, n.title, n.body FROM nodes n JOIN search_rows r ON r.node = n.id WHERE n.deleted IS NULL;
+CREATE TRIGGER search_insert AFTER INSERT ON nodes BEGIN
+	INSERT OR IGNORE INTO search_rows(node) VALUES (new.id);
+	INSERT INTO search_fts(rowid, title, body)
+		SELECT rowid, new.title, new.body FROM search_rows WHERE node = new.id AND new.deleted IS NULL;
+END;
+CREATE TRIGGER search_update AFTER UPDATE OF title, body, deleted ON nodes
+WHEN old.title IS NOT new.title OR old.body IS NOT new.body OR old.deleted IS NOT new.deleted BEGIN
+	DELETE FROM search_fts WHERE rowid = (SELECT rowid FROM search_rows WHERE node = old.id);
+	INSERT INTO search_fts(rowid, title, body)
+		SELECT rowid, new.title, new.body FROM search_rows WHERE node = new.id AND new.deleted IS NULL;
+END;
+CREATE TRIGGER search_delete AFTER DELETE ON nodes BEGIN
+	DELETE FROM search_fts WHERE rowid = (SELECT rowid FROM search_rows WHERE node = old.id);
+	DELETE FROM search_rows WHERE node = old.id;
+END;
+CREATE INDEX nodes_title_nocase ON nodes(title COLLATE NOCASE);
+CREATE TABLE wiki_refs(
+	src    TEXT NOT NULL,
+	pos    INTEGER NOT NULL,           -- order in the body
+	target TEXT NOT NULL,              -- as written: an id, handle, prefix or title
+	norm   TEXT NOT NULL,              -- lower(target), for lookups
+	label  TEXT NOT NULL DEFAULT '',
+	dst    TEXT,                       -- resolved node; NULL while unresolved
+	PRIMARY KEY (src, pos)
+);
+CREATE INDEX wiki_refs_norm ON wiki_refs(norm);
+CREATE INDEX wiki_refs_dst ON wiki_refs(dst);
+CREATE TABLE imports(
+	source  TEXT NOT NULL,             -- taskwarrior, markdown
+	ext_id  TEXT NOT NULL,             -- the id in that source
+	node_id TEXT NOT NULL,
+	PRIMARY KEY (source, ext_id)
+);
+`,
+	// 4: sync — per-hub cursors and state, the conflicts queue, hub owners.
 	`
 CREATE TABLE sync_state(
 	hub          TEXT PRIMARY KEY,        -- hub URL

@@ -123,7 +123,7 @@ func BenchmarkSync50Spokes(b *testing.B) {
 		h := newTestHub(b, daemonOptions{})
 		spokes := make([]*testSpoke, 50)
 		for j := range spokes {
-			spokes[j] = &testSpoke{t: b, s: openTestStore(b, filepath.Join(b.TempDir(), "s.db")), hubURL: h.URL, token: "tok:me"}
+			spokes[j] = &testSpoke{t: b, s: openSyncStore(b, filepath.Join(b.TempDir(), "s.db")), hubURL: h.URL, token: "tok:me"}
 			spokes[j].connect()
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -321,7 +321,7 @@ func TestSyncEndToEnd(t *testing.T) {
 		file, _ := login(t, p, h.URL, "alice")
 		// A spoke store with many ops, made before its daemon starts.
 		sdir := shortTempDir(t)
-		s := openTestStore(t, filepath.Join(sdir, "heph.db"))
+		s := openSyncStore(t, filepath.Join(sdir, "heph.db"))
 		if err := s.Write(context.Background(), func(tx *Tx) error {
 			for i := 0; i < 3000; i++ {
 				if _, err := createTask(tx, taskInput{Title: fmt.Sprintf("task %d", i)}); err != nil {

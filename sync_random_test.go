@@ -79,10 +79,10 @@ func runConvergence(t *testing.T, seed int64, nReplicas, steps int) bool {
 	rng := rand.New(rand.NewSource(seed))
 	dir := t.TempDir()
 	ctx := context.Background()
-	hub := openTestStore(t, filepath.Join(dir, "hub.db"))
+	hub := openSyncStore(t, filepath.Join(dir, "hub.db"))
 	reps := make([]*simReplica, nReplicas)
 	for i := range reps {
-		reps[i] = &simReplica{s: openTestStore(t, filepath.Join(dir, fmt.Sprintf("r%d.db", i)))}
+		reps[i] = &simReplica{s: openSyncStore(t, filepath.Join(dir, fmt.Sprintf("r%d.db", i)))}
 	}
 	titles := []string{"alpha", "beta", "gamma", "delta"}
 	states := []string{"outstanding", "done", "dropped"}

@@ -38,7 +38,7 @@ type staticToken string
 
 func (s staticToken) Token(context.Context) (string, error) { return string(s), nil }
 
-func openTestStore(t testing.TB, path string) *Store {
+func openSyncStore(t testing.TB, path string) *Store {
 	t.Helper()
 	s, err := openStore(context.Background(), path)
 	if err != nil {
@@ -61,7 +61,7 @@ func newTestHub(t testing.TB, opts daemonOptions) *testHub {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "hub.db")
-	s := openTestStore(t, path)
+	s := openSyncStore(t, path)
 	opts.Mode = "server"
 	d := &daemon{opts: opts, paths: Paths{DB: path}, store: s, log: quietLogger(), started: time.Now()}
 	h := newHub(d, subjectTokens{})
@@ -83,7 +83,7 @@ type testSpoke struct {
 func newTestSpoke(t testing.TB, hubURL, token string) *testSpoke {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "spoke.db")
-	sp := &testSpoke{t: t, s: openTestStore(t, path), path: path, hubURL: hubURL, token: token}
+	sp := &testSpoke{t: t, s: openSyncStore(t, path), path: path, hubURL: hubURL, token: token}
 	sp.connect()
 	return sp
 }
@@ -375,7 +375,7 @@ func TestSyncSpokeResumesFromCursor(t *testing.T) {
 		t.Fatal("cursor not saved after the first page")
 	}
 	b.s.Close()
-	b.s = openTestStore(t, b.path) // the restart
+	b.s = openSyncStore(t, b.path) // the restart
 	rec2 := &failingTransport{base: http.DefaultTransport}
 	b.connect()
 	b.c.http.Transport = rec2

@@ -27,7 +27,7 @@ func TestHubTLS(t *testing.T) {
 	addr := freeLoopbackAddr(t)
 	opts := daemonOptions{Mode: "server", HTTPAddr: addr, TLSCert: certFile, TLSKey: keyFile}
 	path := filepath.Join(dir, "hub.db")
-	s := openTestStore(t, path)
+	s := openSyncStore(t, path)
 	var logs syncBuffer
 	d := &daemon{opts: opts, paths: Paths{DB: path}, store: s, log: log.New(&logs, "", 0), started: time.Now()}
 	h := newHub(d, subjectTokens{})
@@ -38,7 +38,7 @@ func TestHubTLS(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	<-ready
 	url := "https://" + addr
-	a := &testSpoke{t: t, s: openTestStore(t, filepath.Join(dir, "a.db")), hubURL: url, token: "tok:me"}
+	a := &testSpoke{t: t, s: openSyncStore(t, filepath.Join(dir, "a.db")), hubURL: url, token: "tok:me"}
 	c, err := newHubClient(url, caFile, staticToken("tok:me"))
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +65,7 @@ func TestHubWarnsWithoutTLS(t *testing.T) {
 	var logs syncBuffer
 	path := filepath.Join(t.TempDir(), "hub.db")
 	d := &daemon{opts: daemonOptions{Mode: "server", HTTPAddr: "0.0.0.0:0"}, paths: Paths{DB: path},
-		store: openTestStore(t, path), log: log.New(&logs, "", 0), started: time.Now()}
+		store: openSyncStore(t, path), log: log.New(&logs, "", 0), started: time.Now()}
 	h := newHub(d, subjectTokens{})
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})

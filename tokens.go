@@ -200,12 +200,12 @@ func (s *fileTokenStore) write(f *tokenFile) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s.path, append(b, '\n'), 0o600)
+	return writeFileDurable(s.path, append(b, '\n'), 0o600)
 }
 
-// writeFileAtomic replaces path with data: a temp file in the same
+// writeFileDurable replaces path with data: a temp file in the same
 // directory, fsync, rename, then fsync of the directory.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+func writeFileDurable(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
@@ -363,24 +363,33 @@ func (s *cmdTokenStore) update(ctx context.Context, hub string, t *storedToken) 
 	return s.write(ctx, f)
 }
 
-// unverifiedSubject reads sub from a JWT without verifying it, for
-// display only (the hub verifies; the spoke just shows who it is).
-func unverifiedSubject(token string) string {
+// unverifiedClaims reads a JWT's payload without verifying it, for
+// display and warnings only (the hub verifies; the spoke just shows who it
+// is). ok is false when the token is not a JWT.
+func unverifiedClaims(token string) (sub string, aud []string, ok bool) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return ""
+		return "", nil, false
 	}
 	b, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return ""
+		return "", nil, false
 	}
 	var c struct {
-		Sub string `json:"sub"`
+		Sub string          `json:"sub"`
+		Aud json.RawMessage `json:"aud"`
 	}
 	if json.Unmarshal(b, &c) != nil {
-		return ""
+		return "", nil, false
 	}
-	return c.Sub
+	aud, _ = parseAudience(c.Aud)
+	return c.Sub, aud, true
+}
+
+// unverifiedSubject is the sub of a JWT, read without verification.
+func unverifiedSubject(token string) string {
+	sub, _, _ := unverifiedClaims(token)
+	return sub
 }
 
 // authStatus is what `heph auth status` and the daemon's auth.status show.
@@ -442,7 +451,9 @@ type tokenSource struct {
 	inflight    *refreshCall
 	lastErr     error
 	lastRefresh time.Time
-	refreshes   int
+	// unsaved: the in-memory tokens are newer than the store (a save
+	// failed); they are not handed out until a save succeeds.
+	unsaved bool
 }
 
 // refreshCall is one refresh that concurrent callers wait on.
@@ -489,6 +500,15 @@ func (s *tokenSource) Token(ctx context.Context) (string, error) {
 				return "", errNeedsLogin
 			}
 		}
+		if s.unsaved {
+			if err := s.store.Save(ctx, s.tok); err != nil {
+				s.lastErr = fmt.Errorf("store the refreshed hub token in %s: %w", s.store.Describe(), err)
+				err = s.lastErr
+				s.mu.Unlock()
+				return "", err
+			}
+			s.unsaved, s.lastErr = false, nil
+		}
 		if s.now().Add(refreshMargin).Before(s.tok.Expiry) {
 			at := s.tok.AccessToken
 			s.mu.Unlock()
@@ -528,7 +548,7 @@ func (s *tokenSource) reloadLocked(ctx context.Context) error {
 func (s *tokenSource) Reload() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.inflight == nil {
+	if s.inflight == nil && !s.unsaved {
 		s.tok, s.lastErr = nil, nil
 	}
 }
@@ -539,7 +559,6 @@ func (s *tokenSource) Reload() {
 func (s *tokenSource) refresh(ctx context.Context) error {
 	s.mu.Lock()
 	old := *s.tok
-	s.refreshes++
 	s.mu.Unlock()
 	// Another process (a new `heph auth login`) may have stored a fresher
 	// token since this one was loaded.
@@ -588,9 +607,10 @@ func (s *tokenSource) refresh(ctx context.Context) error {
 	// Persist first: the old refresh token is spent now.
 	if err := s.store.Save(ctx, &next); err != nil {
 		s.mu.Lock()
-		// Keep the new tokens in memory so this daemon keeps working, but
-		// report that the store is behind.
-		s.tok, s.lastErr = &next, fmt.Errorf("store the refreshed hub token in %s: %w", s.store.Describe(), err)
+		// The old refresh token is spent: keep the new ones in memory and
+		// retry the save before handing any of them out.
+		s.tok, s.unsaved = &next, true
+		s.lastErr = fmt.Errorf("store the refreshed hub token in %s: %w", s.store.Describe(), err)
 		err = s.lastErr
 		s.mu.Unlock()
 		return err
