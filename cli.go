@@ -59,6 +59,7 @@ func commands() []*command {
 		{name: "search", args: "QUERY", summary: "full-text search of titles and bodies (SQLite FTS5), best first", flags: searchFlags, run: cmdSearch},
 		{name: "export", args: "DIR", summary: "write every live node to DIR as a markdown file with front matter", run: cmdExport},
 		{name: "import", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
+		daemonCommand(),
 	}
 	cmds = append(cmds, taskCommands()...)
 	cmds = append(cmds, syncCommands()...)

@@ -22,7 +22,8 @@ func TestHubRunsFromEmptyRoot(t *testing.T) {
 	requireComponent(t, err == nil && err2 == nil && os.Geteuid() == 0, "needs root, unshare and chroot to run from an empty root")
 	bin := hephBinary(t)
 	root := t.TempDir()
-	copyFile(t, bin, filepath.Join(root, "hephd"), 0o755)
+	copyFile(t, bin, filepath.Join(root, "hephd"))
+	os.Chmod(filepath.Join(root, "hephd"), 0o755)
 	if ca, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt"); err == nil {
 		os.MkdirAll(filepath.Join(root, "etc/ssl/certs"), 0o755)
 		os.WriteFile(filepath.Join(root, "etc/ssl/certs/ca-certificates.crt"), ca, 0o644)
@@ -82,17 +83,6 @@ func TestHubRunsFromEmptyRoot(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 401 {
 		t.Fatalf("pull with the issuer down: %s", resp.Status)
-	}
-}
-
-func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
-	t.Helper()
-	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dst, b, mode); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"regexp"
 	"strings"
@@ -100,10 +101,10 @@ func (s *Store) readCompanion(ctx context.Context, params json.RawMessage, which
 	return out, err
 }
 
-// read runs fn in a transaction that is rolled back: for reads that use
-// the Tx helpers. It records nothing.
+// read runs fn in a read-only (deferred, so it takes no write lock)
+// transaction that is rolled back: for reads that use the Tx helpers.
 func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {
-	sqlTx, err := s.db.BeginTx(ctx, nil)
+	sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}

@@ -338,8 +338,25 @@ func (d *daemon) info(ctx context.Context, params json.RawMessage) (any, error) 
 		Socket: d.paths.Socket, Started: d.started, Counts: counts, Protocol: protocolVersion}, nil
 }
 
-// counts returns node counts for daemon.info.
+// counts returns node counts for daemon.info, recounting only after a
+// write (a count over a large store takes far longer than the round trip
+// `heph version` should).
 func (s *Store) counts(ctx context.Context) (map[string]int, error) {
+	s.countsMu.Lock()
+	defer s.countsMu.Unlock()
+	gen := s.generation.Load()
+	if s.countsVal != nil && s.countsGen == gen {
+		return s.countsVal, nil
+	}
+	c, err := s.countNodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.countsVal, s.countsGen = c, gen
+	return c, nil
+}
+
+func (s *Store) countNodes(ctx context.Context) (map[string]int, error) {
 	var nodes, tasks, docs, outstanding int
 	err := s.db.QueryRowContext(ctx, `SELECT
 		count(*),

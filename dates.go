@@ -81,34 +81,34 @@ func parseDateForm(in string, now time.Time) (t time.Time, ok bool, err error) {
 	y, m, d := now.Date()
 	switch in {
 	case "today":
-		return time.Date(y, m, d, 0, 0, 0, 0, loc), true, nil
+		return wallClock(y, m, d, 0, 0, 0, 0, loc), true, nil
 	case "tomorrow":
-		return time.Date(y, m, d+1, 0, 0, 0, 0, loc), true, nil
+		return wallClock(y, m, d+1, 0, 0, 0, 0, loc), true, nil
 	case "yesterday":
-		return time.Date(y, m, d-1, 0, 0, 0, 0, loc), true, nil
+		return wallClock(y, m, d-1, 0, 0, 0, 0, loc), true, nil
 	}
 	if wd, found := weekdayNames[in]; found {
 		ahead := (int(wd)-int(now.Weekday())+6)%7 + 1 // 1..7: strictly after today
-		return time.Date(y, m, d+ahead, 0, 0, 0, 0, loc), true, nil
+		return wallClock(y, m, d+ahead, 0, 0, 0, 0, loc), true, nil
 	}
 	if t, ok, err := parseOffsetDate(in, now); ok || err != nil {
 		return t, ok, err
 	}
 	if len(in) == len("2006-01-02") && in[4] == '-' {
-		t, err := time.ParseInLocation("2006-01-02", in, loc)
+		t, err := time.Parse("2006-01-02", in)
 		if err != nil {
 			return time.Time{}, false, dateFieldError(err)
 		}
-		return t, true, nil
+		return wallInZone(t, loc), true, nil
 	}
 	up := strings.ToUpper(in)
 	for _, layout := range localLayouts {
 		if len(up) != len(layout) {
 			continue
 		}
-		t, err := time.ParseInLocation(layout, up, loc)
+		t, err := time.Parse(layout, up)
 		if err == nil {
-			return t, true, nil
+			return wallInZone(t, loc), true, nil
 		}
 		if isRangeError(err) {
 			return time.Time{}, false, dateFieldError(err)
@@ -174,9 +174,9 @@ func parseOffsetDate(in string, now time.Time) (time.Time, bool, error) {
 	loc := now.Location()
 	switch unit {
 	case 'd':
-		return time.Date(y, m, d+n, 0, 0, 0, 0, loc), true, nil
+		return wallClock(y, m, d+n, 0, 0, 0, 0, loc), true, nil
 	case 'w':
-		return time.Date(y, m, d+7*n, 0, 0, 0, 0, loc), true, nil
+		return wallClock(y, m, d+7*n, 0, 0, 0, 0, loc), true, nil
 	case 'm':
 		return addMonthsClamped(y, m, d, n, loc), true, nil
 	default:
@@ -188,11 +188,55 @@ func parseOffsetDate(in string, now time.Time) (time.Time, bool, error) {
 // day clamped to the target month's length (Jan 31 + 1 month = Feb 28/29).
 func addMonthsClamped(y int, m time.Month, d, n int, loc *time.Location) time.Time {
 	idx := y*12 + int(m) - 1 + n
-	ty, tm := floorDiv(idx, 12), time.Month(floorMod(idx, 12)+1)
-	if dim := daysIn(ty, tm); d > dim {
+	ty, tm := divFloor(idx, 12), time.Month(modFloor(idx, 12)+1)
+	if dim := daysInMonth(ty, tm); d > dim {
 		d = dim
 	}
-	return time.Date(ty, tm, d, 0, 0, 0, 0, loc)
+	return wallClock(ty, tm, d, 0, 0, 0, 0, loc)
+}
+
+// wallClock is the instant at wall-clock time y-m-d hh:mi:ss.ns in loc
+// (out-of-range values normalize, as in time.Date). Where DST makes the wall
+// time ambiguous or missing it follows RFC 5545 rather than time.Date's
+// unspecified choice: a repeated wall time (fall back) is its first instant;
+// a skipped one (spring forward) is read with the UTC offset from before the
+// gap, so 02:30 on the night New York skips 02:00-03:00 is 03:30 EDT, and
+// midnight on a day whose midnight is skipped (Havana) is 01:00 that day,
+// never 23:00 the day before.
+func wallClock(y int, m time.Month, d, hh, mi, ss, ns int, loc *time.Location) time.Time {
+	naive := time.Date(y, m, d, hh, mi, ss, ns, time.UTC)
+	_, before := naive.Add(-24 * time.Hour).In(loc).Zone()
+	_, after := naive.Add(24 * time.Hour).In(loc).Zone()
+	if before == after {
+		return naive.Add(-time.Duration(before) * time.Second).In(loc)
+	}
+	var best time.Time
+	for _, off := range [2]int{before, after} {
+		t := naive.Add(-time.Duration(off) * time.Second).In(loc)
+		if sameWall(t, naive) && (best.IsZero() || t.Before(best)) {
+			best = t
+		}
+	}
+	if best.IsZero() {
+		best = naive.Add(-time.Duration(before) * time.Second).In(loc)
+	}
+	return best
+}
+
+// sameWall reports whether a and b show the same date and clock time.
+func sameWall(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	ah, ami, as := a.Clock()
+	bh, bmi, bs := b.Clock()
+	return ay == by && am == bm && ad == bd && ah == bh && ami == bmi && as == bs
+}
+
+// inZone reads t's wall clock (as parsed, in UTC) as wall clock in loc.
+func wallInZone(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.Date()
+	hh, mi, ss := t.Clock()
+	return wallClock(y, m, d, hh, mi, ss, t.Nanosecond(), loc)
 }
 
 // formatRelative shows t relative to now for people: "today", "tomorrow",
@@ -262,7 +306,7 @@ func civilDay(y int, m time.Month, d int) int {
 	if mm <= 2 {
 		y--
 	}
-	era := floorDiv(y, 400)
+	era := divFloor(y, 400)
 	yoe := y - era*400
 	mp := (mm + 9) % 12
 	doy := (153*mp+2)/5 + d - 1
@@ -273,7 +317,7 @@ func civilDay(y int, m time.Month, d int) int {
 // civilDate is the inverse of civilDay.
 func civilDate(n int) (y int, m time.Month, d int) {
 	n += 719468
-	era := floorDiv(n, 146097)
+	era := divFloor(n, 146097)
 	doe := n - era*146097
 	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
 	doy := doe - (365*yoe + yoe/4 - yoe/100)
@@ -292,11 +336,11 @@ func civilDate(n int) (y int, m time.Month, d int) {
 
 // civilWeekday is the weekday of civil day n (1970-01-01 was a Thursday).
 func civilWeekday(n int) time.Weekday {
-	return time.Weekday(floorMod(n+4, 7))
+	return time.Weekday(modFloor(n+4, 7))
 }
 
 // daysIn is the number of days in month m of year y.
-func daysIn(y int, m time.Month) int {
+func daysInMonth(y int, m time.Month) int {
 	switch m {
 	case time.February:
 		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
@@ -310,7 +354,7 @@ func daysIn(y int, m time.Month) int {
 	}
 }
 
-func floorDiv(a, b int) int {
+func divFloor(a, b int) int {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {
 		q--
@@ -318,6 +362,6 @@ func floorDiv(a, b int) int {
 	return q
 }
 
-func floorMod(a, b int) int {
-	return a - floorDiv(a, b)*b
+func modFloor(a, b int) int {
+	return a - divFloor(a, b)*b
 }

@@ -7,7 +7,7 @@ import (
 	_ "time/tzdata" // zone data for tests on machines without /usr/share/zoneinfo
 )
 
-func mustLoc(t testing.TB, name string) *time.Location {
+func loadZone(t testing.TB, name string) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(name)
 	if err != nil {
@@ -16,77 +16,77 @@ func mustLoc(t testing.TB, name string) *time.Location {
 	return loc
 }
 
-// at builds a wall-clock time in loc; the expected values in the tables are
+// wallAt builds a wall-clock time in loc; the expected values in the tables are
 // written by hand with it.
-func at(loc *time.Location, y int, m time.Month, d, hh, mm int) time.Time {
+func wallAt(loc *time.Location, y int, m time.Month, d, hh, mm int) time.Time {
 	return time.Date(y, m, d, hh, mm, 0, 0, loc)
 }
 
 func TestParseDate(t *testing.T) {
-	ny := mustLoc(t, "America/New_York")
+	ny := loadZone(t, "America/New_York")
 	// Thursday 26 November 2026, 15:04 in New York.
-	thu := at(ny, 2026, 11, 26, 15, 4)
-	sun := at(ny, 2026, 11, 29, 8, 0)
+	thu := wallAt(ny, 2026, 11, 26, 15, 4)
+	sun := wallAt(ny, 2026, 11, 29, 8, 0)
 	cases := []struct {
 		in   string
 		now  time.Time
 		want time.Time
 	}{
-		{"today", thu, at(ny, 2026, 11, 26, 0, 0)},
-		{"  TODAY ", thu, at(ny, 2026, 11, 26, 0, 0)},
-		{"tomorrow", thu, at(ny, 2026, 11, 27, 0, 0)},
-		{"yesterday", thu, at(ny, 2026, 11, 25, 0, 0)},
-		{"Tomorrow", at(ny, 2026, 12, 31, 23, 59), at(ny, 2027, 1, 1, 0, 0)},
-		{"+3d", thu, at(ny, 2026, 11, 29, 0, 0)},
-		{"3d", thu, at(ny, 2026, 11, 29, 0, 0)},
-		{"-3d", thu, at(ny, 2026, 11, 23, 0, 0)},
-		{"+0d", thu, at(ny, 2026, 11, 26, 0, 0)},
-		{"+10d", thu, at(ny, 2026, 12, 6, 0, 0)},
-		{"+2w", thu, at(ny, 2026, 12, 10, 0, 0)},
-		{"-1w", thu, at(ny, 2026, 11, 19, 0, 0)},
-		{"+1m", thu, at(ny, 2026, 12, 26, 0, 0)},
-		{"+2m", thu, at(ny, 2026, 11+2, 26, 0, 0)},
-		{"+1M", thu, at(ny, 2026, 12, 26, 0, 0)},
-		{"-11m", thu, at(ny, 2025, 12, 26, 0, 0)},
-		{"+1y", thu, at(ny, 2027, 11, 26, 0, 0)},
-		{"-2y", thu, at(ny, 2024, 11, 26, 0, 0)},
+		{"today", thu, wallAt(ny, 2026, 11, 26, 0, 0)},
+		{"  TODAY ", thu, wallAt(ny, 2026, 11, 26, 0, 0)},
+		{"tomorrow", thu, wallAt(ny, 2026, 11, 27, 0, 0)},
+		{"yesterday", thu, wallAt(ny, 2026, 11, 25, 0, 0)},
+		{"Tomorrow", wallAt(ny, 2026, 12, 31, 23, 59), wallAt(ny, 2027, 1, 1, 0, 0)},
+		{"+3d", thu, wallAt(ny, 2026, 11, 29, 0, 0)},
+		{"3d", thu, wallAt(ny, 2026, 11, 29, 0, 0)},
+		{"-3d", thu, wallAt(ny, 2026, 11, 23, 0, 0)},
+		{"+0d", thu, wallAt(ny, 2026, 11, 26, 0, 0)},
+		{"+10d", thu, wallAt(ny, 2026, 12, 6, 0, 0)},
+		{"+2w", thu, wallAt(ny, 2026, 12, 10, 0, 0)},
+		{"-1w", thu, wallAt(ny, 2026, 11, 19, 0, 0)},
+		{"+1m", thu, wallAt(ny, 2026, 12, 26, 0, 0)},
+		{"+2m", thu, wallAt(ny, 2026, 11+2, 26, 0, 0)},
+		{"+1M", thu, wallAt(ny, 2026, 12, 26, 0, 0)},
+		{"-11m", thu, wallAt(ny, 2025, 12, 26, 0, 0)},
+		{"+1y", thu, wallAt(ny, 2027, 11, 26, 0, 0)},
+		{"-2y", thu, wallAt(ny, 2024, 11, 26, 0, 0)},
 		// Month arithmetic clamps to the end of a shorter month.
-		{"+1m", at(ny, 2026, 1, 31, 12, 0), at(ny, 2026, 2, 28, 0, 0)},
-		{"+1m", at(ny, 2024, 1, 31, 12, 0), at(ny, 2024, 2, 29, 0, 0)},
-		{"-1m", at(ny, 2026, 3, 31, 12, 0), at(ny, 2026, 2, 28, 0, 0)},
-		{"+3m", at(ny, 2026, 1, 31, 12, 0), at(ny, 2026, 4, 30, 0, 0)},
-		{"+12m", at(ny, 2026, 1, 31, 12, 0), at(ny, 2027, 1, 31, 0, 0)},
-		{"+1y", at(ny, 2024, 2, 29, 12, 0), at(ny, 2025, 2, 28, 0, 0)},
-		{"+4y", at(ny, 2024, 2, 29, 12, 0), at(ny, 2028, 2, 29, 0, 0)},
+		{"+1m", wallAt(ny, 2026, 1, 31, 12, 0), wallAt(ny, 2026, 2, 28, 0, 0)},
+		{"+1m", wallAt(ny, 2024, 1, 31, 12, 0), wallAt(ny, 2024, 2, 29, 0, 0)},
+		{"-1m", wallAt(ny, 2026, 3, 31, 12, 0), wallAt(ny, 2026, 2, 28, 0, 0)},
+		{"+3m", wallAt(ny, 2026, 1, 31, 12, 0), wallAt(ny, 2026, 4, 30, 0, 0)},
+		{"+12m", wallAt(ny, 2026, 1, 31, 12, 0), wallAt(ny, 2027, 1, 31, 0, 0)},
+		{"+1y", wallAt(ny, 2024, 2, 29, 12, 0), wallAt(ny, 2025, 2, 28, 0, 0)},
+		{"+4y", wallAt(ny, 2024, 2, 29, 12, 0), wallAt(ny, 2028, 2, 29, 0, 0)},
 		// Across the spring-forward night (8 March 2026 in New York) a day
 		// offset is a calendar day: the result is midnight local, not +24h.
-		{"+1d", at(ny, 2026, 3, 7, 10, 0), at(ny, 2026, 3, 8, 0, 0)},
-		{"+2d", at(ny, 2026, 3, 7, 10, 0), at(ny, 2026, 3, 9, 0, 0)},
-		{"tomorrow", at(ny, 2026, 10, 31, 23, 30), at(ny, 2026, 11, 1, 0, 0)},
+		{"+1d", wallAt(ny, 2026, 3, 7, 10, 0), wallAt(ny, 2026, 3, 8, 0, 0)},
+		{"+2d", wallAt(ny, 2026, 3, 7, 10, 0), wallAt(ny, 2026, 3, 9, 0, 0)},
+		{"tomorrow", wallAt(ny, 2026, 10, 31, 23, 30), wallAt(ny, 2026, 11, 1, 0, 0)},
 		// Weekday names: the next one strictly after today (today is Thursday).
-		{"fri", thu, at(ny, 2026, 11, 27, 0, 0)},
-		{"Friday", thu, at(ny, 2026, 11, 27, 0, 0)},
-		{"thu", thu, at(ny, 2026, 12, 3, 0, 0)},
-		{"thursday", thu, at(ny, 2026, 12, 3, 0, 0)},
-		{"wed", thu, at(ny, 2026, 12, 2, 0, 0)},
-		{"sat", thu, at(ny, 2026, 11, 28, 0, 0)},
-		{"sun", thu, at(ny, 2026, 11, 29, 0, 0)},
-		{"mon", thu, at(ny, 2026, 11, 30, 0, 0)},
-		{"tue", thu, at(ny, 2026, 12, 1, 0, 0)},
-		{"tues", thu, at(ny, 2026, 12, 1, 0, 0)},
-		{"THURS", thu, at(ny, 2026, 12, 3, 0, 0)},
+		{"fri", thu, wallAt(ny, 2026, 11, 27, 0, 0)},
+		{"Friday", thu, wallAt(ny, 2026, 11, 27, 0, 0)},
+		{"thu", thu, wallAt(ny, 2026, 12, 3, 0, 0)},
+		{"thursday", thu, wallAt(ny, 2026, 12, 3, 0, 0)},
+		{"wed", thu, wallAt(ny, 2026, 12, 2, 0, 0)},
+		{"sat", thu, wallAt(ny, 2026, 11, 28, 0, 0)},
+		{"sun", thu, wallAt(ny, 2026, 11, 29, 0, 0)},
+		{"mon", thu, wallAt(ny, 2026, 11, 30, 0, 0)},
+		{"tue", thu, wallAt(ny, 2026, 12, 1, 0, 0)},
+		{"tues", thu, wallAt(ny, 2026, 12, 1, 0, 0)},
+		{"THURS", thu, wallAt(ny, 2026, 12, 3, 0, 0)},
 		// ... and around a Sunday, the weekday Go numbers 0.
-		{"sun", sun, at(ny, 2026, 12, 6, 0, 0)},
-		{"sunday", sun, at(ny, 2026, 12, 6, 0, 0)},
-		{"mon", sun, at(ny, 2026, 11, 30, 0, 0)},
-		{"sat", sun, at(ny, 2026, 12, 5, 0, 0)},
-		{"fri", at(ny, 2026, 11, 28, 9, 0), at(ny, 2026, 12, 4, 0, 0)}, // from a Saturday
-		{"sat", at(ny, 2026, 11, 27, 9, 0), at(ny, 2026, 11, 28, 0, 0)}, // from a Friday
+		{"sun", sun, wallAt(ny, 2026, 12, 6, 0, 0)},
+		{"sunday", sun, wallAt(ny, 2026, 12, 6, 0, 0)},
+		{"mon", sun, wallAt(ny, 2026, 11, 30, 0, 0)},
+		{"sat", sun, wallAt(ny, 2026, 12, 5, 0, 0)},
+		{"fri", wallAt(ny, 2026, 11, 28, 9, 0), wallAt(ny, 2026, 12, 4, 0, 0)},  // from a Saturday
+		{"sat", wallAt(ny, 2026, 11, 27, 9, 0), wallAt(ny, 2026, 11, 28, 0, 0)}, // from a Friday
 		// Absolute dates.
-		{"2026-12-01", thu, at(ny, 2026, 12, 1, 0, 0)},
-		{"2024-02-29", thu, at(ny, 2024, 2, 29, 0, 0)},
-		{"2026-12-01 09:30", thu, at(ny, 2026, 12, 1, 9, 30)},
-		{"2026-12-01T09:30", thu, at(ny, 2026, 12, 1, 9, 30)},
+		{"2026-12-01", thu, wallAt(ny, 2026, 12, 1, 0, 0)},
+		{"2024-02-29", thu, wallAt(ny, 2024, 2, 29, 0, 0)},
+		{"2026-12-01 09:30", thu, wallAt(ny, 2026, 12, 1, 9, 30)},
+		{"2026-12-01T09:30", thu, wallAt(ny, 2026, 12, 1, 9, 30)},
 		{"2026-12-01 09:30:15", thu, time.Date(2026, 12, 1, 9, 30, 15, 0, ny)},
 		{"2026-12-01T09:00:00Z", thu, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)},
 		{"2026-12-01t09:00:00z", thu, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)},
@@ -104,6 +104,46 @@ func TestParseDate(t *testing.T) {
 		}
 		if got.Location() != ny {
 			t.Errorf("parseDate(%q) location %s, want now's (America/New_York)", c.in, got.Location())
+		}
+	}
+}
+
+// TestParseDateDST: dates that meet a DST change resolve as RFC 5545 says
+// (first instant of a repeated time, offset before the gap for a skipped one).
+// Havana skips midnight itself: "today" there must stay on today's date.
+func TestParseDateDST(t *testing.T) {
+	ny := loadZone(t, "America/New_York")
+	havana := loadZone(t, "America/Havana")
+	utc := func(y int, m time.Month, d, h, mi int) time.Time { return time.Date(y, m, d, h, mi, 0, 0, time.UTC) }
+	cases := []struct {
+		in   string
+		now  time.Time
+		want time.Time
+	}{
+		{"2026-03-08 02:30", wallAt(ny, 2026, 3, 1, 12, 0), utc(2026, 3, 8, 7, 30)},   // 03:30 EDT
+		{"2026-11-01 01:30", wallAt(ny, 2026, 10, 1, 12, 0), utc(2026, 11, 1, 5, 30)}, // 01:30 EDT, the first
+		{"2026-11-01 01:30:00", wallAt(ny, 2026, 10, 1, 12, 0), utc(2026, 11, 1, 5, 30)},
+		// Havana springs forward at midnight on 8 March 2026 (CST -5 → CDT -4):
+		// the day starts at 01:00 CDT = 05:00Z.
+		{"today", time.Date(2026, 3, 8, 12, 0, 0, 0, havana), utc(2026, 3, 8, 5, 0)},
+		{"2026-03-08", time.Date(2026, 3, 1, 12, 0, 0, 0, havana), utc(2026, 3, 8, 5, 0)},
+		{"tomorrow", time.Date(2026, 3, 7, 12, 0, 0, 0, havana), utc(2026, 3, 8, 5, 0)},
+		{"+1w", time.Date(2026, 3, 1, 12, 0, 0, 0, havana), utc(2026, 3, 8, 5, 0)},
+		{"sun", time.Date(2026, 3, 5, 12, 0, 0, 0, havana), utc(2026, 3, 8, 5, 0)},
+		{"+1m", time.Date(2026, 2, 8, 12, 0, 0, 0, havana), utc(2026, 3, 8, 5, 0)},
+		// ... and falls back at 01:00 CDT on 1 November 2026: midnight comes
+		// twice, the day starts at the first (00:00 CDT = 04:00Z).
+		{"2026-11-01", time.Date(2026, 10, 1, 12, 0, 0, 0, havana), utc(2026, 11, 1, 4, 0)},
+	}
+	for _, c := range cases {
+		got, _, err := parseDate(c.in, c.now)
+		if err != nil || !got.Equal(c.want) {
+			t.Errorf("parseDate(%q, %s) = %s, %v; want %s", c.in, c.now, got, err, c.want)
+		}
+		if wy, wm, wd := c.want.In(c.now.Location()).Date(); err == nil {
+			if y, m, d := got.Date(); y != wy || m != wm || d != wd {
+				t.Errorf("parseDate(%q) = %s: on the wrong day", c.in, got)
+			}
 		}
 	}
 }
@@ -163,30 +203,30 @@ func TestParseDateErrors(t *testing.T) {
 }
 
 func TestFormatRelative(t *testing.T) {
-	ny := mustLoc(t, "America/New_York")
-	now := at(ny, 2026, 11, 26, 15, 4)
+	ny := loadZone(t, "America/New_York")
+	now := wallAt(ny, 2026, 11, 26, 15, 4)
 	cases := []struct {
 		t    time.Time
 		want string
 	}{
-		{at(ny, 2026, 11, 26, 0, 0), "today"},
-		{at(ny, 2026, 11, 26, 23, 59), "today"},
+		{wallAt(ny, 2026, 11, 26, 0, 0), "today"},
+		{wallAt(ny, 2026, 11, 26, 23, 59), "today"},
 		{now, "today"},
 		{time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC), "today"}, // 22:00 in New York
-		{at(ny, 2026, 11, 27, 0, 0), "tomorrow"},
-		{at(ny, 2026, 11, 25, 23, 0), "yesterday"},
-		{at(ny, 2026, 11, 29, 9, 0), "in 3d"},
-		{at(ny, 2026, 11, 23, 9, 0), "3d ago"},
-		{at(ny, 2026, 12, 9, 0, 0), "in 13d"},
-		{at(ny, 2026, 12, 10, 0, 0), "in 2w"},
-		{at(ny, 2026, 11, 12, 0, 0), "2w ago"},
-		{at(ny, 2026, 12, 26, 0, 0), "in 4w"}, // 30 days rounds to 4 weeks
-		{at(ny, 2026, 12, 13, 0, 0), "in 2w"}, // 17 days
-		{at(ny, 2026, 12, 14, 0, 0), "in 3w"}, // 18 days
-		{at(ny, 2027, 1, 21, 0, 0), "in 8w"},  // 56 days
-		{at(ny, 2026, 10, 1, 0, 0), "8w ago"}, // 56 days
-		{at(ny, 2027, 1, 22, 0, 0), "2027-01-22"},
-		{at(ny, 2026, 9, 30, 0, 0), "2026-09-30"},
+		{wallAt(ny, 2026, 11, 27, 0, 0), "tomorrow"},
+		{wallAt(ny, 2026, 11, 25, 23, 0), "yesterday"},
+		{wallAt(ny, 2026, 11, 29, 9, 0), "in 3d"},
+		{wallAt(ny, 2026, 11, 23, 9, 0), "3d ago"},
+		{wallAt(ny, 2026, 12, 9, 0, 0), "in 13d"},
+		{wallAt(ny, 2026, 12, 10, 0, 0), "in 2w"},
+		{wallAt(ny, 2026, 11, 12, 0, 0), "2w ago"},
+		{wallAt(ny, 2026, 12, 26, 0, 0), "in 4w"}, // 30 days rounds to 4 weeks
+		{wallAt(ny, 2026, 12, 13, 0, 0), "in 2w"}, // 17 days
+		{wallAt(ny, 2026, 12, 14, 0, 0), "in 3w"}, // 18 days
+		{wallAt(ny, 2027, 1, 21, 0, 0), "in 8w"},  // 56 days
+		{wallAt(ny, 2026, 10, 1, 0, 0), "8w ago"}, // 56 days
+		{wallAt(ny, 2027, 1, 22, 0, 0), "2027-01-22"},
+		{wallAt(ny, 2026, 9, 30, 0, 0), "2026-09-30"},
 		{time.Date(2027, 6, 1, 2, 0, 0, 0, time.UTC), "2027-05-31"}, // shown in now's zone
 	}
 	for _, c := range cases {
@@ -196,7 +236,7 @@ func TestFormatRelative(t *testing.T) {
 	}
 	// Calendar days across the fall-back night (1 November 2026): 25 hours
 	// apart is still one calendar day.
-	if got := formatRelative(at(ny, 2026, 11, 1, 0, 0), at(ny, 2026, 10, 31, 0, 0)); got != "tomorrow" {
+	if got := formatRelative(wallAt(ny, 2026, 11, 1, 0, 0), wallAt(ny, 2026, 10, 31, 0, 0)); got != "tomorrow" {
 		t.Errorf("across fall-back: %q, want tomorrow", got)
 	}
 }

@@ -188,30 +188,38 @@ func advanceTask(t *Task, now time.Time) (fields map[string]any, entry string, e
 	if t.Do != nil {
 		entry = "done (" + formatOccurrence(*t.Do) + ")"
 	}
+	// Occurrences are computed on the wall clock of hephd's zone (now's
+	// location), so a daily 09:00 task stays at 09:00 across DST.
+	loc := now.Location()
 	var (
 		next time.Time
 		ok   bool
 		idx  = t.Occurrences + 1
+		do   time.Time
 	)
+	if t.Do != nil {
+		do = t.Do.In(loc)
+	}
 	switch {
 	case t.RecurAfterDone:
 		base := now
 		if t.Do != nil {
-			d := t.Do.Local()
-			y, m, day := now.Local().Date()
-			base = time.Date(y, m, day, d.Hour(), d.Minute(), d.Second(), 0, time.Local)
+			y, m, day := now.Date()
+			base = time.Date(y, m, day, do.Hour(), do.Minute(), do.Second(), 0, loc)
 		}
 		next, ok = r.Next(base, base)
 	case t.Do == nil:
 		next, ok = r.Next(now, now)
 	default:
 		after := now
-		if t.Do.After(now) {
-			after = *t.Do
+		if do.After(now) {
+			after = do
 		}
-		next, ok = r.Next(*t.Do, after)
-		if ok {
-			idx = t.Occurrences + r.Index(*t.Do, next)
+		next, ok = r.Next(do, after)
+		if i := r.Index(do, next); ok && i > 1 {
+			// Index is 1-based with the current occurrence at 1: the
+			// occurrences between it and next were missed (or skipped).
+			idx = t.Occurrences + i - 1
 		}
 	}
 	if !ok || (r.Count() > 0 && idx >= r.Count()) {
@@ -219,9 +227,18 @@ func advanceTask(t *Task, now time.Time) (fields map[string]any, entry string, e
 	}
 	fields = map[string]any{"do": next.UnixMilli(), "occurrences": idx}
 	if t.Late != nil && t.Do != nil {
-		fields["late"] = next.Add(t.Late.Sub(*t.Do)).UnixMilli()
+		fields["late"] = shiftLate(do, t.Late.In(loc), next).UnixMilli()
 	}
 	return fields, entry, nil
+}
+
+// shiftLate moves a late date along with its task's do date from do to
+// next: the same number of calendar days after the do date, at the same
+// wall-clock time (not the same duration, which DST would skew).
+func shiftLate(do, late, next time.Time) time.Time {
+	days := civilDay(late.Date()) - civilDay(do.Date())
+	y, m, d := next.Date()
+	return time.Date(y, m, d+days, late.Hour(), late.Minute(), late.Second(), 0, next.Location())
 }
 
 // formatOccurrence names an occurrence in a log entry: its date, and its

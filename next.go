@@ -23,6 +23,12 @@ const taskSelect = `SELECT n.id, n.handle, n.kind, n.title, n.body, n.created, n
 	t.state, t.attention, t.do_at, t.late_at, t.recur, t.recur_after_done, t.occurrences, t.project, t.tags, t.context_id, t.log_id
 	FROM tasks t CROSS JOIN nodes n ON n.id = t.node_id`
 
+// taskSelectBy is taskSelect through a named index ("INDEXED BY"), so the
+// planner cannot prefer an index that would make it sort.
+func taskSelectBy(index string) string {
+	return strings.Replace(taskSelect, "FROM tasks t ", "FROM tasks t INDEXED BY "+index+" ", 1)
+}
+
 // nextTask is one entry of task.next: the node plus why it is there.
 type nextTask struct {
 	*Node
@@ -74,7 +80,7 @@ func nextTasks(ctx context.Context, q querier, now time.Time, limit int, f taskF
 	nowMs := now.UnixMilli()
 	cond, fargs := f.sql()
 	candidate := ` AND t.arank < 3 AND (t.do_at IS NULL OR t.do_at <= ? OR t.arank = 0)`
-	late := taskSelect + ` WHERE t.state = 'outstanding' AND t.node_deleted IS NULL AND t.late_at IS NOT NULL AND t.late_at <= ?` +
+	late := taskSelectBy("tasks_late") + ` WHERE t.state = 'outstanding' AND t.node_deleted IS NULL AND t.late_at IS NOT NULL AND t.late_at <= ?` +
 		candidate + cond + ` ORDER BY t.late_at, t.arank, t.node_created, t.node_id LIMIT ?`
 	out, err := queryTasks(ctx, q, late, append(append([]any{nowMs, nowMs}, fargs...), limit)...)
 	if err != nil {
@@ -91,7 +97,7 @@ func nextTasks(ctx context.Context, q querier, now time.Time, limit int, f taskF
 			return result, nil
 		}
 	}
-	rest := taskSelect + ` WHERE t.state = 'outstanding' AND t.node_deleted IS NULL AND (t.late_at IS NULL OR t.late_at > ?)` +
+	rest := taskSelectBy("tasks_next") + ` WHERE t.state = 'outstanding' AND t.node_deleted IS NULL AND (t.late_at IS NULL OR t.late_at > ?)` +
 		candidate + cond + ` ORDER BY t.arank, t.node_created, t.node_id LIMIT ?`
 	out, err = queryTasks(ctx, q, rest, append(append([]any{nowMs, nowMs}, fargs...), limit)...)
 	if err != nil {
@@ -191,7 +197,7 @@ func (s *Store) rpcTaskList(ctx context.Context, params json.RawMessage) (any, e
 	if err := f.normalize(); err != nil {
 		return nil, err
 	}
-	q := taskSelect + ` WHERE t.node_deleted IS NULL`
+	q := taskSelectBy("tasks_all") + ` WHERE t.node_deleted IS NULL`
 	var args []any
 	switch p.State {
 	case "outstanding", "done", "dropped":
@@ -233,12 +239,14 @@ func (s *Store) rpcTaskView(ctx context.Context, params json.RawMessage) (any, e
 	}
 	now := s.now()
 	cond, fargs := f.sql()
-	base := taskSelect + ` WHERE t.state = 'outstanding' AND t.node_deleted IS NULL`
+	base := func(index string) string {
+		return taskSelectBy(index) + ` WHERE t.state = 'outstanding' AND t.node_deleted IS NULL`
+	}
 	var q string
 	var args []any
 	switch p.Name {
 	case "ondeck":
-		q = base + ` AND t.arank = 3` + cond + ` ORDER BY t.arank, t.node_created, t.node_id`
+		q = base("tasks_next") + ` AND t.arank = 3` + cond + ` ORDER BY t.arank, t.node_created, t.node_id`
 		args = fargs
 	case "upcoming":
 		days := defaultUpcomingDays
@@ -248,10 +256,10 @@ func (s *Store) rpcTaskView(ctx context.Context, params json.RawMessage) (any, e
 		if days < 1 {
 			return nil, invalidParams("param \"days\" must be 1 or more, not %d", days)
 		}
-		q = base + ` AND t.do_at IS NOT NULL AND t.do_at > ? AND t.do_at <= ?` + cond + ` ORDER BY t.do_at, t.arank, t.node_created, t.node_id`
+		q = base("tasks_do") + ` AND t.do_at IS NOT NULL AND t.do_at > ? AND t.do_at <= ?` + cond + ` ORDER BY t.do_at, t.arank, t.node_created, t.node_id`
 		args = append([]any{now.UnixMilli(), now.AddDate(0, 0, days).UnixMilli()}, fargs...)
 	case "late":
-		q = base + ` AND t.late_at IS NOT NULL AND t.late_at <= ?` + cond + ` ORDER BY t.late_at, t.arank, t.node_created, t.node_id`
+		q = base("tasks_late") + ` AND t.late_at IS NOT NULL AND t.late_at <= ?` + cond + ` ORDER BY t.late_at, t.arank, t.node_created, t.node_id`
 		args = append([]any{now.UnixMilli()}, fargs...)
 	case "":
 		return nil, invalidParams("missing param \"name\": want ondeck, upcoming or late")

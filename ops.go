@@ -108,6 +108,7 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.generation.Add(1)
 	if len(t.Ops) > 0 && s.onLocalWrite != nil {
 		s.onLocalWrite()
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -26,7 +27,13 @@ type Store struct {
 	replica string
 	clock   *hlcClock
 	writeMu sync.Mutex // one write transaction at a time
-	now     func() time.Time
+	// generation counts committed write transactions; caches derived
+	// from the store (daemon.info's counts) are valid for one generation.
+	generation atomic.Uint64
+	countsMu   sync.Mutex
+	countsGen  uint64
+	countsVal  map[string]int
+	now        func() time.Time
 	// onLocalWrite, when set, is called after a write that recorded local
 	// ops commits (the spoke's sync debounce listens here).
 	onLocalWrite func()

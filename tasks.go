@@ -103,8 +103,8 @@ func (in *taskInput) fields(now time.Time) (map[string]any, error) {
 		f["recur"] = recur
 		f["recur_after_done"] = in.RecurAfterDone
 		if in.Do == nil {
-			// A series needs a first occurrence: today.
-			start := startOfDay(now)
+			// A series needs a first occurrence.
+			start := firstOccurrence(recur, now)
 			in.Do = &start
 		}
 	}

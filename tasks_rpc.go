@@ -197,7 +197,7 @@ func editTask(tx *Tx, p taskEditParams) (string, error) {
 		}
 		f["recur"] = r
 		if r != "" && n.Task.Do == nil && f["do"] == nil {
-			f["do"] = startOfDay(now).UnixMilli()
+			f["do"] = firstOccurrence(r, now).UnixMilli()
 		}
 		if r != "" {
 			f["occurrences"] = 0
@@ -291,6 +291,14 @@ func (s *Store) rpcNodeRm(ctx context.Context, params json.RawMessage) (any, err
 			return err
 		}
 		id = n.ID
+		if n.Task == nil {
+			var owner string
+			err := tx.SQL().QueryRowContext(ctx, `SELECT o.handle FROM tasks t JOIN nodes o ON o.id=t.node_id
+				WHERE (t.context_id=? OR t.log_id=?) AND o.deleted IS NULL LIMIT 1`, n.ID, n.ID).Scan(&owner)
+			if err == nil {
+				return invalidParams("%s (%s) belongs to a task: remove the task (%s) instead", n.Handle, n.Title, owner)
+			}
+		}
 		now := s.now().UnixMilli()
 		ids := []string{n.ID}
 		if n.Task != nil {

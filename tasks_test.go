@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -696,6 +697,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"task.list", map[string]any{"state": "open"}, "unknown state"},
 		{"task.view", map[string]any{"name": "soon"}, "unknown view"},
 		{"undo", map[string]any{"n": 0}, "between 1"},
+		{"node.rm", map[string]any{"id": n.Task.Context}, "belongs to a task"},
+		{"node.rm", map[string]any{"id": n.Task.Log}, "belongs to a task"},
 	}
 	for _, c := range cases {
 		before, ops := ts.snapshot(), ts.opCount()
@@ -711,5 +714,106 @@ func TestBadInputChangesNothing(t *testing.T) {
 	ts.mustCall("node.rm", map[string]any{"id": n.ID}, nil)
 	if err := ts.call("task.done", map[string]any{"id": n.ID}, nil); err == nil || !strings.Contains(err.Error(), "removed") {
 		t.Fatalf("done on a removed task: %v", err)
+	}
+}
+
+func TestRecurringTaskStartsOnAPickedDay(t *testing.T) {
+	ts := openTestStore(t, base) // Thursday 2026-11-26
+	n := ts.task(map[string]any{"title": "Gym", "recur": "every mon,wed"})
+	if want := time.Date(2026, 11, 30, 0, 0, 0, 0, time.Local); !n.Task.Do.Equal(want) {
+		t.Fatalf("every mon,wed from a Thursday: do %v, want %v", n.Task.Do, want)
+	}
+	m := ts.task(map[string]any{"title": "Stretch", "recur": "every 3 weeks"})
+	if want := startOfDay(base); !m.Task.Do.Equal(want) {
+		t.Fatalf("every 3 weeks: do %v, want today %v", m.Task.Do, want)
+	}
+	var d Node
+	ts.mustCall("task.done", map[string]any{"id": n.ID}, &d)
+	if want := time.Date(2026, 12, 2, 0, 0, 0, 0, time.Local); !d.Task.Do.Equal(want) {
+		t.Fatalf("done: do %v, want Wednesday %v", d.Task.Do, want)
+	}
+	// Monthly on the 31st skips months without one.
+	jan := time.Date(2026, 12, 31, 9, 0, 0, 0, time.Local)
+	ts.now = jan.Add(time.Hour)
+	mo := ts.task(map[string]any{"title": "Rent", "recur": "monthly", "do": jan.Format(time.RFC3339)})
+	ts.mustCall("task.done", map[string]any{"id": mo.ID}, &d)
+	if want := time.Date(2027, 1, 31, 9, 0, 0, 0, time.Local); !d.Task.Do.Equal(want) {
+		t.Fatalf("monthly: %v", d.Task.Do)
+	}
+	ts.now = d.Task.Do.Add(time.Hour)
+	ts.mustCall("task.done", map[string]any{"id": mo.ID}, &d)
+	if want := time.Date(2027, 3, 31, 9, 0, 0, 0, time.Local); !d.Task.Do.Equal(want) {
+		t.Fatalf("monthly on the 31st after January: %v, want March 31", d.Task.Do)
+	}
+}
+
+// TestMigration2Backfills: a store made before migration 2 gets its tasks'
+// created/deleted copies, so next sees them.
+func TestMigration2Backfills(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := []string{migrations[0], `PRAGMA user_version = 1`,
+		`INSERT INTO nodes(id,handle,kind,title,created,updated) VALUES('01AAAAAAAAAAAAAAAAAAAAAAAA','aaaa','task','old one',1000,1000)`,
+		`INSERT INTO tasks(node_id,attention) VALUES('01AAAAAAAAAAAAAAAAAAAAAAAA','orange')`,
+		`INSERT INTO nodes(id,handle,kind,title,created,updated,deleted) VALUES('01BBBBBBBBBBBBBBBBBBBBBBBB','bbbb','task','gone',2000,2000,3000)`,
+		`INSERT INTO tasks(node_id) VALUES('01BBBBBBBBBBBBBBBBBBBBBBBB')`}
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := openStore(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := nextTasks(context.Background(), s.db, base, 10, taskFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Title != "old one" || got[0].Why != "orange" {
+		t.Fatalf("next after migrating: %+v", got)
+	}
+}
+
+// TestAdvanceAcrossDST: a daily 09:00 task with a late date at 17:00 two
+// days later keeps both wall-clock times across DST in two zones.
+func TestAdvanceAcrossDST(t *testing.T) {
+	for _, c := range []struct {
+		zone      string
+		y         int
+		m         time.Month
+		d         int // the day before the change
+		afterDone bool
+	}{
+		{"America/New_York", 2026, time.March, 7, false},
+		{"America/New_York", 2026, time.October, 31, true},
+		{"Europe/Berlin", 2026, time.March, 28, false},
+		{"Europe/Berlin", 2026, time.October, 24, true},
+	} {
+		loc, err := time.LoadLocation(c.zone)
+		if err != nil {
+			t.Skipf("no zoneinfo for %s: %v", c.zone, err)
+		}
+		do := time.Date(c.y, c.m, c.d, 9, 0, 0, 0, loc)
+		late := time.Date(c.y, c.m, c.d+2, 17, 0, 0, 0, loc)
+		task := &Task{State: "outstanding", Recur: "daily", RecurAfterDone: c.afterDone, Do: &do, Late: &late}
+		now := do.Add(30 * time.Minute)
+		fields, _, err := advanceTask(task, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := time.UnixMilli(fields["do"].(int64)).In(loc)
+		nextLate := time.UnixMilli(fields["late"].(int64)).In(loc)
+		if want := time.Date(c.y, c.m, c.d+1, 9, 0, 0, 0, loc); !next.Equal(want) {
+			t.Errorf("%s %s: do %v, want %v", c.zone, do.Format("01-02"), next, want)
+		}
+		if want := time.Date(c.y, c.m, c.d+3, 17, 0, 0, 0, loc); !nextLate.Equal(want) {
+			t.Errorf("%s %s: late %v, want %v", c.zone, do.Format("01-02"), nextLate, want)
+		}
 	}
 }
