@@ -54,6 +54,10 @@ type opLinkData struct {
 	Dst   string `json:"dst"`
 	Kind  string `json:"kind"`
 	Label string `json:"label,omitempty"`
+	// Observed (link.rm): the link.add ops the removal saw; only those
+	// are removed, so a concurrent add wins (mergerules.go).
+	// Nil in ops made before this rule: see recomputeLink.
+	Observed *[]string `json:"observed,omitempty"`
 }
 
 // fieldColumn says where each node field lives.
@@ -194,10 +198,17 @@ func (t *Tx) Set(id string, fields map[string]any) error {
 // Link records and applies a link.add (add=true) or link.rm op.
 func (t *Tx) Link(src, dst, kind, label string, add bool) error {
 	typ := opLinkRm
+	d := opLinkData{Dst: dst, Kind: kind, Label: label}
 	if add {
 		typ = opLinkAdd
+	} else {
+		seen, err := t.observedAdds(src, dst, kind)
+		if err != nil {
+			return err
+		}
+		d.Observed = &seen
 	}
-	data, err := json.Marshal(opLinkData{Dst: dst, Kind: kind, Label: label})
+	data, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode op: %w", err)
 	}
@@ -323,13 +334,15 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 	var clockArgs []any
 	var won []string // fields this op sets, for afterFieldWrite
 	var wonValues []any
+	tombstone := false
 	for _, name := range names {
 		col := nodeFields[name]
-		if name == "deleted" && fields[name] == nil {
-			// Tombstones are final: clearing "deleted" never takes
-			// effect, whatever its clock, so a delete made anywhere wins
-			// on every replica in any order of arrival. Among deletes,
-			// the newest time wins by the clock as usual.
+		if name == "deleted" {
+			// Tombstones follow their own rule (recomputeDeleted).
+			if _, err := columnValue(name, fields[name]); err != nil {
+				return nil, fmt.Errorf("node %s: %w", id, err)
+			}
+			tombstone = true
 			continue
 		}
 		if cur := clocks[name]; cur != "" && cur >= hs {
@@ -350,6 +363,24 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		}
 		clockSQL.WriteString("(?,?,?)")
 		clockArgs = append(clockArgs, id, name, hs)
+	}
+	if tombstone {
+		changed, err := t.recomputeDeleted(id)
+		if err != nil {
+			return nil, err
+		}
+		if changed {
+			var v any
+			t.queryRow(`SELECT deleted FROM nodes WHERE id=?`, id).Scan(&v)
+			if err := t.afterFieldWrite(id, "deleted", v); err != nil {
+				return nil, err
+			}
+			if len(clockArgs) == 0 {
+				if _, err := t.exec(`UPDATE nodes SET updated=max(updated,?) WHERE id=?`, h.Wall, id); err != nil {
+					return nil, fmt.Errorf("node %s: touch: %w", id, err)
+				}
+			}
+		}
 	}
 	if len(clockArgs) == 0 {
 		return lost, nil
@@ -406,27 +437,7 @@ func (t *Tx) fieldClocks(id string) (map[string]string, error) {
 // applyLink adds or removes a link. Links are an add-wins set: a removal
 // only deletes the link when no add for it is newer than the removal.
 func (t *Tx) applyLink(op Op, d opLinkData) error {
-	if op.Type == opLinkAdd {
-		_, err := t.exec(`INSERT INTO links(src,dst,kind,label) VALUES(?,?,?,?) ON CONFLICT(src,dst,kind) DO UPDATE SET label=excluded.label`,
-			op.Node, d.Dst, d.Kind, d.Label)
-		if err != nil {
-			return fmt.Errorf("link %s -> %s: %w", op.Node, d.Dst, err)
-		}
-		return nil
-	}
-	var newerAdd int
-	err := t.queryRow(`SELECT count(*) FROM ops WHERE type=? AND node=? AND hlc>? AND json_extract(data,'$.dst')=? AND json_extract(data,'$.kind')=?`,
-		opLinkAdd, op.Node, op.HLC, d.Dst, d.Kind).Scan(&newerAdd)
-	if err != nil {
-		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
-	}
-	if newerAdd > 0 {
-		return nil
-	}
-	if _, err := t.exec(`DELETE FROM links WHERE src=? AND dst=? AND kind=?`, op.Node, d.Dst, d.Kind); err != nil {
-		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
-	}
-	return nil
+	return t.recomputeLink(op.Node, d.Dst, d.Kind)
 }
 
 // columnValue converts a field's JSON value to what its column stores.

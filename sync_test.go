@@ -621,3 +621,88 @@ func TestSyncRecurringCompletionAdvancesOnce(t *testing.T) {
 		t.Fatalf("log entries not merged: %q", lg.Body)
 	}
 }
+
+// TestSyncUndeleteRules: undoing your own delete syncs; it never revives
+// a delete made on another replica.
+func TestSyncUndeleteRules(t *testing.T) {
+	h := newTestHub(t, daemonOptions{})
+	a := newTestSpoke(t, h.URL, "tok:me")
+	b := newTestSpoke(t, h.URL, "tok:me")
+	id := a.create("task", "keep me")
+	a.sync()
+	b.sync()
+	a.set(id, map[string]any{"deleted": float64(time.Now().UnixMilli())})
+	a.sync()
+	b.sync()
+	if b.node(id).Deleted == nil {
+		t.Fatal("delete did not reach b")
+	}
+	a.set(id, map[string]any{"deleted": nil}) // a's undo of its own delete
+	a.sync()
+	b.sync()
+	if b.node(id).Deleted != nil || a.node(id).Deleted != nil {
+		t.Fatal("undoing one's own delete did not sync")
+	}
+	// b deletes while a deletes and undoes: b's delete stands everywhere.
+	b.set(id, map[string]any{"deleted": float64(time.Now().UnixMilli())})
+	a.set(id, map[string]any{"deleted": float64(time.Now().UnixMilli())})
+	time.Sleep(2 * time.Millisecond)
+	a.set(id, map[string]any{"deleted": nil})
+	a.sync()
+	b.sync()
+	a.sync()
+	if a.node(id).Deleted == nil || b.node(id).Deleted == nil {
+		t.Fatal("another replica's delete came back")
+	}
+	assertConverged(t, h.main.store, a.s, b.s)
+}
+
+// TestSyncLinksAddWins: a removal on one replica and a concurrent add on
+// another leave the link; a removal that saw the add removes it.
+func TestSyncLinksAddWins(t *testing.T) {
+	h := newTestHub(t, daemonOptions{})
+	a := newTestSpoke(t, h.URL, "tok:me")
+	b := newTestSpoke(t, h.URL, "tok:me")
+	x, y := a.create("doc", "x"), a.create("doc", "y")
+	a.link(x, y, true)
+	a.sync()
+	b.sync()
+	a.link(x, y, false) // a removes the link it saw
+	time.Sleep(2 * time.Millisecond)
+	b.link(x, y, false)
+	b.link(x, y, true) // b re-adds concurrently (newer, unseen by a)
+	b.sync()
+	a.sync()
+	b.sync()
+	count := func(sp *testSpoke) (n int) {
+		sp.s.db.QueryRow(`SELECT count(*) FROM links WHERE src=? AND dst=? AND kind='explicit'`, x, y).Scan(&n)
+		return n
+	}
+	if count(a) != 1 || count(b) != 1 {
+		t.Fatalf("concurrent add lost: a has %d, b has %d", count(a), count(b))
+	}
+	// An add made earlier (in HLC) but arriving after a removal that did
+	// not see it still wins.
+	z := a.create("doc", "z")
+	a.sync()
+	b.sync()
+	b.link(x, z, true)
+	time.Sleep(2 * time.Millisecond)
+	a.link(x, z, false) // saw nothing: removes nothing
+	a.sync()
+	b.sync()
+	a.sync()
+	var n int
+	a.s.db.QueryRow(`SELECT count(*) FROM links WHERE src=? AND dst=?`, x, z).Scan(&n)
+	if n != 1 {
+		t.Fatalf("an add the removal never saw was removed")
+	}
+	b.link(x, z, false) // b saw its add: the removal takes it away
+	b.sync()
+	a.sync()
+	a.s.db.QueryRow(`SELECT count(*) FROM links WHERE src=? AND dst=?`, x, z).Scan(&n)
+	if n != 0 {
+		t.Fatalf("an observed removal did not remove the link")
+	}
+	assertConverged(t, h.main.store, a.s, b.s)
+}

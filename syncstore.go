@@ -168,8 +168,8 @@ func (t *Tx) unpushedFields(op Op, pushed int64) (map[string]pendingValue, error
 	var names []string
 	clocks := map[string]string{}
 	for name := range d.Fields {
-		if _, ok := nodeFields[name]; !ok {
-			continue // ApplyRemote reports the unknown field
+		if _, ok := nodeFields[name]; !ok || name == "deleted" {
+			continue // unknown: ApplyRemote reports it; deleted: never a conflict
 		}
 		var h string
 		err := t.queryRow(`SELECT c.hlc FROM clocks c JOIN ops o ON o.hlc=c.hlc AND o.local=1 AND o.seq>?
@@ -223,9 +223,6 @@ func (t *Tx) recordConflicts(op Op, pending map[string]pendingValue, lost []stri
 		}
 		if mine == theirs {
 			continue
-		}
-		if name == "deleted" && d.Fields[name] == nil {
-			continue // an undelete never takes effect: nothing was lost
 		}
 		if name == "title" {
 			// A task's context and log docs take their titles from the
