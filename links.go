@@ -158,10 +158,10 @@ func (t *Tx) afterFieldWrite(id, field string, v any) error {
 // those of body.
 func refreshWikiLinks(t *Tx, id, body string) error {
 	q := t.tx
-	if _, err := q.ExecContext(t.ctx, `DELETE FROM wiki_refs WHERE src=?`, id); err != nil {
+	if _, err := t.exec(`DELETE FROM wiki_refs WHERE src=?`, id); err != nil {
 		return fmt.Errorf("wiki links of %s: %w", id, err)
 	}
-	if _, err := q.ExecContext(t.ctx, `DELETE FROM links WHERE src=? AND kind='wiki'`, id); err != nil {
+	if _, err := t.exec(`DELETE FROM links WHERE src=? AND kind='wiki'`, id); err != nil {
 		return fmt.Errorf("wiki links of %s: %w", id, err)
 	}
 	for pos, ref := range parseWikiRefs(body) {
@@ -173,14 +173,14 @@ func refreshWikiLinks(t *Tx, id, body string) error {
 		if dst != "" {
 			dstArg = dst
 		}
-		if _, err := q.ExecContext(t.ctx, `INSERT INTO wiki_refs(src,pos,target,norm,label,dst) VALUES(?,?,?,?,?,?)`,
+		if _, err := t.exec(`INSERT INTO wiki_refs(src,pos,target,norm,label,dst) VALUES(?,?,?,?,?,?)`,
 			id, pos, ref.Target, strings.ToLower(ref.Target), ref.Label, dstArg); err != nil {
 			return fmt.Errorf("wiki links of %s: %w", id, err)
 		}
 		if dst == "" || dst == id {
 			continue // unresolved, or the node itself (no self links)
 		}
-		if _, err := q.ExecContext(t.ctx, `INSERT OR IGNORE INTO links(src,dst,kind,label) VALUES(?,?,'wiki',?)`,
+		if _, err := t.exec(`INSERT OR IGNORE INTO links(src,dst,kind,label) VALUES(?,?,'wiki',?)`,
 			id, dst, ref.Label); err != nil {
 			return fmt.Errorf("wiki links of %s: %w", id, err)
 		}
@@ -191,8 +191,12 @@ func refreshWikiLinks(t *Tx, id, body string) error {
 // refreshWikiTargets re-derives the wiki links of every node whose body
 // refers to node id, or could now refer to it (by its title, handle or id).
 func refreshWikiTargets(t *Tx, id string) error {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT w.src FROM wiki_refs w, nodes n
-		WHERE n.id=? AND (w.dst=n.id OR w.norm=lower(n.title) OR w.norm=n.handle OR w.norm=lower(n.id))`, id)
+	st, err := t.stmt(`SELECT DISTINCT w.src FROM wiki_refs w, nodes n
+		WHERE n.id=? AND (w.dst=n.id OR w.norm=lower(n.title) OR w.norm=n.handle OR w.norm=lower(n.id))`)
+	if err != nil {
+		return fmt.Errorf("wiki links to %s: %w", id, err)
+	}
+	rows, err := st.QueryContext(t.ctx, id)
 	if err != nil {
 		return fmt.Errorf("wiki links to %s: %w", id, err)
 	}
@@ -211,7 +215,7 @@ func refreshWikiTargets(t *Tx, id string) error {
 	}
 	for _, src := range srcs {
 		var body string
-		if err := t.tx.QueryRowContext(t.ctx, `SELECT body FROM nodes WHERE id=?`, src).Scan(&body); err != nil {
+		if err := t.queryRow(`SELECT body FROM nodes WHERE id=?`, src).Scan(&body); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
