@@ -279,6 +279,11 @@ func TestSyncEndToEnd(t *testing.T) {
 		if code := hubRequest(t, expHub.URL, "GET /sync/pull", otherTok); code != http.StatusUnauthorized {
 			t.Errorf("expired: status %d", code)
 		}
+		// The hub logs the reason before answering; its stderr reaches
+		// us through a pipe, so give the copy a moment.
+		for i := 0; i < 100 && !strings.Contains(expHub.Stderr.String(), "token rejected"); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
 		if !strings.Contains(expHub.Stderr.String(), "exp") {
 			t.Errorf("expired token: hub log does not say why:\n%s", expHub.Stderr.String())
 		}
