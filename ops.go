@@ -385,6 +385,9 @@ func (t *Tx) insertNode(id string, h HLC, d opCreateData) error {
 	}
 	for _, name := range written {
 		v, _ := columnValue(name, d.Fields[name])
+		if name == "body" && v == "" {
+			continue // a new node with no body has no wiki links to derive
+		}
 		if err := t.afterFieldWrite(id, name, v); err != nil {
 			return err
 		}
