@@ -55,8 +55,8 @@ type opLinkData struct {
 	Kind  string `json:"kind"`
 	Label string `json:"label,omitempty"`
 	// Observed (link.rm): the link.add ops the removal saw; only those
-	// are removed, so a concurrent add wins (mergerules.go).
-	// Nil in ops made before this rule: see recomputeLink.
+	// are removed, so a concurrent add wins (mergerules.go). Nil in ops
+	// made before this rule: see recomputeLink.
 	Observed *[]string `json:"observed,omitempty"`
 }
 
@@ -91,8 +91,9 @@ type Tx struct {
 	// Batch groups the ops of this transaction: one local mutation, the
 	// unit that undo reverts.
 	Batch string
-	Ops   []Op                 // ops recorded so far, in order
-	stmts map[string]*sql.Stmt // prepared statements, closed with the transaction
+	Ops   []Op // ops recorded so far, in order
+	// stmts are the statements prepared in this transaction (stmtcache.go).
+	stmts map[string]*sql.Stmt
 }
 
 // Write runs fn in one serialized write transaction. Every op fn records is
@@ -109,6 +110,10 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 		sqlTx.Rollback()
 		return err
 	}
+	if err := t.flushSearch(); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -117,41 +122,6 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 		s.onLocalWrite()
 	}
 	return nil
-}
-
-// exec runs a statement, prepared once per transaction: sync applies tens
-// of thousands of ops in one transaction, and preparing each statement
-// anew would dominate that time.
-func (t *Tx) exec(q string, args ...any) (sql.Result, error) {
-	st, err := t.stmt(q)
-	if err != nil {
-		return nil, err
-	}
-	return st.ExecContext(t.ctx, args...)
-}
-
-// queryRow is QueryRowContext on a statement prepared once per transaction.
-func (t *Tx) queryRow(q string, args ...any) *sql.Row {
-	st, err := t.stmt(q)
-	if err != nil {
-		return t.tx.QueryRowContext(t.ctx, q, args...) // reports the same error on Scan
-	}
-	return st.QueryRowContext(t.ctx, args...)
-}
-
-func (t *Tx) stmt(q string) (*sql.Stmt, error) {
-	if st := t.stmts[q]; st != nil {
-		return st, nil
-	}
-	st, err := t.tx.PrepareContext(t.ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	if t.stmts == nil {
-		t.stmts = map[string]*sql.Stmt{}
-	}
-	t.stmts[q] = st
-	return st, nil
 }
 
 // SQL exposes the transaction for queries that need a consistent view.
@@ -295,118 +265,25 @@ func (t *Tx) applyCreate(id string, h HLC, d opCreateData) error {
 	if d.Kind != "doc" && d.Kind != "task" {
 		return fmt.Errorf("create %s: unknown kind %q", id, d.Kind)
 	}
-	var exists int
-	if err := t.queryRow(`SELECT count(*) FROM nodes WHERE id=?`, id).Scan(&exists); err != nil {
-		return fmt.Errorf("create %s: %w", id, err)
-	}
-	if exists == 0 {
-		clocks, err := t.fieldClocks(id)
-		if err != nil {
-			return err
-		}
-		if len(clocks) == 0 {
-			return t.insertNode(id, h, d)
-		}
-	}
-	handle, err := t.newHandle(id)
-	if err != nil {
+	if err := t.insertNode(id, d.Kind, h.Wall); err != nil {
 		return err
-	}
-	if _, err := t.exec(`INSERT OR IGNORE INTO nodes(id,handle,kind,created,updated) VALUES(?,?,?,?,?)`,
-		id, handle, d.Kind, h.Wall, h.Wall); err != nil {
-		return fmt.Errorf("create %s: %w", id, err)
 	}
 	if d.Kind == "task" {
 		if _, err := t.exec(`INSERT OR IGNORE INTO tasks(node_id) VALUES(?)`, id); err != nil {
 			return fmt.Errorf("create %s: %w", id, err)
 		}
 	}
-	_, err = t.applyFields(id, h.String(), h, d.Fields)
+	_, err := t.applyFields(id, h.String(), h, d.Fields)
 	return err
 }
 
-// insertNode creates a node nothing has touched yet with all its fields
-// in one row per table: the common case, and what makes a first sync of
-// many creates fast (no UPDATE after each INSERT, which would also run the
-// search triggers twice).
-func (t *Tx) insertNode(id string, h HLC, d opCreateData) error {
-	handle, err := t.newHandle(id)
-	if err != nil {
-		return err
-	}
-	names := make([]string, 0, len(d.Fields))
-	for k := range d.Fields {
-		if _, ok := nodeFields[k]; !ok {
-			return fmt.Errorf("node %s: unknown field %q", id, k)
-		}
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	cols := map[string][]string{"nodes": {"id", "handle", "kind", "created", "updated"}, "tasks": {"node_id"}}
-	vals := map[string][]any{"nodes": {id, handle, d.Kind, h.Wall, h.Wall}, "tasks": {id}}
-	hs := h.String()
-	var clockSQL []string
-	var clockArgs []any
-	var written []string
-	tombstone := false
-	for _, name := range names {
-		if name == "deleted" {
-			tombstone = true
-			continue
-		}
-		col := nodeFields[name]
-		if col.table == "tasks" && d.Kind != "task" {
-			continue // a doc has no task fields
-		}
-		v, err := columnValue(name, d.Fields[name])
-		if err != nil {
-			return fmt.Errorf("node %s: %w", id, err)
-		}
-		cols[col.table] = append(cols[col.table], col.column)
-		vals[col.table] = append(vals[col.table], v)
-		clockSQL = append(clockSQL, "(?,?,?)")
-		clockArgs = append(clockArgs, id, name, hs)
-		written = append(written, name)
-	}
-	tables := []string{"nodes"}
-	if d.Kind == "task" {
-		tables = append(tables, "tasks")
-	}
-	for _, table := range tables {
-		q := `INSERT INTO ` + table + `(` + strings.Join(cols[table], ",") + `) VALUES(?` + strings.Repeat(",?", len(cols[table])-1) + `)`
-		if _, err := t.exec(q, vals[table]...); err != nil {
-			return fmt.Errorf("create %s: %w", id, err)
-		}
-	}
-	if len(clockArgs) > 0 {
-		if _, err := t.exec(`INSERT INTO clocks(node,field,hlc) VALUES`+strings.Join(clockSQL, ",")+` ON CONFLICT(node,field) DO UPDATE SET hlc=excluded.hlc`, clockArgs...); err != nil {
-			return fmt.Errorf("node %s: set clock: %w", id, err)
-		}
-	}
-	for _, name := range written {
-		v, _ := columnValue(name, d.Fields[name])
-		if name == "body" && v == "" {
-			continue // a new node with no body has no wiki links to derive
-		}
-		if err := t.afterFieldWrite(id, name, v); err != nil {
-			return err
-		}
-	}
-	if tombstone {
-		if _, err := t.recomputeDeleted(id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// applyFields sets each field whose clock is older than h.
+// applyFields sets each field whose clock is older than h. It reads the
+// node's clocks once and writes the winning fields with one UPDATE per
+// table and one clocks upsert, so a create with a dozen fields stays a
+// handful of statements (imports apply tens of thousands of them).
 func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []string, err error) {
 	names := make([]string, 0, len(fields))
 	for k := range fields {
-		if _, ok := nodeFields[k]; !ok {
-			return nil, fmt.Errorf("node %s: unknown field %q", id, k)
-		}
 		names = append(names, k)
 	}
 	sort.Strings(names)
@@ -414,17 +291,18 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 	if err != nil {
 		return nil, err
 	}
-	// The winning fields, grouped into one UPDATE per table and one
-	// upsert of their clocks.
-	sets := map[string][]string{}
-	args := map[string][]any{}
-	var clockSQL strings.Builder
-	var clockArgs []any
-	var won []string // fields this op sets, for afterFieldWrite
-	var wonValues []any
+	type write struct {
+		name string
+		col  fieldColumn
+		v    any
+	}
+	var writes []write
 	tombstone := false
 	for _, name := range names {
-		col := nodeFields[name]
+		col, ok := nodeFields[name]
+		if !ok {
+			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
+		}
 		if name == "deleted" {
 			// Tombstones follow their own rule (recomputeDeleted).
 			if _, err := columnValue(name, fields[name]); err != nil {
@@ -443,14 +321,7 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", id, err)
 		}
-		sets[col.table] = append(sets[col.table], col.column+"=?")
-		args[col.table] = append(args[col.table], v)
-		won, wonValues = append(won, name), append(wonValues, v)
-		if clockSQL.Len() > 0 {
-			clockSQL.WriteString(",")
-		}
-		clockSQL.WriteString("(?,?,?)")
-		clockArgs = append(clockArgs, id, name, hs)
+		writes = append(writes, write{name, col, v})
 	}
 	if tombstone {
 		changed, err := t.recomputeDeleted(id)
@@ -463,50 +334,52 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 			if err := t.afterFieldWrite(id, "deleted", v); err != nil {
 				return nil, err
 			}
-			if len(clockArgs) == 0 {
+			if len(writes) == 0 {
 				if _, err := t.exec(`UPDATE nodes SET updated=max(updated,?) WHERE id=?`, h.Wall, id); err != nil {
 					return nil, fmt.Errorf("node %s: touch: %w", id, err)
 				}
 			}
 		}
 	}
-	if len(clockArgs) == 0 {
+	if len(writes) == 0 {
 		return lost, nil
 	}
-	// nodes.updated moves with every change, in the same statement.
-	sets["nodes"] = append(sets["nodes"], "updated=max(updated,?)")
-	args["nodes"] = append(args["nodes"], h.Wall)
-	for _, table := range []string{"nodes", "tasks"} {
-		if len(sets[table]) == 0 {
-			continue
+	// nodes (with the updated touch), then tasks.
+	var nodeSets, taskSets []string
+	var nodeArgs, taskArgs, clockArgs []any
+	for _, w := range writes {
+		if w.col.table == "tasks" {
+			taskSets, taskArgs = append(taskSets, w.col.column+"=?"), append(taskArgs, w.v)
+		} else {
+			nodeSets, nodeArgs = append(nodeSets, w.col.column+"=?"), append(nodeArgs, w.v)
 		}
-		key := "id"
-		if table == "tasks" {
-			key = "node_id"
-		}
-		q := `UPDATE ` + table + ` SET ` + strings.Join(sets[table], ",") + ` WHERE ` + key + `=?`
-		if _, err := t.exec(q, append(args[table], id)...); err != nil {
-			return nil, fmt.Errorf("node %s: set %s: %w", id, strings.Join(names, ","), err)
+		clockArgs = append(clockArgs, id, w.name, hs)
+	}
+	nodeSets, nodeArgs = append(nodeSets, "updated=max(updated,?)"), append(nodeArgs, h.Wall, id)
+	if _, err := t.exec(`UPDATE nodes SET `+strings.Join(nodeSets, ", ")+` WHERE id=?`, nodeArgs...); err != nil {
+		return nil, fmt.Errorf("node %s: set fields: %w", id, err)
+	}
+	if len(taskSets) > 0 {
+		if _, err := t.exec(`UPDATE tasks SET `+strings.Join(taskSets, ", ")+` WHERE node_id=?`, append(taskArgs, id)...); err != nil {
+			return nil, fmt.Errorf("node %s: set fields: %w", id, err)
 		}
 	}
-	if _, err := t.exec(`INSERT INTO clocks(node,field,hlc) VALUES`+clockSQL.String()+` ON CONFLICT(node,field) DO UPDATE SET hlc=excluded.hlc`, clockArgs...); err != nil {
-		return nil, fmt.Errorf("node %s: set clock: %w", id, err)
+	values := strings.Repeat("(?,?,?),", len(writes))
+	if _, err := t.exec(`INSERT INTO clocks(node,field,hlc) VALUES `+values[:len(values)-1]+
+		` ON CONFLICT(node,field) DO UPDATE SET hlc=excluded.hlc`, clockArgs...); err != nil {
+		return nil, fmt.Errorf("node %s: set clocks: %w", id, err)
 	}
-	for i, name := range won {
-		if err := t.afterFieldWrite(id, name, wonValues[i]); err != nil {
+	for _, w := range writes {
+		if err := t.afterFieldWrite(id, w.name, w.v); err != nil {
 			return nil, err
 		}
 	}
 	return lost, nil
 }
 
-// fieldClocks returns the HLC that last set each field of node id.
+// fieldClocks reads the HLC that last set each field of a node.
 func (t *Tx) fieldClocks(id string) (map[string]string, error) {
-	st, err := t.stmt(`SELECT field, hlc FROM clocks WHERE node=?`)
-	if err != nil {
-		return nil, fmt.Errorf("node %s: read clocks: %w", id, err)
-	}
-	rows, err := st.QueryContext(t.ctx, id)
+	rows, err := t.query(`SELECT field, hlc FROM clocks WHERE node=?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: read clocks: %w", id, err)
 	}
@@ -618,21 +491,26 @@ func (t *Tx) readFields(id string, names []string) (map[string]any, error) {
 	return out, nil
 }
 
-// newHandle picks the short handle for a new node: the shortest prefix (at
-// least 4 characters) of the id's random part that no other node has.
-func (t *Tx) newHandle(id string) (string, error) {
+// insertNode inserts a new node (a replayed create of an existing id is a
+// no-op) with its short handle: the shortest prefix (at least 4
+// characters) of the id's random part that no other node has. The insert
+// itself tests the handle (its UNIQUE index), which saves a lookup per node.
+func (t *Tx) insertNode(id, kind string, wall int64) error {
 	random := strings.ToLower(id[10:])
-	for n := 4; n <= len(random); n++ {
-		h := random[:n]
-		var exists int
-		if err := t.queryRow(`SELECT count(*) FROM nodes WHERE handle=?`, h).Scan(&exists); err != nil {
-			return "", fmt.Errorf("handle for %s: %w", id, err)
+	for n := 4; ; n++ {
+		handle := strings.ToLower(id)
+		if n <= len(random) {
+			handle = random[:n]
 		}
-		if exists == 0 {
-			return h, nil
+		_, err := t.exec(`INSERT INTO nodes(id,handle,kind,created,updated) VALUES(?,?,?,?,?) ON CONFLICT(id) DO NOTHING`,
+			id, handle, kind, wall, wall)
+		if err == nil {
+			return nil
+		}
+		if n > len(random) || !strings.Contains(err.Error(), "nodes.handle") {
+			return fmt.Errorf("create %s: %w", id, err)
 		}
 	}
-	return strings.ToLower(id), nil
 }
 
 // msTime converts unix milliseconds to a time.

@@ -54,6 +54,8 @@ func bakeableFlags() []bakeable {
 		{"authorized-sub", kindList},
 		{"multi-owner", kindBool},
 		{"token-file", kindPath},
+		{"token-load-cmd", kindString},
+		{"token-save-cmd", kindString},
 		{"oidc-issuer", kindString},
 		{"oidc-audience", kindString},
 		{"oidc-client-id", kindString},

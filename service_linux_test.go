@@ -34,7 +34,8 @@ const weirdEnvValue = `x y"z'%a$b\\c ü`
 
 // startUserManager starts systemd --user (skipping, or failing under CI,
 // when it cannot run here) and stops it, and the hephd it runs, at cleanup.
-func startUserManager(t *testing.T) *userManager {
+// extraEnv is added to the manager's (and so every unit's) environment.
+func startUserManager(t *testing.T, extraEnv ...string) *userManager {
 	t.Helper()
 	_, statErr := os.Stat("/lib/systemd/systemd")
 	_, lookErr := exec.LookPath("systemctl")
@@ -51,6 +52,7 @@ func startUserManager(t *testing.T) *userManager {
 	m.Env = append(cleanEnv(), "HOME="+m.Home, "XDG_RUNTIME_DIR="+m.Runtime,
 		"XDG_CONFIG_HOME="+filepath.Join(m.Home, ".config"), "XDG_DATA_HOME="+filepath.Join(m.Home, ".local", "share"),
 		"DBUS_SESSION_BUS_ADDRESS=", "USER=heph-test-nobody", "GONOSUMDB="+weirdEnvValue)
+	m.Env = append(m.Env, extraEnv...)
 	m.cmd = exec.Command("/lib/systemd/systemd", "--user")
 	m.cmd.Env = m.Env
 	m.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

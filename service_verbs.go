@@ -414,9 +414,11 @@ type statusReport struct {
 	Flags     map[string][]string `json:"flags"`
 	Env       []string            `json:"environment,omitempty"`
 	// Daemon is the running hephd's own daemon.info reply, as it sent it.
-	Daemon   json.RawMessage `json:"daemon,omitempty"`
-	Problem  string          `json:"problem,omitempty"`
-	Warnings []string        `json:"warnings,omitempty"`
+	Daemon json.RawMessage `json:"daemon,omitempty"`
+	// SelfUpdate is the running hephd's self-update state.
+	SelfUpdate *selfUpdateStatus `json:"self_update,omitempty"`
+	Problem    string            `json:"problem,omitempty"`
+	Warnings   []string          `json:"warnings,omitempty"`
 }
 
 // status reports the service; it returns a *notRunningError (exit 3) when
@@ -444,6 +446,7 @@ func (d *daemonCtl) status() error {
 	if st.Running {
 		if info, raw, err := queryDaemonRaw(paths.Socket); err == nil {
 			r.Version, r.PID, r.Socket, r.DB, r.Daemon = info.Version, info.PID, info.Socket, info.DB, raw
+			r.SelfUpdate = &info.SelfUpdate
 			r.Uptime = time.Since(info.Started).Round(time.Second).String()
 		} else {
 			r.Problem = strings.TrimSpace(r.Problem + "\nthe service runs but hephd does not answer on its socket: " + err.Error())
@@ -494,6 +497,9 @@ func (d *daemonCtl) printStatus(r statusReport, c DaemonConfig) {
 	}
 	for _, kv := range r.Env {
 		fmt.Fprintf(w, "  env:       %s\n", kv)
+	}
+	if su := r.SelfUpdate; su != nil {
+		fmt.Fprintf(w, "  self-update: %s\n", describeSelfUpdate(*su))
 	}
 	if r.Problem != "" {
 		fmt.Fprintf(w, "  problem:   %s\n", r.Problem)
