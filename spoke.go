@@ -162,11 +162,30 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 	if err != nil {
 		return rep, err
 	}
+	// Pull pages in order, fetching the next page while this one merges.
+	type fetched struct {
+		page pullReply
+		err  error
+	}
+	fetch := func(after int64) <-chan fetched {
+		ch := make(chan fetched, 1)
+		go func() {
+			var page pullReply
+			q := "/sync/pull?after=" + strconv.FormatInt(after, 10) + "&limit=" + strconv.Itoa(syncPullLimit) + "&replica=" + url.QueryEscape(s.replica)
+			err := c.do(ctx, http.MethodGet, q, nil, &page)
+			ch <- fetched{page, err}
+		}()
+		return ch
+	}
+	next := fetch(st.Pulled)
 	for {
-		var page pullReply
-		q := "/sync/pull?after=" + strconv.FormatInt(st.Pulled, 10) + "&limit=" + strconv.Itoa(syncPullLimit) + "&replica=" + url.QueryEscape(s.replica)
-		if err := c.do(ctx, http.MethodGet, q, nil, &page); err != nil {
-			return rep, err
+		f := <-next
+		if f.err != nil {
+			return rep, f.err
+		}
+		page := f.page
+		if page.More {
+			next = fetch(page.Cursor)
 		}
 		if len(page.Ops) > 0 {
 			ops := make([]Op, len(page.Ops))
@@ -175,6 +194,9 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 			}
 			res, err := s.mergeRemote(ctx, ops, true, st.Pushed)
 			if err != nil {
+				if page.More {
+					<-next // let the prefetch finish
+				}
 				return rep, fmt.Errorf("merge ops from the hub: %w", err)
 			}
 			rep.Pulled += len(ops)
@@ -184,6 +206,9 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 		if page.Cursor > st.Pulled {
 			st.Pulled = page.Cursor
 			if err := s.saveCursors(ctx, c.base, st.Pulled, st.Pushed); err != nil {
+				if page.More {
+					<-next
+				}
 				return rep, err
 			}
 		}
