@@ -51,7 +51,10 @@ vet:
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:
-	@for f in $$($(GO) test -list '^Fuzz' $(PKG) | grep '^Fuzz'); do \
+	@targets=$$($(GO) test -list '^Fuzz' $(PKG)) || { echo "$$targets"; exit 1; }; \
+	targets=$$(echo "$$targets" | grep '^Fuzz' || true); \
+	[ -n "$$targets" ] || { echo "no Fuzz targets found"; exit 1; }; \
+	for f in $$targets; do \
 		echo "== $$f ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $(PKG) || exit 1; \
 	done

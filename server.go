@@ -40,13 +40,16 @@ func listenSocket(path string, d *dispatcher, logger *log.Logger) (*socketServer
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("socket dir %s: %w", filepath.Dir(path), err)
 	}
-	if _, err := os.Lstat(path); err == nil {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("socket path %s exists and is not a socket: refusing to replace it (move it away, or use --socket)", path)
+		}
 		c, err := net.DialTimeout("unix", path, time.Second)
 		if err == nil {
 			c.Close()
 			return nil, fmt.Errorf("socket %s is live: another hephd is serving it (stop it first, or use --socket)", path)
 		}
-		if !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ENOTSOCK) {
+		if !errors.Is(err, syscall.ECONNREFUSED) {
 			return nil, fmt.Errorf("socket %s exists and cannot be checked: %w", path, err)
 		}
 		logger.Printf("replacing stale socket %s", path)
