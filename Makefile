@@ -20,7 +20,7 @@ build:
 
 ## dev: run a working-tree hephd on .dev/ paths and show heph talking to it
 dev: build
-	@mkdir -p $(DEV)
+	@mkdir -p -m 700 $(DEV)
 	@if [ -S $(DEV)/hephd.sock ] && HEPH_SOCKET=$(DEV)/hephd.sock $(BIN)/heph version >/dev/null 2>&1; then \
 		echo "a dev hephd is already running on $(DEV)/hephd.sock"; \
 	else \
@@ -30,7 +30,7 @@ dev: build
 	@echo "== heph version"; HEPH_SOCKET=$(DEV)/hephd.sock HEPH_DB=$(DEV)/heph.db $(BIN)/heph version
 	@echo "== heph next"; HEPH_SOCKET=$(DEV)/hephd.sock HEPH_DB=$(DEV)/heph.db $(BIN)/heph next || true
 	@echo
-	@echo "dev hephd runs in the background (log: $(DEV)/hephd.log; stop: kill \$$(pgrep -f '$(DEV)/heph.db'))."
+	@echo "dev hephd runs in the background (log: $(DEV)/hephd.log; stop: kill \$$(cat $(DEV)/heph.db.lock))."
 	@echo "Point a second shell at it with:"
 	@echo "  export PATH=$(CURDIR)/$(BIN):\$$PATH"
 	@echo "  HEPH_SOCKET=$$PWD/.dev/hephd.sock HEPH_DB=$$PWD/.dev/heph.db heph next"
