@@ -73,6 +73,7 @@ func listenSocket(path string, d *dispatcher, logger *log.Logger) (*socketServer
 
 // serve accepts connections until shutdown closes the listener.
 func (s *socketServer) serve(ctx context.Context) error {
+	var backoff time.Duration
 	for {
 		c, err := s.ln.AcceptUnix()
 		if err != nil {
@@ -86,8 +87,17 @@ func (s *socketServer) serve(ctx context.Context) error {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			return fmt.Errorf("accept on %s: %w", s.path, err)
+			if !acceptRetryable(err) {
+				return fmt.Errorf("accept on %s: %w", s.path, err)
+			}
+			// Out of file descriptors or memory (a flood of clients):
+			// keep serving the connections we have and try again soon.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Printf("accept on %s: %v; retrying in %v", s.path, err, backoff)
+			time.Sleep(backoff)
+			continue
 		}
+		backoff = 0
 		uid, err := peerUID(c)
 		if err != nil || uid != s.uid {
 			s.log.Printf("refused a connection from uid %d (hephd runs as uid %d): %v", uid, s.uid, err)
@@ -183,4 +193,15 @@ func (s *socketServer) shutdown(ctx context.Context) error {
 		return fmt.Errorf("close %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// acceptRetryable reports whether an accept error is a passing shortage
+// rather than a broken listener.
+func acceptRetryable(err error) bool {
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED, syscall.EINTR, syscall.EAGAIN} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

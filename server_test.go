@@ -459,3 +459,47 @@ func startDaemonAt(t testing.TB, dir, sock string, extraArgs ...string) *testDae
 	td.WaitReady()
 	return td
 }
+
+// TestAcceptSurvivesFDExhaustion: a flood of connections past hephd's
+// file-descriptor limit makes accept fail for a while; hephd keeps serving
+// and accepts again once descriptors free up.
+func TestAcceptSurvivesFDExhaustion(t *testing.T) {
+	prlimit, lookErr := exec.LookPath("prlimit")
+	requireComponent(t, lookErr == nil, "prlimit (util-linux) caps hephd's open files")
+	bin := hephBinary(t)
+	dir := shortTempDir(t)
+	td := &testDaemon{t: t, Dir: dir, DB: filepath.Join(dir, "heph.db"), Socket: filepath.Join(dir, "s.sock"), Stderr: &syncBuffer{}, done: make(chan struct{})}
+	td.Env = append(cleanEnv(), "HOME="+dir, "HEPH_SOCKET="+td.Socket)
+	td.Cmd = exec.Command(prlimit, "--nofile=32:32", filepath.Join(filepath.Dir(bin), "hephd"), "--db", td.DB, "--socket", td.Socket)
+	td.Cmd.Stdout, td.Cmd.Stderr = td.Stderr, td.Stderr
+	if err := td.Cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { td.Cmd.Wait(); close(td.done) }()
+	t.Cleanup(td.Stop)
+	td.WaitReady()
+
+	var flood []net.Conn
+	for i := 0; i < 60; i++ {
+		c, err := net.Dial("unix", td.Socket)
+		if err != nil {
+			break
+		}
+		flood = append(flood, c)
+	}
+	if !waitFor(10*time.Second, func() bool { return strings.Contains(td.Stderr.String(), "too many open files") }) {
+		t.Fatalf("%d connections never exhausted hephd's descriptors:\n%s", len(flood), td.Stderr.String())
+	}
+	for _, c := range flood {
+		c.Close()
+	}
+	select {
+	case <-td.Exited():
+		t.Fatalf("hephd died when it ran out of descriptors:\n%s", td.Stderr.String())
+	default:
+	}
+	var info daemonInfo
+	if err := td.Call("daemon.info", nil, &info); err != nil {
+		t.Fatalf("hephd stopped serving after descriptor exhaustion: %v\n%s", err, td.Stderr.String())
+	}
+}
