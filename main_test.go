@@ -93,3 +93,56 @@ func TestPseudoVersionRevision(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpEverywhere: -h and --help work on heph, on every command and on
+// hephd, exit 0 and print usage.
+func TestHelpEverywhere(t *testing.T) {
+	env := append(cleanEnv(), "HOME="+shortTempDir(t))
+	for _, flag := range []string{"-h", "--help"} {
+		_, errOut, code := runHeph(t, env, "", flag)
+		if code != 0 || !strings.Contains(errOut, "Usage: heph") {
+			t.Fatalf("heph %s: exit %d\n%s", flag, code, errOut)
+		}
+		for _, cmd := range commands() {
+			if cmd.run == nil {
+				continue
+			}
+			out, errOut, code := runHeph(t, env, "", cmd.name, flag)
+			if code != 0 || !strings.Contains(out+errOut, "Usage: heph "+cmd.name) || !strings.Contains(out+errOut, "-json") {
+				t.Errorf("heph %s %s: exit %d\n%s%s", cmd.name, flag, code, out, errOut)
+			}
+		}
+	}
+	out, errOut, code := runHeph(t, env, "", "help", "list")
+	if code != 0 || !strings.Contains(out+errOut, "Usage: heph list") {
+		t.Errorf("heph help list: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestJSONOutput: --json before or after the verb gives machine output.
+func TestJSONOutput(t *testing.T) {
+	td := startDaemon(t)
+	var created Node
+	decodeJSON(t, td.MustHeph("task", "json me", "--json"), &created)
+	if created.Title != "json me" || created.Task == nil || created.Handle == "" {
+		t.Fatalf("heph task --json: %+v", created)
+	}
+	var list []Node
+	decodeJSON(t, td.MustHeph("--json", "list"), &list)
+	if len(list) != 1 || list[0].ID != created.ID {
+		t.Fatalf("heph --json list: %+v", list)
+	}
+	var shown Node
+	decodeJSON(t, td.MustHeph("show", "--json", created.Handle), &shown)
+	if shown.ID != created.ID {
+		t.Fatalf("heph show --json: %+v", shown)
+	}
+	var ver struct {
+		Client map[string]string `json:"client"`
+		Daemon map[string]any    `json:"daemon"`
+	}
+	decodeJSON(t, td.MustHeph("--json", "version"), &ver)
+	if ver.Client["version"] == "" || ver.Daemon["pid"] != float64(td.Cmd.Process.Pid) {
+		t.Fatalf("heph --json version: %+v", ver)
+	}
+}
