@@ -82,6 +82,10 @@ func TestResolvePathsErrors(t *testing.T) {
 	if _, err := resolvePaths("/db", "", none); err == nil || !strings.Contains(err.Error(), "--socket") {
 		t.Fatalf("no socket location: want an error suggesting --socket, got %v", err)
 	}
+	// A client needs only the socket: no HOME is fine when it is given.
+	if sock, err := resolveSocket("", func(k string) string { return map[string]string{"HEPH_SOCKET": "/e/s"}[k] }); err != nil || sock != "/e/s" {
+		t.Fatalf("resolveSocket with only HEPH_SOCKET: %q, %v", sock, err)
+	}
 	long := "/tmp/" + strings.Repeat("x", sunPathLen)
 	_, err := resolvePaths("/db", long, none)
 	if err == nil {
