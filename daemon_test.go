@@ -97,11 +97,20 @@ func TestSIGTERMShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	busy := dialRaw(t, td.Socket)
-	replies := make(chan rawReply, 1)
+	if _, err := busy.c.Write([]byte(`{"jsonrpc":"2.0","id":2,"method":"task.create","params":{"title":"in flight"}}` + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		line string
+		err  error
+	}
+	replies := make(chan result, 1)
 	go func() {
-		replies <- busy.roundTrip(`{"jsonrpc":"2.0","id":2,"method":"task.create","params":{"title":"in flight"}}`)
+		busy.c.SetReadDeadline(time.Now().Add(30 * time.Second))
+		line, err := busy.r.ReadString('\n')
+		replies <- result{line, err}
 	}()
-	time.Sleep(300 * time.Millisecond) // let hephd read the request and block on the lock
+	time.Sleep(500 * time.Millisecond) // let hephd read the request and block on the lock
 	if err := td.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -109,17 +118,17 @@ func TestSIGTERMShutdown(t *testing.T) {
 	select {
 	case <-td.Exited():
 		t.Fatalf("hephd exited with a request in flight:\n%s", td.Stderr.String())
-	case rep := <-replies:
-		t.Fatalf("request answered while the store was locked: %+v", rep)
+	case r := <-replies:
+		t.Fatalf("request answered while the store was locked: %q %v", r.line, r.err)
 	default:
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case rep := <-replies:
-		if rep.Error != nil || !strings.Contains(string(rep.Result), "in flight") {
-			t.Fatalf("in-flight request: %+v %s", rep.Error, rep.Result)
+	case r := <-replies:
+		if r.err != nil || !strings.Contains(r.line, `"result"`) || !strings.Contains(r.line, "in flight") {
+			t.Fatalf("in-flight request not answered: %q %v\n%s", r.line, r.err, td.Stderr.String())
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatalf("in-flight request never answered:\n%s", td.Stderr.String())
