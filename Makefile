@@ -62,7 +62,7 @@ fuzz:
 ## bench: Go benchmarks plus the whole-process comparisons in bench/
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKG)
-	@for s in bench/*.sh; do echo "== $$s"; bash $$s || exit 1; done
+	@rc=0; for s in bench/*.sh; do echo "== $$s"; bash $$s || { echo "== $$s: a target was missed"; rc=1; }; done; exit $$rc
 
 ## cross: static binaries for linux and darwin, amd64 and arm64
 cross:
