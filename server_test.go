@@ -503,3 +503,19 @@ func TestAcceptSurvivesFDExhaustion(t *testing.T) {
 		t.Fatalf("hephd stopped serving after descriptor exhaustion: %v\n%s", err, td.Stderr.String())
 	}
 }
+
+// TestLineLimitBoundary: a line of exactly 4 MiB (newline included) is
+// read and answered; one byte more is refused.
+func TestLineLimitBoundary(t *testing.T) {
+	ip := serveInProcess(t, nil)
+	line := func(size int) string {
+		head, tail := `{"jsonrpc":"2.0","id":1,"method":"daemon.info","params":{"pad":"`, `"}}`
+		return head + strings.Repeat("a", size-len(head)-len(tail)-1) + tail // -1: the newline roundTrip adds
+	}
+	c := dialRaw(t, ip.Socket)
+	rep := c.roundTrip(line(maxLine))
+	wantCode(t, "a line of exactly 4 MiB", rep, codeInvalidParams) // parsed: daemon.info takes no "pad"
+	c2 := dialRaw(t, ip.Socket)
+	go io.WriteString(c2.c, line(maxLine+1)+"\n")
+	wantCode(t, "a line one byte over 4 MiB", c2.read(), codeInvalidRequest)
+}
