@@ -52,13 +52,15 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 func commands() []*command {
 	cmds := []*command{
 		{name: "version", summary: "print the client's and the daemon's versions", run: cmdVersion},
-		{name: "task", args: `"Title"`, summary: "add a task; prints its id", run: cmdTaskCreate},
-		{name: "list", summary: "list tasks", flags: func(fs *flag.FlagSet) {
-			fs.String("state", "outstanding", "`state`: outstanding, done, dropped or all")
-		}, run: cmdList},
-		{name: "show", args: "ID", summary: "show a task or doc", run: cmdShow},
 		{name: "hephd", args: "[flags]", summary: "run the daemon in the foreground (same as running hephd)"},
+		authCommand(),
+		{name: "link", args: "add|rm A B", summary: "add or remove an explicit link from A to B", run: cmdLink},
+		{name: "links", args: "ID", summary: "show a node's outgoing links, backlinks and unresolved [[references]]", run: cmdLinks},
+		{name: "search", args: "QUERY", summary: "full-text search of titles and bodies (SQLite FTS5), best first", flags: searchFlags, run: cmdSearch},
+		{name: "export", args: "DIR", summary: "write every live node to DIR as a markdown file with front matter", run: cmdExport},
+		{name: "import", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
 	}
+	cmds = append(cmds, taskCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
@@ -243,59 +245,5 @@ func cmdVersion(c *cli, _ *flag.FlagSet, args []string) error {
 		return derr
 	}
 	fmt.Fprintf(c.stdout, "hephd %s (%s) pid %d, mode %s\n", info.Version, info.Revision, info.PID, info.Mode)
-	return nil
-}
-
-func cmdTaskCreate(c *cli, _ *flag.FlagSet, args []string) error {
-	if len(args) == 0 {
-		return usagef(`want a title: heph task "Title"`)
-	}
-	var n Node
-	if err := c.call("task.create", map[string]any{"title": strings.Join(args, " ")}, &n); err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(n)
-	}
-	fmt.Fprintln(c.stdout, n.Handle)
-	return nil
-}
-
-func cmdList(c *cli, fs *flag.FlagSet, args []string) error {
-	if err := wantArgs(args, 0, "no arguments"); err != nil {
-		return err
-	}
-	var nodes []*Node
-	if err := c.call("task.list", map[string]any{"state": fs.Lookup("state").Value.String()}, &nodes); err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(nodes)
-	}
-	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
-	for _, n := range nodes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", n.Handle, n.Task.State, n.Title)
-	}
-	return tw.Flush()
-}
-
-func cmdShow(c *cli, _ *flag.FlagSet, args []string) error {
-	if err := wantArgs(args, 1, "one ID"); err != nil {
-		return err
-	}
-	var n Node
-	if err := c.call("node.get", map[string]any{"id": args[0]}, &n); err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(n)
-	}
-	fmt.Fprintf(c.stdout, "%s  %s  (%s %s)\n", n.Handle, n.Title, n.Kind, n.ID)
-	if n.Task != nil {
-		fmt.Fprintf(c.stdout, "state: %s  attention: %s\n", n.Task.State, n.Task.Attention)
-	}
-	if n.Body != "" {
-		fmt.Fprintf(c.stdout, "\n%s\n", n.Body)
-	}
 	return nil
 }

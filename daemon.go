@@ -33,6 +33,8 @@ type daemonOptions struct {
 	AuthorizedSub stringList
 	MultiOwner    bool
 	TokenFile     string
+	TokenLoadCmd  string
+	TokenSaveCmd  string
 
 	// OIDC (hub verification; spoke login defaults).
 	OIDCIssuer   string
@@ -76,6 +78,8 @@ func daemonFlagSet(o *daemonOptions, stderr io.Writer) *flag.FlagSet {
 	fs.Var(&o.AuthorizedSub, "authorized-sub", "server mode: admit this OIDC `subject` to the hub's owner (repeatable)")
 	fs.BoolVar(&o.MultiOwner, "multi-owner", false, "server mode: every authenticated subject is its own owner")
 	fs.StringVar(&o.TokenFile, "token-file", "", "spoke: the hub token `file` (default $XDG_CONFIG_HOME/heph/hub-token.json)")
+	fs.StringVar(&o.TokenLoadCmd, "token-load-cmd", "", "spoke: shell `command` printing the hub token JSON (instead of --token-file)")
+	fs.StringVar(&o.TokenSaveCmd, "token-save-cmd", "", "spoke: shell `command` storing the hub token JSON read on stdin")
 	fs.StringVar(&o.OIDCIssuer, "oidc-issuer", "", "server mode: the OIDC issuer `URL` whose tokens the hub accepts")
 	fs.StringVar(&o.OIDCAudience, "oidc-audience", "", "server mode: the audience hub tokens must carry")
 	fs.StringVar(&o.OIDCClientID, "oidc-client-id", "", "the public OIDC client id spokes log in with (served on /config)")
@@ -100,6 +104,7 @@ type daemon struct {
 	started time.Time
 	srv     *socketServer
 	stop    context.CancelFunc // begins a clean shutdown
+	tokens  *tokenSource       // the hub's access tokens (nil without --hub-url)
 }
 
 // runDaemon is hephd's main. It returns the exit status.
@@ -179,6 +184,12 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	d := &daemon{opts: o, paths: paths, store: store, log: logger, started: time.Now(), stop: stop}
+	if o.HubURL != "" {
+		if d.tokens, err = newDaemonTokenSource(o); err != nil {
+			return err
+		}
+		go d.tokens.run(ctx)
+	}
 	disp := &dispatcher{methods: d.methods(), log: logger}
 	srv, err := listenSocket(paths.Socket, disp, logger)
 	if err != nil {
@@ -217,6 +228,12 @@ func (d *daemon) methods() map[string]handler {
 	for name, h := range nodeMethods(d.store) {
 		m[name] = h
 	}
+	for name, h := range notesMethods(d.store) {
+		m[name] = h
+	}
+	for name, h := range authMethods(d.tokens) {
+		m[name] = h
+	}
 	return m
 }
 
@@ -250,8 +267,25 @@ func (d *daemon) info(ctx context.Context, params json.RawMessage) (any, error) 
 		Socket: d.paths.Socket, Started: d.started, Counts: counts, Protocol: protocolVersion}, nil
 }
 
-// counts returns node counts for daemon.info.
+// counts returns node counts for daemon.info, recounting only after a
+// write (a count over a large store takes far longer than the round trip
+// `heph version` should).
 func (s *Store) counts(ctx context.Context) (map[string]int, error) {
+	s.countsMu.Lock()
+	defer s.countsMu.Unlock()
+	gen := s.generation.Load()
+	if s.countsVal != nil && s.countsGen == gen {
+		return s.countsVal, nil
+	}
+	c, err := s.countNodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.countsVal, s.countsGen = c, gen
+	return c, nil
+}
+
+func (s *Store) countNodes(ctx context.Context) (map[string]int, error) {
 	var nodes, tasks, docs, outstanding int
 	err := s.db.QueryRowContext(ctx, `SELECT
 		count(*),

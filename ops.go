@@ -24,6 +24,11 @@ const (
 	opSet     = "node.set"    // data: opSetData
 	opLinkAdd = "link.add"    // data: opLinkData
 	opLinkRm  = "link.rm"     // data: opLinkData
+
+	opLogAppend  = "log.append"      // node: a log doc; data: opLogData (tasklog.go)
+	opLogRemove  = "log.remove"      // node: a log doc; data: opLogData naming the entry (undo)
+	opComplete   = "task.complete"   // data: opCompleteData (done.go)
+	opUncomplete = "task.uncomplete" // data: opCompleteData naming the completion (undo)
 )
 
 // Op is one recorded mutation.
@@ -102,6 +107,7 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.generation.Add(1)
 	return nil
 }
 
@@ -219,6 +225,18 @@ func (t *Tx) apply(op Op) ([]string, error) {
 			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
 		}
 		return nil, t.applyLink(op, d)
+	case opLogAppend, opLogRemove:
+		var d opLogData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		}
+		return nil, t.applyLog(op, h, d)
+	case opComplete, opUncomplete:
+		var d opCompleteData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		}
+		return t.applyComplete(op, h, d)
 	}
 	return nil, fmt.Errorf("unknown op type %q in op %s", op.Type, op.ID)
 }
@@ -281,6 +299,9 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		}
 		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO clocks(node,field,hlc) VALUES(?,?,?) ON CONFLICT(node,field) DO UPDATE SET hlc=excluded.hlc`, id, name, hs); err != nil {
 			return nil, fmt.Errorf("node %s: set clock: %w", id, err)
+		}
+		if err := t.afterFieldWrite(id, name, v); err != nil {
+			return nil, err
 		}
 		changed = true
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -26,7 +27,13 @@ type Store struct {
 	replica string
 	clock   *hlcClock
 	writeMu sync.Mutex // one write transaction at a time
-	now     func() time.Time
+	// generation counts committed write transactions; caches derived
+	// from the store (daemon.info's counts) are valid for one generation.
+	generation atomic.Uint64
+	countsMu   sync.Mutex
+	countsGen  uint64
+	countsVal  map[string]int
+	now        func() time.Time
 }
 
 // storeInUseError is returned when another hephd holds the store.
@@ -201,6 +208,104 @@ CREATE TABLE clocks(
 	hlc   TEXT NOT NULL,               -- HLC of the op that last set it
 	PRIMARY KEY (node, field)
 ) WITHOUT ROWID;
+`,
+	// 2: next indexes. "heph next" must stop at its limit instead of
+	// sorting every outstanding task, so tasks carry copies of their node's
+	// created and deleted (kept by triggers) and an attention rank, and each
+	// ordered group of next is one range of a partial index. Also the
+	// append-only log entries and the completions that make a recurring
+	// task's occurrence count once across replicas.
+	`
+ALTER TABLE tasks ADD COLUMN node_created INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN node_deleted INTEGER;
+ALTER TABLE tasks ADD COLUMN arank INTEGER GENERATED ALWAYS AS
+	(CASE attention WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'white' THEN 2 ELSE 3 END) VIRTUAL;
+UPDATE tasks SET
+	node_created = (SELECT created FROM nodes WHERE id = tasks.node_id),
+	node_deleted = (SELECT deleted FROM nodes WHERE id = tasks.node_id);
+CREATE TRIGGER tasks_copy_node AFTER INSERT ON tasks BEGIN
+	UPDATE tasks SET
+		node_created = (SELECT created FROM nodes WHERE id = new.node_id),
+		node_deleted = (SELECT deleted FROM nodes WHERE id = new.node_id)
+	WHERE node_id = new.node_id;
+END;
+CREATE TRIGGER nodes_deleted_to_tasks AFTER UPDATE OF deleted ON nodes WHEN new.kind = 'task' BEGIN
+	UPDATE tasks SET node_deleted = new.deleted WHERE node_id = new.id;
+END;
+CREATE INDEX tasks_next ON tasks(arank, node_created, node_id)
+	WHERE state = 'outstanding' AND node_deleted IS NULL;
+CREATE INDEX tasks_late ON tasks(late_at, arank, node_created, node_id)
+	WHERE state = 'outstanding' AND node_deleted IS NULL AND late_at IS NOT NULL;
+CREATE INDEX tasks_do ON tasks(do_at, arank, node_created, node_id)
+	WHERE state = 'outstanding' AND node_deleted IS NULL AND do_at IS NOT NULL;
+CREATE INDEX tasks_all ON tasks(node_created, node_id) WHERE node_deleted IS NULL;
+CREATE INDEX tasks_context ON tasks(context_id);
+CREATE INDEX tasks_log ON tasks(log_id);
+CREATE TABLE log_entries(
+	op_id   TEXT PRIMARY KEY,          -- the log.append (or task.complete) op
+	log_id  TEXT NOT NULL,             -- the log doc
+	hlc     TEXT NOT NULL,
+	at      INTEGER NOT NULL,          -- unix ms shown with the entry
+	text    TEXT NOT NULL,
+	removed INTEGER NOT NULL DEFAULT 0 -- 1 once undone (a tombstone)
+);
+CREATE INDEX log_entries_log ON log_entries(log_id, at, hlc);
+CREATE TABLE completions(
+	node       TEXT NOT NULL,          -- the task
+	occurrence INTEGER NOT NULL,       -- do (unix ms) of the completed occurrence, 0 if none
+	op_id      TEXT NOT NULL,          -- the task.complete op that counts (lowest hlc wins)
+	hlc        TEXT NOT NULL,
+	PRIMARY KEY (node, occurrence)
+);
+`,
+	// 3: search, wiki link references and import mappings.
+	//
+	// search_fts indexes the title and body of live nodes; search_rows gives
+	// each node a stable integer rowid (nodes' own rowid may change on
+	// VACUUM). Triggers keep both in step with nodes. wiki_refs holds every
+	// [[…]] reference of every body, resolved (dst) or not, so a reference
+	// resolves when its target appears or is renamed. imports maps ids in
+	// other tools (taskwarrior uuids, markdown paths) to nodes, so a second
+	// import finds what the first one made.
+	`
+CREATE TABLE search_rows(rowid INTEGER PRIMARY KEY, node TEXT NOT NULL UNIQUE);
+CREATE VIRTUAL TABLE search_fts USING fts5(title, body, tokenize='unicode61 remove_diacritics 2');
+INSERT INTO search_rows(node) SELECT id FROM nodes ORDER BY id;
+INSERT INTO search_fts(rowid, title, body)
+	SELECT r.rowid, n.title, n.body FROM nodes n JOIN search_rows r ON r.node = n.id WHERE n.deleted IS NULL;
+CREATE TRIGGER search_insert AFTER INSERT ON nodes BEGIN
+	INSERT OR IGNORE INTO search_rows(node) VALUES (new.id);
+	INSERT INTO search_fts(rowid, title, body)
+		SELECT rowid, new.title, new.body FROM search_rows WHERE node = new.id AND new.deleted IS NULL;
+END;
+CREATE TRIGGER search_update AFTER UPDATE OF title, body, deleted ON nodes
+WHEN old.title IS NOT new.title OR old.body IS NOT new.body OR old.deleted IS NOT new.deleted BEGIN
+	DELETE FROM search_fts WHERE rowid = (SELECT rowid FROM search_rows WHERE node = old.id);
+	INSERT INTO search_fts(rowid, title, body)
+		SELECT rowid, new.title, new.body FROM search_rows WHERE node = new.id AND new.deleted IS NULL;
+END;
+CREATE TRIGGER search_delete AFTER DELETE ON nodes BEGIN
+	DELETE FROM search_fts WHERE rowid = (SELECT rowid FROM search_rows WHERE node = old.id);
+	DELETE FROM search_rows WHERE node = old.id;
+END;
+CREATE INDEX nodes_title_nocase ON nodes(title COLLATE NOCASE);
+CREATE TABLE wiki_refs(
+	src    TEXT NOT NULL,
+	pos    INTEGER NOT NULL,           -- order in the body
+	target TEXT NOT NULL,              -- as written: an id, handle, prefix or title
+	norm   TEXT NOT NULL,              -- lower(target), for lookups
+	label  TEXT NOT NULL DEFAULT '',
+	dst    TEXT,                       -- resolved node; NULL while unresolved
+	PRIMARY KEY (src, pos)
+);
+CREATE INDEX wiki_refs_norm ON wiki_refs(norm);
+CREATE INDEX wiki_refs_dst ON wiki_refs(dst);
+CREATE TABLE imports(
+	source  TEXT NOT NULL,             -- taskwarrior, markdown
+	ext_id  TEXT NOT NULL,             -- the id in that source
+	node_id TEXT NOT NULL,
+	PRIMARY KEY (source, ext_id)
+);
 `,
 }
 

@@ -1,97 +1,184 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
+	"sort"
 	"strings"
+	"time"
 )
 
-// nodeMethods are the RPC methods on tasks and docs.
-func nodeMethods(s *Store) map[string]handler {
-	return map[string]handler{
-		"task.create": s.rpcTaskCreate,
-		"task.list":   s.rpcTaskList,
-		"node.get":    s.rpcNodeGet,
-	}
+// taskInput is everything a new task can start with. Zero values mean the
+// defaults: outstanding, white, no dates, no recurrence, no project.
+type taskInput struct {
+	Title          string
+	Body           string // initial body of the context doc
+	Do, Late       *time.Time
+	Attention      string // white, orange, red, blue or a1..a4
+	Recur          string // RRULE or preset; validated here
+	RecurAfterDone bool
+	Project        string
+	Tags           []string
+	State          string // outstanding (default), done or dropped
 }
 
-type taskCreateParams struct {
-	Title string `json:"title"`
-}
-
-func (s *Store) rpcTaskCreate(ctx context.Context, params json.RawMessage) (any, error) {
-	var p taskCreateParams
-	if err := decodeParams(params, &p); err != nil {
-		return nil, err
-	}
-	p.Title = strings.TrimSpace(p.Title)
-	if p.Title == "" {
-		return nil, invalidParams("a task needs a title: task.create {\"title\": \"…\"}")
-	}
-	var id string
-	err := s.Write(ctx, func(tx *Tx) error {
-		var err error
-		id, err = tx.Create("task", map[string]any{"title": p.Title})
-		return err
-	})
+// createTask creates a task with its context doc ("<title> context", the
+// task's context field) and its log doc ("<title> log", the log field) in
+// the caller's transaction, and returns the task's id. Every mutation of a
+// task's creation is one undo unit because it is one Write.
+func createTask(tx *Tx, in taskInput) (string, error) {
+	fields, err := in.fields(tx.s.now())
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return getNode(ctx, s.db, id)
-}
-
-type taskListParams struct {
-	State string `json:"state"`
-}
-
-func (s *Store) rpcTaskList(ctx context.Context, params json.RawMessage) (any, error) {
-	p := taskListParams{State: "outstanding"}
-	if err := decodeParams(params, &p); err != nil {
-		return nil, err
-	}
-	switch p.State {
-	case "outstanding", "done", "dropped", "all":
-	default:
-		return nil, invalidParams("unknown state %q: want outstanding, done, dropped or all", p.State)
-	}
-	q := nodeSelect + ` WHERE n.kind='task' AND n.deleted IS NULL`
-	args := []any{}
-	if p.State != "all" {
-		q += ` AND t.state=?`
-		args = append(args, p.State)
-	}
-	rows, err := s.db.QueryContext(ctx, q+` ORDER BY n.created, n.id`, args...)
+	ctxID, err := createDoc(tx, in.Title+" context", in.Body)
 	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
+		return "", err
 	}
-	defer rows.Close()
-	out := []*Node{}
-	for rows.Next() {
-		n, err := scanNode(rows)
+	logID, err := createDoc(tx, in.Title+" log", "")
+	if err != nil {
+		return "", err
+	}
+	fields["context"], fields["log"] = ctxID, logID
+	id, err := tx.Create("task", fields)
+	if err != nil {
+		return "", err
+	}
+	if err := tx.Link(id, ctxID, "context", "", true); err != nil {
+		return "", err
+	}
+	if err := tx.Link(id, logID, "log", "", true); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// createDoc creates a doc in the caller's transaction.
+func createDoc(tx *Tx, title, body string) (string, error) {
+	title = strings.TrimSpace(title)
+	if title == "" {
+		return "", invalidParams("a doc needs a title")
+	}
+	return tx.Create("doc", map[string]any{"title": title, "body": body})
+}
+
+// fields validates in and returns the node.create fields of the task.
+func (in *taskInput) fields(now time.Time) (map[string]any, error) {
+	in.Title = strings.TrimSpace(in.Title)
+	if in.Title == "" {
+		return nil, invalidParams("a task needs a title")
+	}
+	if strings.ContainsAny(in.Title, "\n\r") {
+		return nil, invalidParams("a task's title is one line")
+	}
+	att := "white"
+	if in.Attention != "" {
+		a, err := normalizeAttention(in.Attention)
 		if err != nil {
-			return nil, fmt.Errorf("list tasks: %w", err)
+			return nil, err
 		}
-		out = append(out, n)
+		att = a
 	}
-	return out, rows.Err()
-}
-
-type idParams struct {
-	ID string `json:"id"`
-}
-
-func (s *Store) rpcNodeGet(ctx context.Context, params json.RawMessage) (any, error) {
-	var p idParams
-	if err := decodeParams(params, &p); err != nil {
-		return nil, err
+	state := "outstanding"
+	if in.State != "" {
+		switch in.State {
+		case "outstanding", "done", "dropped":
+			state = in.State
+		default:
+			return nil, invalidParams("unknown state %q: want outstanding, done or dropped", in.State)
+		}
 	}
-	if p.ID == "" {
-		return nil, invalidParams("missing param \"id\"")
-	}
-	id, err := resolveID(ctx, s.db, p.ID)
+	project, err := normalizeProject(in.Project)
 	if err != nil {
 		return nil, err
 	}
-	return getNode(ctx, s.db, id)
+	tags, err := normalizeTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	recur, err := normalizeRecur(in.Recur)
+	if err != nil {
+		return nil, err
+	}
+	f := map[string]any{"title": in.Title, "state": state, "attention": att, "project": project, "tags": tags}
+	if recur != "" {
+		f["recur"] = recur
+		f["recur_after_done"] = in.RecurAfterDone
+		if in.Do == nil {
+			// A series needs a first occurrence.
+			start := firstOccurrence(recur, now)
+			in.Do = &start
+		}
+	}
+	if in.Do != nil {
+		f["do"] = in.Do.UnixMilli()
+	}
+	if in.Late != nil {
+		f["late"] = in.Late.UnixMilli()
+	}
+	return f, nil
+}
+
+// attentionNames maps every accepted spelling to the attention level.
+var attentionNames = map[string]string{
+	"white": "white", "orange": "orange", "red": "red", "blue": "blue",
+	"a1": "white", "a2": "orange", "a3": "red", "a4": "blue",
+}
+
+// normalizeAttention accepts white, orange, red, blue or a1..a4.
+func normalizeAttention(s string) (string, error) {
+	if a, ok := attentionNames[strings.ToLower(strings.TrimSpace(s))]; ok {
+		return a, nil
+	}
+	return "", invalidParams("unknown attention %q: want white, orange, red, blue (or a1, a2, a3, a4)", s)
+}
+
+// normalizeProject trims a "/"-separated project path; "" and "none" mean
+// no project.
+func normalizeProject(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "none" {
+		return "", nil
+	}
+	parts := strings.Split(strings.Trim(s, "/"), "/")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			return "", invalidParams("bad project %q: empty path segment (want a path such as Home/Repairs)", s)
+		}
+		parts[i] = p
+	}
+	return strings.Join(parts, "/"), nil
+}
+
+// normalizeTag checks one tag: no spaces or commas; a leading "+" is
+// dropped.
+func normalizeTag(s string) (string, error) {
+	t := strings.TrimPrefix(strings.TrimSpace(s), "+")
+	if t == "" || strings.ContainsAny(t, " \t\r\n,") {
+		return "", invalidParams("bad tag %q: a tag is one word without commas", s)
+	}
+	return t, nil
+}
+
+// normalizeTags checks, deduplicates and sorts tags.
+func normalizeTags(in []string) ([]string, error) {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, s := range in {
+		t, err := normalizeTag(s)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// startOfDay is midnight (local time) of t's day.
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.Local().Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.Local)
 }

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// The CLI verbs of links, search, export and import, and their RPC table.
+
+// notesMethods are the RPC methods of links, search, export and import.
+func notesMethods(s *Store) map[string]handler {
+	m := map[string]handler{}
+	for _, group := range []map[string]handler{linkMethods(s), searchMethods(s), exportMethods(s)} {
+		for k, v := range group {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func cmdLink(c *cli, _ *flag.FlagSet, args []string) error {
+	if len(args) != 3 || (args[0] != "add" && args[0] != "rm") {
+		return usagef("want: heph link add A B | heph link rm A B")
+	}
+	method := "link." + args[0]
+	var res linkResult
+	if err := c.call(method, map[string]string{"src": args[1], "dst": args[2]}, &res); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(res)
+	}
+	verb := "linked"
+	if args[0] == "rm" {
+		verb = "unlinked"
+	}
+	fmt.Fprintf(c.stdout, "%s %s %s -> %s %s\n", verb, res.Src.Handle, res.Src.Title, res.Dst.Handle, res.Dst.Title)
+	return nil
+}
+
+func cmdLinks(c *cli, _ *flag.FlagSet, args []string) error {
+	if err := wantArgs(args, 1, "one ID"); err != nil {
+		return err
+	}
+	var res linksResult
+	if err := c.call("links", map[string]string{"id": args[0]}, &res); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(res)
+	}
+	fmt.Fprintf(c.stdout, "%s  %s\n", res.Node.Handle, res.Node.Title)
+	section := func(name string, entries []linkEntry) {
+		fmt.Fprintf(c.stdout, "%s:\n", name)
+		if len(entries) == 0 {
+			fmt.Fprintln(c.stdout, "  (none)")
+			return
+		}
+		tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
+		for _, e := range entries {
+			label := ""
+			if e.Label != "" {
+				label = "  (" + e.Label + ")"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s%s\n", e.Node.Handle, e.Kind, e.Node.Kind, e.Node.Title, label)
+		}
+		tw.Flush()
+	}
+	section("outgoing", res.Outgoing)
+	section("backlinks", res.Backlinks)
+	if len(res.Unresolved) > 0 {
+		fmt.Fprintln(c.stdout, "unresolved:")
+		for _, u := range res.Unresolved {
+			fmt.Fprintf(c.stdout, "  [[%s]]\n", u.Target)
+		}
+	}
+	return nil
+}
+
+func searchFlags(fs *flag.FlagSet) {
+	fs.Int("limit", 20, "show at most `N` results")
+}
+
+func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
+	if len(args) == 0 {
+		return usagef(`want a query: heph search WORDS (FTS5 syntax: "a phrase", prefix*, a OR b, NOT c, title:word)`)
+	}
+	limit, _ := strconv.Atoi(fs.Lookup("limit").Value.String())
+	var hits []searchHit
+	if err := c.call("search", map[string]any{"query": strings.Join(args, " "), "limit": limit}, &hits); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(hits)
+	}
+	if len(hits) == 0 {
+		fmt.Fprintln(c.stdout, "no matches")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
+	for _, h := range hits {
+		snippet := strings.Join(strings.Fields(h.Snippet), " ")
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Node.Handle, h.Node.Kind, h.Node.Title)
+		if snippet != "" && snippet != h.Node.Title {
+			fmt.Fprintf(tw, "\t\t  %s\n", snippet)
+		}
+	}
+	return tw.Flush()
+}
+
+func cmdExport(c *cli, _ *flag.FlagSet, args []string) error {
+	if err := wantArgs(args, 1, "one directory"); err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(args[0])
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	var res exportResult
+	if err := c.call("export", map[string]string{"dir": dir}, &res); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(res)
+	}
+	fmt.Fprintf(c.stdout, "exported %d nodes to %s: %d written, %d unchanged, %d removed\n",
+		res.Nodes, res.Dir, res.Written, res.Unchanged, res.Removed)
+	return nil
+}
+
+// importChunk is how many taskwarrior tasks the CLI sends per request, so a
+// large export stays well under the daemon's line limit.
+const importChunk = 2000
+
+func cmdImport(c *cli, _ *flag.FlagSet, args []string) error {
+	if len(args) != 2 || (args[0] != "taskwarrior" && args[0] != "markdown") {
+		return usagef("want: heph import taskwarrior FILE|- | heph import markdown DIR")
+	}
+	var rep *importReport
+	var err error
+	if args[0] == "markdown" {
+		rep, err = c.importMarkdown(args[1])
+	} else {
+		rep, err = c.importTaskwarrior(args[1])
+	}
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(rep)
+	}
+	c.printImportReport(rep)
+	return nil
+}
+
+func (c *cli) importMarkdown(arg string) (*importReport, error) {
+	dir, err := filepath.Abs(arg)
+	if err != nil {
+		return nil, fmt.Errorf("import markdown: %w", err)
+	}
+	var rep importReport
+	if err := c.call("import.markdown", map[string]string{"dir": dir}, &rep); err != nil {
+		return nil, err
+	}
+	return &rep, nil
+}
+
+// importTaskwarrior reads FILE (or stdin for "-"), splits it into chunks
+// of tasks and sends each; the reports are summed.
+func (c *cli) importTaskwarrior(arg string) (*importReport, error) {
+	var data []byte
+	var err error
+	if arg == "-" {
+		data, err = io.ReadAll(c.stdin)
+	} else {
+		data, err = os.ReadFile(arg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("import taskwarrior: %w", err)
+	}
+	items, err := splitTaskwarrior(data)
+	if err != nil {
+		return nil, fmt.Errorf("import taskwarrior %s: %w", arg, err)
+	}
+	total := newImportReport("taskwarrior")
+	for start := 0; start < len(items) || start == 0; start += importChunk {
+		end := min(start+importChunk, len(items))
+		var rep importReport
+		if err := c.call("import.taskwarrior", map[string]any{"data": items[start:end]}, &rep); err != nil {
+			if start > 0 {
+				return nil, fmt.Errorf("%w (tasks 1-%d were imported; importing the file again skips them)", err, start)
+			}
+			return nil, err
+		}
+		total.add(&rep)
+		if len(items) == 0 {
+			break
+		}
+	}
+	return total, nil
+}
+
+// add sums another report into r.
+func (r *importReport) add(o *importReport) {
+	r.Items += o.Items
+	r.Created += o.Created
+	r.Updated += o.Updated
+	r.Unchanged += o.Unchanged
+	r.Skipped += o.Skipped
+	r.Problems = append(r.Problems, o.Problems...)
+	for k, v := range o.Unmapped {
+		r.Unmapped[k] += v
+	}
+}
+
+func (c *cli) printImportReport(r *importReport) {
+	fmt.Fprintf(c.stdout, "imported %d %s items: %d created, %d updated, %d unchanged, %d skipped\n",
+		r.Items, r.Source, r.Created, r.Updated, r.Unchanged, r.Skipped)
+	if len(r.Unmapped) > 0 {
+		keys := make([]string, 0, len(r.Unmapped))
+		for k := range r.Unmapped {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintln(c.stdout, "not mapped (items):")
+		for _, k := range keys {
+			fmt.Fprintf(c.stdout, "  %s: %d\n", k, r.Unmapped[k])
+		}
+	}
+	const show = 20
+	for i, p := range r.Problems {
+		if i == show {
+			fmt.Fprintf(c.stdout, "… and %d more (see --json)\n", len(r.Problems)-show)
+			break
+		}
+		fmt.Fprintf(c.stdout, "  %s: %s\n", p.Item, p.Message)
+	}
+}
+
+// splitTaskwarrior reads a Taskwarrior export (a JSON array, or one JSON
+// object per line) into raw task objects.
+func splitTaskwarrior(data []byte) ([]json.RawMessage, error) {
+	trimmed := strings.TrimSpace(string(data))
+	if trimmed == "" {
+		return nil, fmt.Errorf("empty input: want the JSON of 'task export'")
+	}
+	if strings.HasPrefix(trimmed, "[") {
+		var items []json.RawMessage
+		if err := json.Unmarshal([]byte(trimmed), &items); err != nil {
+			return nil, fmt.Errorf("not a Taskwarrior JSON export: %w", err)
+		}
+		return items, nil
+	}
+	var items []json.RawMessage
+	for i, line := range strings.Split(trimmed, "\n") {
+		line = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(line), ","))
+		if line == "" {
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(line), &obj); err != nil {
+			return nil, fmt.Errorf("line %d is not a JSON task object: %w", i+1, err)
+		}
+		items = append(items, json.RawMessage(line))
+	}
+	return items, nil
+}

@@ -1,0 +1,480 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The task and doc verbs of heph. Each one is a single RPC (docs/protocol.md,
+// "Tasks and docs"); --json prints the method's result as is.
+
+// taskCommands are the verbs on tasks and docs.
+func taskCommands() []*command {
+	return []*command{
+		{name: "task", args: `"Title" [--do D] [--late D] [--attention A] [--recur R] [--recur-after-done] [--project P] [--tag T]...`,
+			summary: "add a task; prints its id", flags: taskFlags, run: cmdTask},
+		{name: "next", args: "[--limit N] [--project P] [--tag T] [--why]", summary: "what to do next", flags: func(fs *flag.FlagSet) {
+			fs.Int("limit", defaultNextLimit, "show at most `N` tasks (0: all)")
+			filterFlags(fs)
+			fs.Bool("why", false, "show which rule placed each task")
+		}, run: cmdNext},
+		{name: "list", args: "[--state S] [--project P] [--tag T]", summary: "list tasks, oldest first", flags: func(fs *flag.FlagSet) {
+			fs.String("state", "outstanding", "`state`: outstanding, done, dropped or all")
+			filterFlags(fs)
+		}, run: cmdList},
+		{name: "show", args: "ID", summary: "show a task (with its checklist) or a doc", run: cmdShow},
+		{name: "edit", args: "ID [--title T] [--do D] [--late D] [--attention A] [--recur R] [--project P] [--tag +x|-x]...",
+			summary: "change a task (none clears a date, the recurrence or the project)", flags: func(fs *flag.FlagSet) {
+				fs.String("title", "", "new `title`")
+				taskFlags(fs)
+			}, run: cmdEdit},
+		{name: "done", args: "ID", summary: "complete a task (a recurring one moves to its next occurrence)", run: finishVerb("task.done", "done")},
+		{name: "skip", args: "ID", summary: "move a recurring task to its next occurrence without doing it", run: finishVerb("task.skip", "skipped")},
+		{name: "drop", args: "ID", summary: "drop a task (ends a recurring series)", run: finishVerb("task.drop", "dropped")},
+		{name: "rm", args: "ID", summary: "remove a task (with its context and log) or a doc", run: finishVerb("node.rm", "removed")},
+		{name: "log", args: "ID [TEXT]", summary: "append TEXT to a task's log, or print the log", run: cmdLog},
+		{name: "context", args: "ID [--append TEXT | --check N | --uncheck N | --body -]", summary: "print or edit a task's context doc", flags: func(fs *flag.FlagSet) {
+			fs.String("append", "", "append a line of `text`")
+			fs.Int("check", 0, "check checklist item `N` (from 1)")
+			fs.Int("uncheck", 0, "uncheck checklist item `N` (from 1)")
+			fs.String("body", "", "replace the body with standard input (give -)")
+		}, run: cmdContext},
+		{name: "doc", args: `"Title" [--body -]`, summary: "add a doc; prints its id", flags: func(fs *flag.FlagSet) {
+			fs.String("body", "", "read the body from standard input (give -)")
+		}, run: cmdDoc},
+		{name: "get", args: "ID", summary: "print a node's body as is", run: cmdGet},
+		{name: "view", args: "ondeck|upcoming [--days N]|late", summary: "on-deck (blue), upcoming or late tasks", flags: func(fs *flag.FlagSet) {
+			fs.Int("days", defaultUpcomingDays, "upcoming: look `N` days ahead")
+			filterFlags(fs)
+		}, run: cmdView},
+		{name: "undo", args: "[N]", summary: "revert the last N (default 1) changes made here", run: cmdUndo},
+	}
+}
+
+func taskFlags(fs *flag.FlagSet) {
+	fs.String("do", "", "`date` it becomes a candidate for next (none clears)")
+	fs.String("late", "", "`date` after which it is late (none clears)")
+	fs.String("attention", "", "`level`: white, orange, red, blue (a1..a4)")
+	fs.String("recur", "", "`rule`: daily, weekly, monthly, yearly, weekdays, every N days, every mon,wed or an RRULE (none clears)")
+	fs.Bool("recur-after-done", false, "count the next occurrence from completion")
+	fs.String("project", "", "`path` such as Home/Repairs (none clears)")
+	fs.Var(&stringList{}, "tag", "`tag` (repeatable; edit: +x adds, -x removes)")
+}
+
+func filterFlags(fs *flag.FlagSet) {
+	fs.String("project", "", "only this `project` and its sub-projects")
+	fs.String("tag", "", "only tasks with this `tag`")
+}
+
+// flagStr is a string flag's value.
+func flagStr(fs *flag.FlagSet, name string) string { return fs.Lookup(name).Value.String() }
+
+// flagSet reports whether a flag was given.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
+}
+
+func cmdTask(c *cli, fs *flag.FlagSet, args []string) error {
+	if len(args) == 0 {
+		return usagef(`want a title: heph task "Title"`)
+	}
+	p := map[string]any{"title": strings.Join(args, " ")}
+	for _, name := range []string{"do", "late", "attention", "recur", "project"} {
+		if flagSet(fs, name) {
+			p[name] = flagStr(fs, name)
+		}
+	}
+	if flagSet(fs, "recur-after-done") {
+		p["recur_after_done"] = flagStr(fs, "recur-after-done") == "true"
+	}
+	if tags := *fs.Lookup("tag").Value.(*stringList); len(tags) > 0 {
+		p["tags"] = []string(tags)
+	}
+	var n Node
+	if err := c.call("task.create", p, &n); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(n)
+	}
+	fmt.Fprintln(c.stdout, n.Handle)
+	return nil
+}
+
+func cmdEdit(c *cli, fs *flag.FlagSet, args []string) error {
+	if err := wantArgs(args, 1, "one ID"); err != nil {
+		return err
+	}
+	p := map[string]any{"id": args[0]}
+	for _, name := range []string{"title", "do", "late", "attention", "recur", "project"} {
+		if flagSet(fs, name) {
+			p[name] = flagStr(fs, name)
+		}
+	}
+	if flagSet(fs, "recur-after-done") {
+		p["recur_after_done"] = flagStr(fs, "recur-after-done") == "true"
+	}
+	var add, remove []string
+	for _, t := range *fs.Lookup("tag").Value.(*stringList) {
+		if r, ok := strings.CutPrefix(t, "-"); ok {
+			remove = append(remove, r)
+		} else {
+			add = append(add, t)
+		}
+	}
+	if len(add) > 0 {
+		p["tags_add"] = add
+	}
+	if len(remove) > 0 {
+		p["tags_remove"] = remove
+	}
+	if len(p) == 1 {
+		return usagef("nothing to change: give --title, --do, --late, --attention, --recur, --recur-after-done, --project or --tag")
+	}
+	var n Node
+	if err := c.call("task.edit", p, &n); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(n)
+	}
+	return c.printTasks([]*Node{&n})
+}
+
+// finishVerb is done, skip, drop and rm: one id, one method.
+func finishVerb(method, past string) func(c *cli, fs *flag.FlagSet, args []string) error {
+	return func(c *cli, _ *flag.FlagSet, args []string) error {
+		if err := wantArgs(args, 1, "one ID"); err != nil {
+			return err
+		}
+		var n Node
+		if err := c.call(method, map[string]any{"id": args[0]}, &n); err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(n)
+		}
+		line := fmt.Sprintf("%s %s  %s", past, n.Handle, n.Title)
+		if t := n.Task; t != nil && t.State == "outstanding" && t.Recur != "" && t.Do != nil && method != "node.rm" {
+			line += "; next " + formatRelative(*t.Do, time.Now()) + " (" + formatOccurrence(*t.Do) + ")"
+		}
+		fmt.Fprintln(c.stdout, line)
+		return nil
+	}
+}
+
+func cmdNext(c *cli, fs *flag.FlagSet, args []string) error {
+	if err := wantArgs(args, 0, "no arguments"); err != nil {
+		return err
+	}
+	limit, _ := strconv.Atoi(flagStr(fs, "limit"))
+	p := map[string]any{"limit": limit}
+	addFilter(fs, p)
+	var res nextResult
+	if err := c.call("task.next", p, &res); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(res)
+	}
+	if len(res.Tasks) == 0 {
+		fmt.Fprintln(c.stdout, "Nothing is next.")
+		return nil
+	}
+	now := time.Now()
+	why := flagStr(fs, "why") == "true"
+	tb := &table{color: useColor(c.stdout, osGetenv)}
+	for _, t := range res.Tasks {
+		cells := taskCells(t.Node, now)
+		if why {
+			cells = append(cells, cell{text: "(" + t.Why + ")", color: colorDim})
+		}
+		tb.add(cells...)
+	}
+	return tb.write(c.stdout)
+}
+
+func addFilter(fs *flag.FlagSet, p map[string]any) {
+	for _, name := range []string{"project", "tag"} {
+		if v := flagStr(fs, name); v != "" {
+			p[name] = v
+		}
+	}
+}
+
+// printTasks prints nodes as aligned rows.
+func (c *cli) printTasks(nodes []*Node) error {
+	now := time.Now()
+	tb := &table{color: useColor(c.stdout, osGetenv)}
+	for _, n := range nodes {
+		cells := taskCells(n, now)
+		if n.Task != nil && n.Task.State != "outstanding" {
+			cells[1] = cell{text: n.Task.State, color: colorDim}
+		}
+		tb.add(cells...)
+	}
+	return tb.write(c.stdout)
+}
+
+func cmdList(c *cli, fs *flag.FlagSet, args []string) error {
+	if err := wantArgs(args, 0, "no arguments"); err != nil {
+		return err
+	}
+	p := map[string]any{"state": flagStr(fs, "state")}
+	addFilter(fs, p)
+	var nodes []*Node
+	if err := c.call("task.list", p, &nodes); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(nodes)
+	}
+	return c.printTasks(nodes)
+}
+
+func cmdView(c *cli, fs *flag.FlagSet, args []string) error {
+	if err := wantArgs(args, 1, "a view: ondeck, upcoming or late"); err != nil {
+		return err
+	}
+	p := map[string]any{"name": args[0]}
+	if flagSet(fs, "days") {
+		d, _ := strconv.Atoi(flagStr(fs, "days"))
+		p["days"] = d
+	}
+	addFilter(fs, p)
+	var nodes []*Node
+	if err := c.call("task.view", p, &nodes); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(nodes)
+	}
+	return c.printTasks(nodes)
+}
+
+func cmdShow(c *cli, _ *flag.FlagSet, args []string) error {
+	if err := wantArgs(args, 1, "one ID"); err != nil {
+		return err
+	}
+	var n Node
+	if err := c.call("node.get", map[string]any{"id": args[0]}, &n); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(n)
+	}
+	return c.showNode(&n)
+}
+
+// showNode prints a node's fields, then (for a task) its context and log.
+func (c *cli) showNode(n *Node) error {
+	w := c.stdout
+	now := time.Now()
+	fmt.Fprintf(w, "%s  %s\n", n.Handle, n.Title)
+	tb := &table{}
+	tb.add(cell{text: "id"}, cell{text: n.ID})
+	tb.add(cell{text: "kind"}, cell{text: n.Kind})
+	if n.Deleted != nil {
+		tb.add(cell{text: "removed"}, cell{text: n.Deleted.Local().Format("2006-01-02 15:04")})
+	}
+	if t := n.Task; t != nil {
+		tb.add(cell{text: "state"}, cell{text: t.State})
+		tb.add(cell{text: "attention"}, cell{text: t.Attention})
+		if t.Do != nil {
+			tb.add(cell{text: "do"}, cell{text: formatOccurrence(*t.Do) + " (" + formatRelative(*t.Do, now) + ")"})
+		}
+		if t.Late != nil {
+			rel := formatLate(*t.Late, now)
+			if rel == "" {
+				rel = formatRelative(*t.Late, now)
+			}
+			tb.add(cell{text: "late"}, cell{text: formatOccurrence(*t.Late) + " (" + rel + ")"})
+		}
+		if t.Recur != "" {
+			r := t.Recur
+			if t.RecurAfterDone {
+				r += " (after done)"
+			}
+			tb.add(cell{text: "recur"}, cell{text: r})
+		}
+		if t.Project != "" {
+			tb.add(cell{text: "project"}, cell{text: t.Project})
+		}
+		if len(t.Tags) > 0 {
+			tb.add(cell{text: "tags"}, cell{text: strings.Join(t.Tags, " ")})
+		}
+	}
+	tb.add(cell{text: "created"}, cell{text: n.Created.Local().Format("2006-01-02 15:04")})
+	tb.add(cell{text: "updated"}, cell{text: n.Updated.Local().Format("2006-01-02 15:04")})
+	if err := tb.write(w); err != nil {
+		return err
+	}
+	if n.Body != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimRight(n.Body, "\n"))
+	}
+	if n.Task == nil || n.Deleted != nil {
+		return nil
+	}
+	for _, part := range []struct{ method, name string }{{"context.get", "Context"}, {"log.get", "Log"}} {
+		var d Node
+		if err := c.call(part.method, map[string]any{"id": n.ID}, &d); err != nil {
+			continue // a companion not synced yet: show the rest
+		}
+		if strings.TrimSpace(d.Body) != "" {
+			fmt.Fprintf(w, "\n%s (%s):\n%s\n", part.name, d.Handle, strings.TrimRight(d.Body, "\n"))
+		}
+	}
+	return nil
+}
+
+func cmdLog(c *cli, _ *flag.FlagSet, args []string) error {
+	if len(args) == 0 {
+		return usagef("want an ID (and text to append): heph log ID [TEXT]")
+	}
+	var d Node
+	if len(args) == 1 {
+		if err := c.call("log.get", map[string]any{"id": args[0]}, &d); err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON(d)
+		}
+		_, err := io.WriteString(c.stdout, d.Body)
+		return err
+	}
+	if err := c.call("log.append", map[string]any{"id": args[0], "text": strings.Join(args[1:], " ")}, &d); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(d)
+	}
+	fmt.Fprintf(c.stdout, "logged to %s (%s)\n", d.Handle, d.Title)
+	return nil
+}
+
+func cmdContext(c *cli, fs *flag.FlagSet, args []string) error {
+	if err := wantArgs(args, 1, "one ID"); err != nil {
+		return err
+	}
+	p := map[string]any{"id": args[0]}
+	for _, name := range []string{"append", "check", "uncheck", "body"} {
+		if !flagSet(fs, name) {
+			continue
+		}
+		switch name {
+		case "check", "uncheck":
+			n, _ := strconv.Atoi(flagStr(fs, name))
+			p[name] = n
+		case "body":
+			body, err := readStdinFlag(c, "body", flagStr(fs, "body"))
+			if err != nil {
+				return err
+			}
+			p[name] = body
+		default:
+			p[name] = flagStr(fs, name)
+		}
+	}
+	if len(p) > 2 {
+		return usagef("give one of --append, --check, --uncheck or --body")
+	}
+	method := "context.edit"
+	if len(p) == 1 {
+		method = "context.get"
+	}
+	var d Node
+	if err := c.call(method, p, &d); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(d)
+	}
+	_, err := io.WriteString(c.stdout, d.Body)
+	return err
+}
+
+// readStdinFlag reads standard input for a flag whose value must be "-".
+func readStdinFlag(c *cli, name, v string) (string, error) {
+	if v != "-" {
+		return "", usagef("--%s takes - (read standard input), not %q", name, v)
+	}
+	b, err := io.ReadAll(c.stdin)
+	if err != nil {
+		return "", fmt.Errorf("read standard input: %w", err)
+	}
+	return string(b), nil
+}
+
+func cmdDoc(c *cli, fs *flag.FlagSet, args []string) error {
+	if len(args) == 0 {
+		return usagef(`want a title: heph doc "Title" [--body -]`)
+	}
+	p := map[string]any{"title": strings.Join(args, " ")}
+	if flagSet(fs, "body") {
+		body, err := readStdinFlag(c, "body", flagStr(fs, "body"))
+		if err != nil {
+			return err
+		}
+		p["body"] = body
+	}
+	var n Node
+	if err := c.call("doc.create", p, &n); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(n)
+	}
+	fmt.Fprintln(c.stdout, n.Handle)
+	return nil
+}
+
+func cmdGet(c *cli, _ *flag.FlagSet, args []string) error {
+	if err := wantArgs(args, 1, "one ID"); err != nil {
+		return err
+	}
+	var n Node
+	if err := c.call("node.get", map[string]any{"id": args[0]}, &n); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(n)
+	}
+	_, err := io.WriteString(c.stdout, n.Body)
+	return err
+}
+
+func cmdUndo(c *cli, _ *flag.FlagSet, args []string) error {
+	p := map[string]any{}
+	switch len(args) {
+	case 0:
+	case 1:
+		n, err := strconv.Atoi(args[0])
+		if err != nil || n < 1 {
+			return usagef("want a count of changes to undo (1 or more), not %q", args[0])
+		}
+		p["n"] = n
+	default:
+		return usagef("want at most one argument: heph undo [N]")
+	}
+	var res undoResult
+	if err := c.call("undo", p, &res); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(res)
+	}
+	for _, r := range res.Reverted {
+		fmt.Fprintf(c.stdout, "undid: %s  %s\n", r.Title, r.Summary)
+	}
+	return nil
+}

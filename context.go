@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"regexp"
+	"strings"
+)
+
+// A task's context doc is free markdown; its "- [ ]" / "- [x]" lines are
+// the task's checklist, numbered from 1 in order.
+
+// checkboxLine matches a checklist item; group 2 is the box's mark.
+var checkboxLine = regexp.MustCompile(`^(\s*[-*+] \[)([ xX])(\]( |$))`)
+
+// resetChecklist unchecks every checked item.
+func resetChecklist(body string) string {
+	lines := strings.Split(body, "\n")
+	for i, l := range lines {
+		if m := checkboxLine.FindStringSubmatchIndex(l); m != nil && l[m[4]:m[5]] != " " {
+			lines[i] = l[:m[4]] + " " + l[m[5]:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// setCheck checks (or unchecks) checklist item n (from 1).
+func setCheck(body string, n int, checked bool) (string, error) {
+	lines := strings.Split(body, "\n")
+	count := 0
+	for i, l := range lines {
+		m := checkboxLine.FindStringSubmatchIndex(l)
+		if m == nil {
+			continue
+		}
+		count++
+		if count == n {
+			mark := " "
+			if checked {
+				mark = "x"
+			}
+			lines[i] = l[:m[4]] + mark + l[m[5]:]
+			return strings.Join(lines, "\n"), nil
+		}
+	}
+	if count == 0 {
+		return "", invalidParams("the context has no checklist items (lines such as \"- [ ] step\")")
+	}
+	return "", invalidParams("no checklist item %d: the context has %d (numbered from 1)", n, count)
+}
+
+// companion resolves ref to a task's context or log doc. ref may name the
+// task or the doc itself.
+func companion(tx *Tx, ref, which string) (*Node, error) {
+	n, err := liveNode(tx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if n.Task == nil {
+		col := "context_id"
+		if which == "log" {
+			col = "log_id"
+		}
+		var owner string
+		err := tx.SQL().QueryRowContext(tx.Context(), `SELECT node_id FROM tasks WHERE `+col+`=? LIMIT 1`, n.ID).Scan(&owner)
+		if err == nil {
+			return n, nil
+		}
+		return nil, invalidParams("%s (%s) is a doc, not a task: give a task's id", n.Handle, n.Title)
+	}
+	id := n.Task.Context
+	if which == "log" {
+		id = n.Task.Log
+	}
+	if id == "" {
+		return nil, invalidParams("task %s has no %s doc", n.Handle, which)
+	}
+	d, err := getNode(tx.Context(), tx.SQL(), id)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// readCompanion is companion in a read-only transaction.
+func (s *Store) readCompanion(ctx context.Context, params json.RawMessage, which string) (any, error) {
+	var p idParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	var out *Node
+	err := s.read(ctx, func(tx *Tx) error {
+		var err error
+		out, err = companion(tx, p.ID, which)
+		return err
+	})
+	return out, err
+}
+
+// read runs fn in a read-only (deferred, so it takes no write lock)
+// transaction that is rolled back: for reads that use the Tx helpers.
+func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {
+	sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer sqlTx.Rollback()
+	return fn(&Tx{s: s, tx: sqlTx, ctx: ctx})
+}
+
+func (s *Store) rpcLogGet(ctx context.Context, params json.RawMessage) (any, error) {
+	return s.readCompanion(ctx, params, "log")
+}
+
+func (s *Store) rpcContextGet(ctx context.Context, params json.RawMessage) (any, error) {
+	return s.readCompanion(ctx, params, "context")
+}
+
+type logAppendParams struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+}
+
+func (s *Store) rpcLogAppend(ctx context.Context, params json.RawMessage) (any, error) {
+	var p logAppendParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	if err := (idParams{p.ID}).check(); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(p.Text) == "" {
+		return nil, invalidParams("missing param \"text\": a log entry needs text")
+	}
+	var id string
+	err := s.Write(ctx, func(tx *Tx) error {
+		d, err := companion(tx, p.ID, "log")
+		if err != nil {
+			return err
+		}
+		id = d.ID
+		return appendLog(tx, d.ID, p.Text)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return getNode(ctx, s.db, id)
+}
+
+type contextEditParams struct {
+	ID      string  `json:"id"`
+	Append  *string `json:"append"`
+	Check   *int    `json:"check"`
+	Uncheck *int    `json:"uncheck"`
+	Body    *string `json:"body"`
+}
+
+func (s *Store) rpcContextEdit(ctx context.Context, params json.RawMessage) (any, error) {
+	var p contextEditParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	if err := (idParams{p.ID}).check(); err != nil {
+		return nil, err
+	}
+	given := 0
+	for _, ok := range []bool{p.Append != nil, p.Check != nil, p.Uncheck != nil, p.Body != nil} {
+		if ok {
+			given++
+		}
+	}
+	if given != 1 {
+		return nil, invalidParams("give exactly one of append, check, uncheck or body")
+	}
+	var id string
+	err := s.Write(ctx, func(tx *Tx) error {
+		d, err := companion(tx, p.ID, "context")
+		if err != nil {
+			return err
+		}
+		id = d.ID
+		var body string
+		switch {
+		case p.Body != nil:
+			body = *p.Body
+		case p.Append != nil:
+			text := strings.TrimRight(*p.Append, "\n")
+			if strings.TrimSpace(text) == "" {
+				return invalidParams("param \"append\": nothing to append")
+			}
+			body = d.Body
+			if body != "" && !strings.HasSuffix(body, "\n") {
+				body += "\n"
+			}
+			body += text + "\n"
+		case p.Check != nil:
+			if body, err = setCheck(d.Body, *p.Check, true); err != nil {
+				return err
+			}
+		default:
+			if body, err = setCheck(d.Body, *p.Uncheck, false); err != nil {
+				return err
+			}
+		}
+		if body == d.Body {
+			return nil
+		}
+		return tx.Set(d.ID, map[string]any{"body": body})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return getNode(ctx, s.db, id)
+}

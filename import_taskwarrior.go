@@ -1,0 +1,507 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// import taskwarrior reads the JSON of `task export` (an array, or one
+// object per line) and maps each task:
+//
+//	description            → title (one line; further lines go to the context doc)
+//	status pending/waiting → outstanding; completed → done; deleted → dropped;
+//	       recurring       → an outstanding recurring task (the series)
+//	parent (an instance of a recurring task) → skipped: its series is imported
+//	project (a.b.c)        → project a/b/c
+//	tags                   → tags
+//	scheduled, wait        → do (the later of the two)
+//	due                    → late
+//	priority H/M/L         → attention red/orange/white
+//	recur (daily, weekly, monthly, yearly, weekdays, biweekly, quarterly,
+//	       semiannual, Nd, Nw, Nmo, Ny …) and until → an RRULE
+//	annotations            → log entries, dated as in Taskwarrior
+//	depends                → explicit links to the tasks it depends on
+//	entry, modified        → created, updated
+//
+// Anything else (unknown attributes, UDAs, a start time, values heph cannot
+// represent) is reported per task and counted per attribute; the task is
+// still imported without it. Each task's uuid is remembered (imports table),
+// so importing the same file again skips the tasks already imported.
+
+// twKnown are attributes that are mapped, or that carry nothing to map
+// (Taskwarrior's own bookkeeping).
+var twKnown = map[string]bool{
+	"id": true, "uuid": true, "description": true, "status": true, "entry": true, "modified": true,
+	"project": true, "tags": true, "scheduled": true, "wait": true, "due": true, "priority": true,
+	"recur": true, "until": true, "annotations": true, "depends": true, "parent": true,
+	"urgency": true, "mask": true, "imask": true, "rtype": true, "end": true,
+}
+
+// twTask is the part of a Taskwarrior task heph reads.
+type twTask struct {
+	raw         map[string]json.RawMessage
+	UUID        string         `json:"uuid"`
+	Description string         `json:"description"`
+	Status      string         `json:"status"`
+	Entry       string         `json:"entry"`
+	Modified    string         `json:"modified"`
+	Project     string         `json:"project"`
+	Tags        []string       `json:"tags"`
+	Scheduled   string         `json:"scheduled"`
+	Wait        string         `json:"wait"`
+	Due         string         `json:"due"`
+	Priority    string         `json:"priority"`
+	Recur       string         `json:"recur"`
+	Until       string         `json:"until"`
+	Parent      string         `json:"parent"`
+	Annotations []twAnnotation `json:"annotations"`
+	Depends     twDepends      `json:"depends"`
+}
+
+type twAnnotation struct {
+	Entry       string `json:"entry"`
+	Description string `json:"description"`
+}
+
+// twDepends is a list of uuids: an array in Taskwarrior 2.6+, a
+// comma-separated string before.
+type twDepends []string
+
+func (d *twDepends) UnmarshalJSON(b []byte) error {
+	var list []string
+	if err := json.Unmarshal(b, &list); err == nil {
+		*d = list
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("depends: want uuids")
+	}
+	for _, u := range strings.Split(s, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			*d = append(*d, u)
+		}
+	}
+	return nil
+}
+
+type importTaskwarriorParams struct {
+	// Data is the export's text (a JSON string) or its parsed array.
+	Data json.RawMessage `json:"data"`
+}
+
+func (s *Store) rpcImportTaskwarrior(ctx context.Context, params json.RawMessage) (any, error) {
+	var p importTaskwarriorParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	var items []json.RawMessage
+	switch d := strings.TrimSpace(string(p.Data)); {
+	case d == "" || d == "null":
+		return nil, invalidParams("missing param \"data\": the JSON of 'task export' (a string or an array)")
+	case strings.HasPrefix(d, `"`):
+		var text string
+		if err := json.Unmarshal(p.Data, &text); err != nil {
+			return nil, invalidParams("param \"data\": %v", err)
+		}
+		var err error
+		if items, err = splitTaskwarrior([]byte(text)); err != nil {
+			return nil, invalidParams("param \"data\": %v", err)
+		}
+	case strings.HasPrefix(d, "["):
+		if err := json.Unmarshal(p.Data, &items); err != nil {
+			return nil, invalidParams("param \"data\": %v", err)
+		}
+	default:
+		return nil, invalidParams("param \"data\" must be the export's text or its array of tasks")
+	}
+	return s.importTaskwarrior(ctx, items)
+}
+
+// importTaskwarrior imports decoded tasks in one transaction. Every task is
+// decoded before anything is written: a malformed object fails the whole
+// call and leaves the store unchanged.
+func (s *Store) importTaskwarrior(ctx context.Context, items []json.RawMessage) (*importReport, error) {
+	rep := newImportReport("taskwarrior")
+	tasks := make([]*twTask, 0, len(items))
+	for i, raw := range items {
+		var t twTask
+		if err := json.Unmarshal(raw, &t.raw); err != nil {
+			return nil, invalidParams("task %d is not a JSON object: %v", i+1, err)
+		}
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return nil, invalidParams("task %d: %v", i+1, err)
+		}
+		tasks = append(tasks, &t)
+	}
+	rep.Items = len(tasks)
+	// Oldest first, so heph's FIFO order matches Taskwarrior's entry order.
+	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Entry < tasks[j].Entry })
+	err := s.Write(ctx, func(tx *Tx) error {
+		imported := map[string]string{} // uuid -> node id, this call and before
+		var withDeps []*twTask
+		var last time.Time
+		for _, t := range tasks {
+			id, err := importTWTask(tx, t, rep, imported, &last)
+			if err != nil {
+				return fmt.Errorf("import task %s (%q): %w", t.UUID, t.Description, err)
+			}
+			if id != "" && len(t.Depends) > 0 {
+				withDeps = append(withDeps, t)
+			}
+		}
+		for _, t := range withDeps {
+			if err := linkTWDepends(tx, t, rep, imported); err != nil {
+				return fmt.Errorf("import task %s: %w", t.UUID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// importedNode finds the node an earlier import made of a uuid.
+func importedNode(tx *Tx, uuid string, imported map[string]string) (string, error) {
+	if id, ok := imported[uuid]; ok {
+		return id, nil
+	}
+	var id string
+	err := tx.SQL().QueryRowContext(tx.Context(), `SELECT node_id FROM imports WHERE source='taskwarrior' AND ext_id=?`, uuid).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read imports: %w", err)
+	}
+	imported[uuid] = id
+	return id, nil
+}
+
+// importTWTask imports one task and returns its new node id ("" when it
+// was skipped).
+//
+// last is the created time of the previous task: Taskwarrior's times have
+// one-second precision, so tasks entered in the same second get created
+// times a millisecond apart, in file order, to keep heph's FIFO order.
+func importTWTask(tx *Tx, t *twTask, rep *importReport, imported map[string]string, last *time.Time) (string, error) {
+	item := t.UUID
+	if item == "" {
+		item = fmt.Sprintf("%q", t.Description)
+	}
+	if t.UUID == "" {
+		rep.Skipped++
+		rep.problem(item, "no uuid: not a Taskwarrior export task")
+		return "", nil
+	}
+	if id, err := importedNode(tx, t.UUID, imported); err != nil || id != "" {
+		if id != "" {
+			rep.Unchanged++
+		}
+		return "", err
+	}
+	if t.Parent != "" {
+		rep.Skipped++
+		rep.problem(item, "an instance of recurring task %s: imported as that series", t.Parent)
+		return "", nil
+	}
+	in, created, updated := mapTWTask(t, item, rep)
+	if in.Title == "" {
+		rep.Skipped++
+		rep.problem(item, "no description")
+		return "", nil
+	}
+	if !created.After(*last) && last.Sub(created) < time.Second {
+		created = last.Add(time.Millisecond)
+		if updated.Before(created) {
+			updated = created
+		}
+	}
+	*last = created
+	id, err := createTaskAt(tx, in, created, updated)
+	if err != nil {
+		var re *rpcError
+		if !errors.As(err, &re) {
+			return "", err
+		}
+		rep.Skipped++
+		rep.problem(item, "%s", re.Message)
+		return "", nil
+	}
+	if err := addTWAnnotations(tx, id, t, item, rep); err != nil {
+		return "", err
+	}
+	if _, err := tx.SQL().ExecContext(tx.Context(), `INSERT INTO imports(source,ext_id,node_id) VALUES('taskwarrior',?,?)`, t.UUID, id); err != nil {
+		return "", fmt.Errorf("remember import: %w", err)
+	}
+	imported[t.UUID] = id
+	rep.Created++
+	return id, nil
+}
+
+// mapTWTask turns a Taskwarrior task into a task input, reporting what
+// does not map.
+func mapTWTask(t *twTask, item string, rep *importReport) (in taskInput, created, updated time.Time) {
+	title, rest, _ := strings.Cut(strings.TrimSpace(t.Description), "\n")
+	in.Title = strings.TrimSpace(title)
+	in.Body = strings.TrimSpace(rest)
+	switch t.Status {
+	case "pending", "waiting", "recurring", "":
+	case "completed":
+		in.State = "done"
+	case "deleted":
+		in.State = "dropped"
+	default:
+		rep.unmapped(item, "status", "unknown status %q: imported as outstanding", t.Status)
+	}
+	if t.Project != "" {
+		p := strings.ReplaceAll(t.Project, ".", "/")
+		if _, err := normalizeProject(p); err != nil {
+			rep.unmapped(item, "project", "%q: %v", t.Project, err)
+		} else {
+			in.Project = p
+		}
+	}
+	for _, tag := range t.Tags {
+		if _, err := normalizeTag(tag); err != nil {
+			rep.unmapped(item, "tags", "%q: %v", tag, err)
+			continue
+		}
+		in.Tags = append(in.Tags, tag)
+	}
+	switch t.Priority {
+	case "":
+	case "H":
+		in.Attention = "red"
+	case "M":
+		in.Attention = "orange"
+	case "L":
+		in.Attention = "white"
+	default:
+		rep.unmapped(item, "priority", "%q is not H, M or L", t.Priority)
+	}
+	date := func(field, v string) *time.Time {
+		if v == "" {
+			return nil
+		}
+		d, err := parseTWDate(v)
+		if err != nil {
+			rep.unmapped(item, field, "%v", err)
+			return nil
+		}
+		return &d
+	}
+	in.Do = date("scheduled", t.Scheduled)
+	if w := date("wait", t.Wait); w != nil && (in.Do == nil || w.After(*in.Do)) {
+		in.Do = w
+	}
+	in.Late = date("due", t.Due)
+	if t.Recur != "" {
+		in.Recur = mapTWRecur(t, item, rep)
+	} else if t.Until != "" {
+		rep.unmapped(item, "until", "an expiry date on a task that does not recur has no heph equivalent")
+	}
+	now := time.Now()
+	created, updated = now, now
+	if c := date("entry", t.Entry); c != nil {
+		created, updated = *c, *c
+	}
+	if m := date("modified", t.Modified); m != nil && m.After(created) {
+		updated = *m
+	}
+	keys := make([]string, 0, len(t.raw))
+	for k := range t.raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if twKnown[k] {
+			continue
+		}
+		switch k {
+		case "start":
+			rep.unmapped(item, k, "heph has no 'started' state")
+		default:
+			rep.unmapped(item, k, "attribute %s has no heph equivalent", k)
+		}
+	}
+	return in, created, updated
+}
+
+// parseTWDate reads Taskwarrior's 20061102T150405Z (and RFC 3339 or a
+// plain date, which hand-written files use).
+func parseTWDate(v string) (time.Time, error) {
+	for _, layout := range []string{"20060102T150405Z", time.RFC3339Nano, "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, nil
+		}
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Unix(secs, 0), nil
+	}
+	return time.Time{}, fmt.Errorf("bad date %q (want 20061102T150405Z)", v)
+}
+
+// twRecurPeriod matches "3d", "2 weeks", "6mo", "P1D"-less durations.
+var twRecurPeriod = regexp.MustCompile(`^(\d+)\s*([a-z]+)$`)
+
+// twRecurUnits maps Taskwarrior duration units to RRULE frequencies.
+var twRecurUnits = map[string]string{
+	"d": "DAILY", "day": "DAILY", "days": "DAILY",
+	"w": "WEEKLY", "wk": "WEEKLY", "wks": "WEEKLY", "week": "WEEKLY", "weeks": "WEEKLY",
+	"mo": "MONTHLY", "mos": "MONTHLY", "mth": "MONTHLY", "mths": "MONTHLY", "month": "MONTHLY", "months": "MONTHLY",
+	"q": "QUARTERLY", "qtr": "QUARTERLY", "qtrs": "QUARTERLY", "quarter": "QUARTERLY", "quarters": "QUARTERLY",
+	"y": "YEARLY", "yr": "YEARLY", "yrs": "YEARLY", "year": "YEARLY", "years": "YEARLY",
+}
+
+// twRecurNames maps Taskwarrior's named periods to an RRULE.
+var twRecurNames = map[string]string{
+	"daily": "FREQ=DAILY", "day": "FREQ=DAILY",
+	"weekly": "FREQ=WEEKLY", "week": "FREQ=WEEKLY", "sennight": "FREQ=WEEKLY",
+	"biweekly": "FREQ=WEEKLY;INTERVAL=2", "fortnight": "FREQ=WEEKLY;INTERVAL=2",
+	"monthly": "FREQ=MONTHLY", "month": "FREQ=MONTHLY",
+	"bimonthly":  "FREQ=MONTHLY;INTERVAL=2",
+	"quarterly":  "FREQ=MONTHLY;INTERVAL=3",
+	"semiannual": "FREQ=MONTHLY;INTERVAL=6",
+	"yearly":     "FREQ=YEARLY", "annual": "FREQ=YEARLY", "year": "FREQ=YEARLY",
+	"biannual": "FREQ=YEARLY;INTERVAL=2", "biyearly": "FREQ=YEARLY;INTERVAL=2",
+	"weekdays": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+}
+
+// twRRule converts a Taskwarrior recurrence period to an RRULE, or "".
+func twRRule(recur string) string {
+	r := strings.ToLower(strings.TrimSpace(recur))
+	if rule, ok := twRecurNames[r]; ok {
+		return rule
+	}
+	m := twRecurPeriod.FindStringSubmatch(r)
+	if m == nil {
+		return ""
+	}
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n < 1 {
+		return ""
+	}
+	freq, ok := twRecurUnits[m[2]]
+	if !ok {
+		return ""
+	}
+	if freq == "QUARTERLY" {
+		freq, n = "MONTHLY", n*3
+	}
+	if n == 1 {
+		return "FREQ=" + freq
+	}
+	return "FREQ=" + freq + ";INTERVAL=" + strconv.Itoa(n)
+}
+
+// mapTWRecur maps recur (and until) to a recurrence heph accepts, or
+// reports it.
+func mapTWRecur(t *twTask, item string, rep *importReport) string {
+	rule := twRRule(t.Recur)
+	if rule == "" {
+		rep.unmapped(item, "recur", "period %q has no heph equivalent", t.Recur)
+		return ""
+	}
+	if t.Until != "" {
+		if u, err := parseTWDate(t.Until); err == nil {
+			withUntil := rule + ";UNTIL=" + u.UTC().Format("20060102T150405Z")
+			if _, err := normalizeRecur(withUntil); err == nil {
+				return withUntil
+			}
+		}
+		rep.unmapped(item, "until", "%q: the series is imported without its end", t.Until)
+	}
+	if _, err := normalizeRecur(rule); err != nil {
+		rep.unmapped(item, "recur", "period %q (%s): %v", t.Recur, rule, err)
+		return ""
+	}
+	return rule
+}
+
+// addTWAnnotations appends a task's annotations to its log, dated.
+func addTWAnnotations(tx *Tx, id string, t *twTask, item string, rep *importReport) error {
+	if len(t.Annotations) == 0 {
+		return nil
+	}
+	n, err := getNode(tx.Context(), tx.SQL(), id)
+	if err != nil {
+		return err
+	}
+	for _, a := range t.Annotations {
+		if strings.TrimSpace(a.Description) == "" {
+			continue
+		}
+		at, err := parseTWDate(a.Entry)
+		if err != nil {
+			at = time.Time{}
+			rep.unmapped(item, "annotations", "entry %q: logged without its date", a.Entry)
+		}
+		if err := appendLogAt(tx, n.Task.Log, a.Description, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// linkTWDepends links a task to each task it depends on.
+func linkTWDepends(tx *Tx, t *twTask, rep *importReport, imported map[string]string) error {
+	src := imported[t.UUID]
+	for _, dep := range t.Depends {
+		dst, err := importedNode(tx, dep, imported)
+		if err != nil {
+			return err
+		}
+		if dst == "" {
+			rep.unmapped(t.UUID, "depends", "%s is not among the imported tasks", dep)
+			continue
+		}
+		if err := tx.Link(src, dst, "explicit", "depends on", true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createTaskAt is createTask for an importer that keeps a task's history:
+// the task, its context doc and its log doc are created (through createAt,
+// so still as ops) with the given created time, the task's updated time
+// kept too. Validation is createTask's own (taskInput.fields).
+func createTaskAt(tx *Tx, in taskInput, created, updated time.Time) (string, error) {
+	fields, err := in.fields(tx.s.now())
+	if err != nil {
+		return "", err
+	}
+	now := tx.s.now()
+	ctxID, logID, id := newULID(created), newULID(created), newULID(created)
+	if created.After(now) {
+		ctxID, logID, id = newULID(now), newULID(now), newULID(now)
+	}
+	if err := tx.createAt(ctxID, "doc", map[string]any{"title": in.Title + " context", "body": in.Body}, created, created); err != nil {
+		return "", err
+	}
+	if err := tx.createAt(logID, "doc", map[string]any{"title": in.Title + " log", "body": ""}, created, created); err != nil {
+		return "", err
+	}
+	fields["context"], fields["log"] = ctxID, logID
+	if err := tx.createAt(id, "task", fields, created, updated); err != nil {
+		return "", err
+	}
+	if err := tx.Link(id, ctxID, "context", "", true); err != nil {
+		return "", err
+	}
+	if err := tx.Link(id, logID, "log", "", true); err != nil {
+		return "", err
+	}
+	return id, nil
+}

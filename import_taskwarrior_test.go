@@ -1,0 +1,261 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// taskwarrior runs the real `task` on a private TASKDATA/TASKRC.
+type taskwarrior struct {
+	t   *testing.T
+	env []string
+}
+
+func newTaskwarrior(t *testing.T) *taskwarrior {
+	t.Helper()
+	_, err := exec.LookPath("task")
+	requireComponent(t, err == nil, "taskwarrior's `task` command is not installed (apt-get install taskwarrior)")
+	dir := t.TempDir()
+	rc := filepath.Join(dir, "taskrc")
+	os.WriteFile(rc, []byte("uda.estimate.type=numeric\nuda.estimate.label=Estimate\n"), 0o600)
+	os.MkdirAll(filepath.Join(dir, "data"), 0o700)
+	return &taskwarrior{t: t, env: append(os.Environ(), "TASKDATA="+filepath.Join(dir, "data"), "TASKRC="+rc)}
+}
+
+// run runs task with non-interactive settings and returns stdout.
+func (w *taskwarrior) run(args ...string) string {
+	w.t.Helper()
+	all := append([]string{"rc.confirmation=off", "rc.verbose=nothing", "rc.hooks=off", "rc.recurrence.confirmation=off"}, args...)
+	cmd := exec.Command("task", all...)
+	cmd.Env = w.env
+	out, err := cmd.Output()
+	if err != nil {
+		w.t.Fatalf("task %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// twFixture makes a Taskwarrior database with one task of each kind and
+// returns its `task export`.
+func twFixture(t *testing.T) []byte {
+	w := newTaskwarrior(t)
+	w.run("add", "Pay rent", "project:Home.Bills", "+money", "+monthly", "due:2030-12-01", "priority:H")
+	w.run("1", "annotate", "called the landlord")
+	w.run("add", "Weekly review", "recur:weekly", "due:2030-11-28", "scheduled:2030-11-27")
+	w.run("add", "Later thing", "wait:2030-01-01", "scheduled:2029-06-01", "priority:L")
+	w.run("add", "Done thing", "priority:M")
+	w.run("add", "Deleted thing")
+	w.run("add", "Every third day", "recur:3d", "due:2030-11-27", "depends:1")
+	w.run("add", "Estimated", "estimate:3")
+	w.run("/Done thing/", "done")
+	w.run("/Deleted thing/", "delete")
+	w.run("/Estimated/", "start")
+	return []byte(w.run("export"))
+}
+
+func TestImportTaskwarriorRealExport(t *testing.T) {
+	export := twFixture(t)
+	var tw []map[string]any
+	if err := json.Unmarshal(export, &tw); err != nil {
+		t.Fatalf("task export is not JSON: %v\n%s", err, export)
+	}
+	byDesc := map[string]map[string]any{}
+	for _, task := range tw {
+		if task["parent"] == nil {
+			byDesc[task["description"].(string)] = task
+		}
+	}
+	td := startDaemon(t)
+	file := filepath.Join(td.Dir, "export.json")
+	os.WriteFile(file, export, 0o600)
+	var rep importReport
+	decodeJSON(t, td.MustHeph("--json", "import", "taskwarrior", file), &rep)
+	instances := len(tw) - len(byDesc)
+	if rep.Items != len(tw) || rep.Created != len(byDesc) || rep.Skipped != instances {
+		t.Fatalf("report %+v; export has %d tasks, %d of them recurring instances", rep, len(tw), instances)
+	}
+	if rep.Unmapped["start"] != 1 || rep.Unmapped["estimate"] != 1 {
+		t.Fatalf("unmapped %v: want start and the estimate UDA reported once each", rep.Unmapped)
+	}
+	var all []*Node
+	td.MustCall("task.list", map[string]any{"state": "all"}, &all)
+	got := map[string]*Node{}
+	for _, n := range all {
+		got[n.Title] = n
+	}
+	if len(got) != len(byDesc) {
+		t.Fatalf("heph has %d tasks, want %d: %v", len(got), len(byDesc), keysOf(got))
+	}
+	twTime := func(desc, field string) *time.Time {
+		v, ok := byDesc[desc][field].(string)
+		if !ok {
+			t.Fatalf("%s has no %s in the export", desc, field)
+		}
+		tm, err := parseTWDate(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &tm
+	}
+	sameTime := func(what string, a, b *time.Time) {
+		t.Helper()
+		if a == nil || b == nil || !a.Equal(*b) {
+			t.Errorf("%s = %v, want %v", what, a, b)
+		}
+	}
+	rent := got["Pay rent"]
+	if rent.Task.Attention != "red" || rent.Task.Project != "Home/Bills" || !reflect.DeepEqual(rent.Task.Tags, []string{"money", "monthly"}) {
+		t.Errorf("Pay rent: %+v", rent.Task)
+	}
+	sameTime("Pay rent late", rent.Task.Late, twTime("Pay rent", "due"))
+	sameTime("Pay rent created", &rent.Created, twTime("Pay rent", "entry"))
+	var logDoc Node
+	td.MustCall("log.get", map[string]any{"id": rent.ID}, &logDoc)
+	if !strings.Contains(logDoc.Body, "called the landlord") {
+		t.Errorf("annotation not in the log: %q", logDoc.Body)
+	}
+	later := got["Later thing"]
+	sameTime("Later thing do (the later of wait and scheduled)", later.Task.Do, twTime("Later thing", "wait"))
+	if later.Task.Attention != "white" {
+		t.Errorf("priority L: %s", later.Task.Attention)
+	}
+	if s := got["Done thing"].Task; s.State != "done" || s.Attention != "orange" {
+		t.Errorf("Done thing: %+v", s)
+	}
+	if s := got["Deleted thing"].Task.State; s != "dropped" {
+		t.Errorf("Deleted thing: %s", s)
+	}
+	weekly := got["Weekly review"]
+	if weekly.Task.Recur == "" || weekly.Task.State != "outstanding" {
+		t.Errorf("Weekly review: %+v", weekly.Task)
+	}
+	sameTime("Weekly review do", weekly.Task.Do, twTime("Weekly review", "scheduled"))
+	third := got["Every third day"]
+	if !strings.Contains(third.Task.Recur, "INTERVAL=3") || !strings.Contains(third.Task.Recur, "DAILY") {
+		t.Errorf("recur:3d became %q", third.Task.Recur)
+	}
+	var links linksResult
+	td.MustCall("links", map[string]any{"id": third.ID}, &links)
+	dep := false
+	for _, l := range links.Outgoing {
+		dep = dep || (l.Kind == "explicit" && l.Node.ID == rent.ID && l.Label == "depends on")
+	}
+	if !dep {
+		t.Errorf("depends:1 did not become a link: %+v", links.Outgoing)
+	}
+	// Heph orders next oldest first, as the tasks were entered.
+	if !rent.Created.Before(got["Estimated"].Created) {
+		t.Errorf("entry order lost: %v vs %v", rent.Created, got["Estimated"].Created)
+	}
+
+	// The same file again: no duplicates.
+	var again importReport
+	decodeJSON(t, td.MustHeph("--json", "import", "taskwarrior", file), &again)
+	if again.Created != 0 || again.Unchanged != len(byDesc) {
+		t.Fatalf("second import %+v", again)
+	}
+	var after []*Node
+	td.MustCall("task.list", map[string]any{"state": "all"}, &after)
+	if len(after) != len(all) {
+		t.Fatalf("second import made %d tasks, had %d", len(after), len(all))
+	}
+	// Human output names what did not map.
+	out := td.MustHeph("import", "taskwarrior", file)
+	if !strings.Contains(out, "0 created") || !strings.Contains(out, "imported") {
+		t.Fatalf("human report %q", out)
+	}
+}
+
+func keysOf(m map[string]*Node) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestImportTaskwarriorLinesAndStdin(t *testing.T) {
+	td := startDaemon(t)
+	lines := `{"uuid":"11111111-1111-1111-1111-111111111111","description":"From stdin","status":"pending","entry":"20260101T120000Z","recur":"fortnightly-ish","due":"20300101T000000Z","priority":"X"}
+{"uuid":"22222222-2222-2222-2222-222222222222","description":"","status":"pending"}
+{"description":"no uuid","status":"pending"}
+{"uuid":"33333333-3333-3333-3333-333333333333","description":"Odd","status":"pending","until":"20300101T000000Z","color":"red"}
+`
+	out, errOut, code := td.HephIn(lines, "--json", "import", "taskwarrior", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var rep importReport
+	decodeJSON(t, out, &rep)
+	if rep.Created != 2 || rep.Skipped != 2 {
+		t.Fatalf("report %+v", rep)
+	}
+	for _, f := range []string{"recur", "priority", "until", "color"} {
+		if rep.Unmapped[f] != 1 {
+			t.Errorf("unmapped %s = %d, want 1 (%v)", f, rep.Unmapped[f], rep.Unmapped)
+		}
+	}
+	for _, p := range rep.Problems {
+		if p.Item == "" || p.Message == "" {
+			t.Errorf("problem without item or message: %+v", p)
+		}
+	}
+}
+
+func TestImportTaskwarriorBadInput(t *testing.T) {
+	td := startDaemon(t)
+	td.MustHeph("task", "Keep me")
+	before := storeSnapshot(t, td)
+	dir := td.Dir
+	cases := map[string]string{
+		"truncated.json": `[{"uuid":"1","description":"x"`,
+		"notjson.json":   "hello",
+		"empty.json":     "   ",
+		"badtype.json":   `[{"uuid":"1","description":"x","tags":"notalist"}]`,
+		"scalar.json":    `[1, 2]`,
+	}
+	for name, content := range cases {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(content), 0o600)
+		_, errOut, code := td.Heph("import", "taskwarrior", p)
+		if code != 1 || !strings.HasPrefix(errOut, "heph: ") {
+			t.Errorf("%s: exit %d, stderr %q; want a clear error", name, code, errOut)
+		}
+	}
+	if _, errOut, code := td.Heph("import", "taskwarrior", filepath.Join(dir, "missing.json")); code != 1 || !strings.Contains(errOut, "no such file") {
+		t.Errorf("missing file: exit %d %q", code, errOut)
+	}
+	// Over RPC too.
+	for _, params := range []string{`{}`, `{"data":5}`, `{"data":"[{"}`} {
+		var res any
+		if err := td.Call("import.taskwarrior", json.RawMessage(params), &res); err == nil {
+			t.Errorf("import.taskwarrior %s: no error", params)
+		}
+	}
+	if after := storeSnapshot(t, td); after != before {
+		t.Fatalf("bad input changed the store")
+	}
+}
+
+// TestTWRRule checks the recurrence periods Taskwarrior documents.
+func TestTWRRule(t *testing.T) {
+	cases := map[string]string{
+		"daily": "FREQ=DAILY", "weekly": "FREQ=WEEKLY", "monthly": "FREQ=MONTHLY", "yearly": "FREQ=YEARLY",
+		"annual": "FREQ=YEARLY", "biweekly": "FREQ=WEEKLY;INTERVAL=2", "quarterly": "FREQ=MONTHLY;INTERVAL=3",
+		"semiannual": "FREQ=MONTHLY;INTERVAL=6", "weekdays": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+		"3d": "FREQ=DAILY;INTERVAL=3", "2 weeks": "FREQ=WEEKLY;INTERVAL=2", "6mo": "FREQ=MONTHLY;INTERVAL=6",
+		"1y": "FREQ=YEARLY", "2q": "FREQ=MONTHLY;INTERVAL=6", "1wk": "FREQ=WEEKLY",
+		"0d": "", "fortnightly-ish": "", "3h": "",
+	}
+	for in, want := range cases {
+		if got := twRRule(in); got != want {
+			t.Errorf("twRRule(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

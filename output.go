@@ -1,0 +1,151 @@
+package main
+
+import (
+	"io"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
+)
+
+// Human output: aligned columns, coloured only when stdout is a terminal
+// and NO_COLOR is unset (https://no-color.org).
+
+// ANSI colours used for attention and lateness.
+const (
+	colorRed    = "31"
+	colorYellow = "33"
+	colorBlue   = "34"
+	colorDim    = "2"
+	colorBold   = "1"
+)
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), ioctlReadTermios)
+	return err == nil
+}
+
+// useColor decides colour for output to w.
+func useColor(w io.Writer, getenv func(string) string) bool {
+	if _, set := os.LookupEnv("NO_COLOR"); set || getenv("NO_COLOR") != "" {
+		return false
+	}
+	return isTerminal(w)
+}
+
+// cell is one table cell: text and an optional colour.
+type cell struct {
+	text, color string
+}
+
+// table renders rows with columns padded to their widest cell. Colour codes
+// wrap the padded text, so they never disturb the alignment.
+type table struct {
+	rows  [][]cell
+	color bool
+}
+
+func (t *table) add(cells ...cell) { t.rows = append(t.rows, cells) }
+
+func (t *table) write(w io.Writer) error {
+	var widths []int
+	for _, r := range t.rows {
+		for i, c := range r {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			if n := utf8.RuneCountInString(c.text); n > widths[i] {
+				widths[i] = n
+			}
+		}
+	}
+	// A column empty in every row takes no room.
+	used := make([]bool, len(widths))
+	last := 0
+	for i, wd := range widths {
+		used[i] = wd > 0
+		if used[i] {
+			last = i
+		}
+	}
+	var b strings.Builder
+	for _, r := range t.rows {
+		var line strings.Builder
+		for i, c := range r {
+			if !used[i] {
+				continue
+			}
+			text := c.text
+			if i < last {
+				text += strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c.text)+2)
+			}
+			if t.color && c.color != "" && c.text != "" {
+				pad := text[len(c.text):]
+				text = "\x1b[" + c.color + "m" + c.text + "\x1b[0m" + pad
+			}
+			line.WriteString(text)
+		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
+		b.WriteByte('\n')
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// attentionColor is the colour of an attention level.
+func attentionColor(a string) string {
+	switch a {
+	case "red":
+		return colorRed
+	case "orange":
+		return colorYellow
+	case "blue":
+		return colorBlue
+	}
+	return ""
+}
+
+// taskCells are the columns of a task row: handle, attention, do, late,
+// project, tags, title.
+func taskCells(n *Node, now time.Time) []cell {
+	t := n.Task
+	if t == nil {
+		return []cell{{text: n.Handle, color: colorBold}, {}, {}, {}, {}, {}, {text: n.Title}}
+	}
+	do := ""
+	if t.Do != nil {
+		do = "do " + formatRelative(*t.Do, now)
+	}
+	late, lateColor := "", ""
+	if t.Late != nil {
+		if l := formatLate(*t.Late, now); l != "" && t.State == "outstanding" {
+			late, lateColor = l, colorRed
+		} else {
+			late = "late " + formatRelative(*t.Late, now)
+		}
+	}
+	tags := make([]string, len(t.Tags))
+	for i, g := range t.Tags {
+		tags[i] = "+" + g
+	}
+	title := n.Title
+	if t.Recur != "" {
+		title += " ↻"
+	}
+	return []cell{
+		{text: n.Handle, color: colorBold},
+		{text: t.Attention, color: attentionColor(t.Attention)},
+		{text: do, color: colorDim},
+		{text: late, color: lateColor},
+		{text: t.Project},
+		{text: strings.Join(tags, " "), color: colorDim},
+		{text: title},
+	}
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Search is SQLite FTS5 over the title and body of live nodes (search_fts,
+// kept in step with nodes by the triggers of migration 2). Results are
+// ranked by bm25 with a title match weighing ten times a body match.
+//
+// A query is first tried as FTS5 syntax (phrases "…", prefix*, AND, OR,
+// NOT, NEAR, column filters such as title:word). When it is not valid FTS5,
+// it is searched again as plain words, each quoted, so "C++ (draft" finds
+// what it says instead of failing.
+
+// Snippet markers around matched terms.
+const (
+	snippetOpen  = "**"
+	snippetClose = "**"
+)
+
+// searchHit is one result of search.
+type searchHit struct {
+	Node    *Node   `json:"node"`
+	Snippet string  `json:"snippet"`
+	Rank    float64 `json:"rank"` // bm25: lower (more negative) is better
+}
+
+type searchParams struct {
+	Query string `json:"query"`
+	Limit int    `json:"limit"`
+}
+
+// searchMethods are the RPC methods of full-text search.
+func searchMethods(s *Store) map[string]handler {
+	return map[string]handler{"search": s.rpcSearch}
+}
+
+func (s *Store) rpcSearch(ctx context.Context, params json.RawMessage) (any, error) {
+	p := searchParams{Limit: 20}
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(p.Query) == "" {
+		return nil, invalidParams("missing param \"query\": what to search for")
+	}
+	if p.Limit <= 0 || p.Limit > 1000 {
+		return nil, invalidParams("param \"limit\" must be between 1 and 1000, not %d", p.Limit)
+	}
+	return s.search(ctx, p.Query, p.Limit)
+}
+
+// search runs query (FTS5 syntax, or plain words when that fails to parse).
+func (s *Store) search(ctx context.Context, query string, limit int) ([]searchHit, error) {
+	hits, err := s.searchFTS(ctx, query, limit)
+	if err == nil {
+		return hits, nil
+	}
+	if !isFTSQueryError(err) {
+		return nil, err
+	}
+	quoted := quoteFTSWords(query)
+	if quoted == "" {
+		return nil, invalidParams("search query %q has no words to search for", query)
+	}
+	hits, err2 := s.searchFTS(ctx, quoted, limit)
+	if err2 != nil {
+		if isFTSQueryError(err2) {
+			return nil, invalidParams("bad search query %q: %v", query, err)
+		}
+		return nil, err2
+	}
+	return hits, nil
+}
+
+// isFTSQueryError tells a malformed query from a failing store.
+func isFTSQueryError(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"fts5:", "syntax error", "no such column", "unterminated string", "unknown special query"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// quoteFTSWords turns free text into an FTS5 query of quoted words that
+// must all match, leaving out words without a letter or digit.
+func quoteFTSWords(q string) string {
+	var words []string
+	for _, w := range strings.Fields(q) {
+		if !strings.ContainsFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+			continue // FTS5 would find no token in it
+		}
+		words = append(words, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
+	}
+	return strings.Join(words, " ")
+}
+
+func (s *Store) searchFTS(ctx context.Context, match string, limit int) ([]searchHit, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.node, snippet(search_fts, -1, ?, ?, '…', 12), bm25(search_fts, 10.0, 1.0) AS rank
+		FROM search_fts f JOIN search_rows r ON r.rowid = f.rowid
+		WHERE search_fts MATCH ? ORDER BY rank, r.node LIMIT ?`, snippetOpen, snippetClose, match, limit)
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", match, err)
+	}
+	type raw struct {
+		id, snippet string
+		rank        float64
+	}
+	var found []raw
+	for rows.Next() {
+		var r raw
+		if err := rows.Scan(&r.id, &r.snippet, &r.rank); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("search %q: %w", match, err)
+		}
+		found = append(found, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search %q: %w", match, err)
+	}
+	hits := []searchHit{}
+	for _, r := range found {
+		n, err := getNode(ctx, s.db, r.id)
+		if err != nil {
+			return nil, err
+		}
+		if n.Deleted != nil {
+			continue
+		}
+		hits = append(hits, searchHit{Node: n, Snippet: r.snippet, Rank: r.rank})
+	}
+	return hits, nil
+}

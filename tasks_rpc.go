@@ -1,0 +1,445 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// nodeMethods are the RPC methods on tasks and docs (docs/protocol.md,
+// "Tasks and docs").
+func nodeMethods(s *Store) map[string]handler {
+	return map[string]handler{
+		"task.create":  s.rpcTaskCreate,
+		"task.edit":    s.rpcTaskEdit,
+		"task.done":    s.rpcTaskDone,
+		"task.skip":    s.rpcTaskSkip,
+		"task.drop":    s.rpcTaskDrop,
+		"node.rm":      s.rpcNodeRm,
+		"task.next":    s.rpcTaskNext,
+		"task.list":    s.rpcTaskList,
+		"task.view":    s.rpcTaskView,
+		"log.append":   s.rpcLogAppend,
+		"log.get":      s.rpcLogGet,
+		"context.get":  s.rpcContextGet,
+		"context.edit": s.rpcContextEdit,
+		"doc.create":   s.rpcDocCreate,
+		"node.get":     s.rpcNodeGet,
+		"node.update":  s.rpcNodeUpdate,
+		"undo":         s.rpcUndo,
+	}
+}
+
+// dateParam parses a date param in heph's date syntax. It returns nil for
+// "none" (clear).
+func dateParam(name, s string, now time.Time) (*time.Time, error) {
+	t, clear, err := parseDate(s, now)
+	if err != nil {
+		return nil, invalidParams("param %q: %v", name, err)
+	}
+	if clear {
+		return nil, nil
+	}
+	return &t, nil
+}
+
+type taskCreateParams struct {
+	Title          string   `json:"title"`
+	Do             string   `json:"do"`
+	Late           string   `json:"late"`
+	Attention      string   `json:"attention"`
+	Recur          string   `json:"recur"`
+	RecurAfterDone bool     `json:"recur_after_done"`
+	Project        string   `json:"project"`
+	Tags           []string `json:"tags"`
+}
+
+func (s *Store) rpcTaskCreate(ctx context.Context, params json.RawMessage) (any, error) {
+	var p taskCreateParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	in := taskInput{Title: p.Title, Attention: p.Attention, Recur: p.Recur, RecurAfterDone: p.RecurAfterDone,
+		Project: p.Project, Tags: p.Tags}
+	var err error
+	if p.Do != "" {
+		if in.Do, err = dateParam("do", p.Do, now); err != nil {
+			return nil, err
+		}
+	}
+	if p.Late != "" {
+		if in.Late, err = dateParam("late", p.Late, now); err != nil {
+			return nil, err
+		}
+	}
+	if p.RecurAfterDone && strings.TrimSpace(p.Recur) == "" {
+		return nil, invalidParams("recur_after_done needs a recurrence (recur)")
+	}
+	var id string
+	err = s.Write(ctx, func(tx *Tx) error {
+		var err error
+		id, err = createTask(tx, in)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return getNode(ctx, s.db, id)
+}
+
+type taskEditParams struct {
+	ID             string   `json:"id"`
+	Title          *string  `json:"title"`
+	Do             *string  `json:"do"`
+	Late           *string  `json:"late"`
+	Attention      *string  `json:"attention"`
+	Recur          *string  `json:"recur"`
+	RecurAfterDone *bool    `json:"recur_after_done"`
+	Project        *string  `json:"project"`
+	TagsAdd        []string `json:"tags_add"`
+	TagsRemove     []string `json:"tags_remove"`
+}
+
+func (s *Store) rpcTaskEdit(ctx context.Context, params json.RawMessage) (any, error) {
+	var p taskEditParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	if p.ID == "" {
+		return nil, invalidParams("missing param \"id\"")
+	}
+	var id string
+	err := s.Write(ctx, func(tx *Tx) error {
+		var err error
+		id, err = editTask(tx, p)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return getNode(ctx, s.db, id)
+}
+
+// liveTask resolves ref to a task that is not deleted.
+func liveTask(tx *Tx, ref string) (*Node, error) {
+	n, err := liveNode(tx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if n.Task == nil {
+		return nil, invalidParams("%s (%s) is a doc, not a task", n.Handle, n.Title)
+	}
+	return n, nil
+}
+
+// liveNode resolves ref to a node that is not deleted.
+func liveNode(tx *Tx, ref string) (*Node, error) {
+	id, err := resolveID(tx.Context(), tx.SQL(), ref)
+	if err != nil {
+		return nil, err
+	}
+	n, err := getNode(tx.Context(), tx.SQL(), id)
+	if err != nil {
+		return nil, err
+	}
+	if n.Deleted != nil {
+		return nil, fmt.Errorf("%s (%s) was removed: %w", n.Handle, n.Title, errNotFound)
+	}
+	return n, nil
+}
+
+// editTask applies a task.edit in tx and returns the task's id.
+func editTask(tx *Tx, p taskEditParams) (string, error) {
+	n, err := liveTask(tx, p.ID)
+	if err != nil {
+		return "", err
+	}
+	now := tx.s.now()
+	f := map[string]any{}
+	if p.Title != nil {
+		title := strings.TrimSpace(*p.Title)
+		if title == "" || strings.ContainsAny(title, "\r\n") {
+			return "", invalidParams("a task's title is one non-empty line")
+		}
+		f["title"] = title
+		if err := renameCompanions(tx, n, title); err != nil {
+			return "", err
+		}
+	}
+	if p.Do != nil {
+		t, err := dateParam("do", *p.Do, now)
+		if err != nil {
+			return "", err
+		}
+		f["do"] = optMillis(t)
+	}
+	if p.Late != nil {
+		t, err := dateParam("late", *p.Late, now)
+		if err != nil {
+			return "", err
+		}
+		f["late"] = optMillis(t)
+	}
+	if p.Attention != nil {
+		a, err := normalizeAttention(*p.Attention)
+		if err != nil {
+			return "", err
+		}
+		f["attention"] = a
+	}
+	if p.Recur != nil {
+		r, err := normalizeRecur(*p.Recur)
+		if err != nil {
+			return "", err
+		}
+		f["recur"] = r
+		if r != "" && n.Task.Do == nil && f["do"] == nil {
+			f["do"] = firstOccurrence(r, now).UnixMilli()
+		}
+		if r != "" {
+			f["occurrences"] = 0
+		}
+	}
+	if p.RecurAfterDone != nil {
+		f["recur_after_done"] = *p.RecurAfterDone
+	}
+	if p.Project != nil {
+		pr, err := normalizeProject(*p.Project)
+		if err != nil {
+			return "", err
+		}
+		f["project"] = pr
+	}
+	if len(p.TagsAdd)+len(p.TagsRemove) > 0 {
+		tags, err := editTags(n.Task.Tags, p.TagsAdd, p.TagsRemove)
+		if err != nil {
+			return "", err
+		}
+		f["tags"] = tags
+	}
+	if len(f) == 0 {
+		return "", invalidParams("nothing to change: give title, do, late, attention, recur, recur_after_done, project, tags_add or tags_remove")
+	}
+	return n.ID, tx.Set(n.ID, f)
+}
+
+// editTags adds and removes tags; removing a tag the task lacks is an error.
+func editTags(cur, add, remove []string) ([]string, error) {
+	set := map[string]bool{}
+	for _, t := range cur {
+		set[t] = true
+	}
+	for _, s := range remove {
+		t, err := normalizeTag(s)
+		if err != nil {
+			return nil, err
+		}
+		if !set[t] {
+			return nil, invalidParams("the task has no tag %q", t)
+		}
+		delete(set, t)
+	}
+	for _, s := range add {
+		t, err := normalizeTag(s)
+		if err != nil {
+			return nil, err
+		}
+		set[t] = true
+	}
+	out := make([]string, 0, len(set))
+	for t := range set {
+		out = append(out, t)
+	}
+	return normalizeTags(out)
+}
+
+// renameCompanions keeps "<title> context" and "<title> log" in step with
+// a renamed task, unless someone renamed them.
+func renameCompanions(tx *Tx, n *Node, title string) error {
+	for _, c := range []struct{ id, suffix string }{{n.Task.Context, " context"}, {n.Task.Log, " log"}} {
+		if c.id == "" {
+			continue
+		}
+		d, err := getNode(tx.Context(), tx.SQL(), c.id)
+		if err != nil {
+			continue // a companion not here yet (sync) keeps its title
+		}
+		if d.Title == n.Title+c.suffix {
+			if err := tx.Set(c.id, map[string]any{"title": title + c.suffix}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) rpcNodeRm(ctx context.Context, params json.RawMessage) (any, error) {
+	var p idParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	if p.ID == "" {
+		return nil, invalidParams("missing param \"id\"")
+	}
+	var id string
+	err := s.Write(ctx, func(tx *Tx) error {
+		n, err := liveNode(tx, p.ID)
+		if err != nil {
+			return err
+		}
+		id = n.ID
+		if n.Task == nil {
+			var owner string
+			err := tx.SQL().QueryRowContext(ctx, `SELECT o.handle FROM tasks t JOIN nodes o ON o.id=t.node_id
+				WHERE (t.context_id=? OR t.log_id=?) AND o.deleted IS NULL LIMIT 1`, n.ID, n.ID).Scan(&owner)
+			if err == nil {
+				return invalidParams("%s (%s) belongs to a task: remove the task (%s) instead", n.Handle, n.Title, owner)
+			}
+		}
+		now := s.now().UnixMilli()
+		ids := []string{n.ID}
+		if n.Task != nil {
+			ids = append(ids, n.Task.Context, n.Task.Log)
+		}
+		for _, x := range ids {
+			if x == "" {
+				continue
+			}
+			d, err := getNode(ctx, tx.SQL(), x)
+			if err != nil || d.Deleted != nil {
+				continue
+			}
+			if err := tx.Set(x, map[string]any{"deleted": now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return getNode(ctx, s.db, id)
+}
+
+type idParams struct {
+	ID string `json:"id"`
+}
+
+func (p idParams) check() error {
+	if strings.TrimSpace(p.ID) == "" {
+		return invalidParams("missing param \"id\"")
+	}
+	return nil
+}
+
+func (s *Store) rpcNodeGet(ctx context.Context, params json.RawMessage) (any, error) {
+	var p idParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	if err := p.check(); err != nil {
+		return nil, err
+	}
+	id, err := resolveID(ctx, s.db, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	return getNode(ctx, s.db, id)
+}
+
+type docCreateParams struct {
+	Title string `json:"title"`
+	Body  string `json:"body"`
+}
+
+func (s *Store) rpcDocCreate(ctx context.Context, params json.RawMessage) (any, error) {
+	var p docCreateParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	if strings.ContainsAny(strings.TrimSpace(p.Title), "\r\n") {
+		return nil, invalidParams("a doc's title is one line")
+	}
+	var id string
+	err := s.Write(ctx, func(tx *Tx) error {
+		var err error
+		id, err = createDoc(tx, p.Title, p.Body)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return getNode(ctx, s.db, id)
+}
+
+type nodeUpdateParams struct {
+	ID            string  `json:"id"`
+	Title         *string `json:"title"`
+	Body          *string `json:"body"`
+	ExpectUpdated *string `json:"expect_updated"`
+}
+
+func (s *Store) rpcNodeUpdate(ctx context.Context, params json.RawMessage) (any, error) {
+	var p nodeUpdateParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	if err := (idParams{p.ID}).check(); err != nil {
+		return nil, err
+	}
+	if p.Title == nil && p.Body == nil {
+		return nil, invalidParams("nothing to change: give title or body")
+	}
+	var expect time.Time
+	if p.ExpectUpdated != nil {
+		var err error
+		if expect, err = time.Parse(time.RFC3339Nano, *p.ExpectUpdated); err != nil {
+			return nil, invalidParams("param \"expect_updated\" must be RFC 3339 as returned in a node's \"updated\": %v", err)
+		}
+	}
+	var id string
+	err := s.Write(ctx, func(tx *Tx) error {
+		n, err := liveNode(tx, p.ID)
+		if err != nil {
+			return err
+		}
+		id = n.ID
+		if p.ExpectUpdated != nil && !n.Updated.Equal(expect) {
+			return &rpcError{Code: codeConflict,
+				Message: fmt.Sprintf("%s changed since you read it (updated %s, you expected %s): reload it and apply your change again",
+					n.Handle, n.Updated.Format(time.RFC3339Nano), expect.Format(time.RFC3339Nano)),
+				Data: map[string]any{"updated": n.Updated}}
+		}
+		f := map[string]any{}
+		if p.Title != nil {
+			title := strings.TrimSpace(*p.Title)
+			if title == "" || strings.ContainsAny(title, "\r\n") {
+				return invalidParams("a title is one non-empty line")
+			}
+			if n.Task != nil {
+				if err := renameCompanions(tx, n, title); err != nil {
+					return err
+				}
+			}
+			f["title"] = title
+		}
+		if p.Body != nil {
+			owner, err := logOwner(tx, n.ID)
+			if err != nil {
+				return err
+			}
+			if owner != "" {
+				return invalidParams("%s is a task's log, which is append-only: use log.append", n.Handle)
+			}
+			f["body"] = *p.Body
+		}
+		return tx.Set(n.ID, f)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return getNode(ctx, s.db, id)
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Undo reverts whole local mutations (the ops of one Write share a batch),
+// newest first, by recording their inverse ops as a new batch: undo is a
+// mutation like any other, so it syncs. Reverted ops are marked undone and
+// undo batches (batch "undo:<ulid>") are never themselves undone, so
+// "heph undo" twice goes two steps back.
+
+// undoBatchPrefix marks the batch of ops that an undo recorded.
+const undoBatchPrefix = "undo:"
+
+// undoneItem describes one reverted op.
+type undoneItem struct {
+	Op      string `json:"op"`
+	Node    string `json:"node"`
+	Title   string `json:"title"`
+	Summary string `json:"summary"`
+}
+
+type undoParams struct {
+	N *int `json:"n"`
+}
+
+// undoResult is the reply of undo.
+type undoResult struct {
+	Reverted []undoneItem `json:"reverted"`
+}
+
+func (s *Store) rpcUndo(ctx context.Context, params json.RawMessage) (any, error) {
+	var p undoParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	n := 1
+	if p.N != nil {
+		n = *p.N
+	}
+	if n < 1 || n > 1000 {
+		return nil, invalidParams("param \"n\" must be between 1 and 1000, not %d", n)
+	}
+	res := undoResult{Reverted: []undoneItem{}}
+	err := s.Write(ctx, func(tx *Tx) error {
+		tx.Batch = undoBatchPrefix + tx.Batch
+		batches, err := lastBatches(tx, n)
+		if err != nil {
+			return err
+		}
+		if len(batches) == 0 {
+			return invalidParams("nothing to undo")
+		}
+		for _, b := range batches {
+			items, err := undoBatch(tx, b)
+			if err != nil {
+				return err
+			}
+			res.Reverted = append(res.Reverted, items...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// lastBatches returns the newest n local batches not yet undone, newest
+// first.
+func lastBatches(tx *Tx, n int) ([]string, error) {
+	rows, err := tx.SQL().QueryContext(tx.Context(), `SELECT batch FROM ops WHERE local=1 AND undone=0 AND batch<>'' AND batch NOT LIKE 'undo:%' ORDER BY seq DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("undo: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() && len(out) < n {
+		var b string
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("undo: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1] != b {
+			out = append(out, b)
+		}
+	}
+	return out, rows.Err()
+}
+
+// undoBatch records the inverse of each op of batch b, newest first, and
+// marks them undone.
+func undoBatch(tx *Tx, b string) ([]undoneItem, error) {
+	rows, err := tx.SQL().QueryContext(tx.Context(), `SELECT id, hlc, node, type, data FROM ops WHERE local=1 AND batch=? AND undone=0 ORDER BY seq DESC`, b)
+	if err != nil {
+		return nil, fmt.Errorf("undo: %w", err)
+	}
+	var ops []Op
+	for rows.Next() {
+		var op Op
+		var data string
+		if err := rows.Scan(&op.ID, &op.HLC, &op.Node, &op.Type, &data); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("undo: %w", err)
+		}
+		op.Data = json.RawMessage(data)
+		ops = append(ops, op)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("undo: %w", err)
+	}
+	hidden := companionsCreated(ops)
+	var items []undoneItem
+	for _, op := range ops {
+		summary, err := invert(tx, op)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := tx.SQL().ExecContext(tx.Context(), `UPDATE ops SET undone=1 WHERE id=?`, op.ID); err != nil {
+			return nil, fmt.Errorf("undo: %w", err)
+		}
+		if hidden[op.ID] {
+			continue
+		}
+		title := ""
+		var t sql.NullString
+		if err := tx.SQL().QueryRowContext(tx.Context(), `SELECT title FROM nodes WHERE id=?`, op.Node).Scan(&t); err == nil {
+			title = t.String
+		}
+		items = append(items, undoneItem{Op: op.Type, Node: op.Node, Title: title, Summary: summary})
+	}
+	return items, nil
+}
+
+// companionsCreated returns the ops of a batch that only make a task's
+// context and log docs and their links: undo reverts them with the task
+// but does not list them.
+func companionsCreated(ops []Op) map[string]bool {
+	docs := map[string]bool{}
+	for _, op := range ops {
+		if op.Type != opCreate {
+			continue
+		}
+		var d opCreateData
+		if json.Unmarshal(op.Data, &d) == nil && d.Kind == "task" {
+			for _, k := range []string{"context", "log"} {
+				if id, ok := d.Fields[k].(string); ok {
+					docs[id] = true
+				}
+			}
+		}
+	}
+	out := map[string]bool{}
+	for _, op := range ops {
+		switch op.Type {
+		case opCreate:
+			out[op.ID] = docs[op.Node]
+		case opLinkAdd:
+			var d opLinkData
+			if json.Unmarshal(op.Data, &d) == nil && docs[d.Dst] {
+				out[op.ID] = true
+			}
+		}
+	}
+	return out
+}
+
+// invert records the inverse of op and says what it reverted.
+func invert(tx *Tx, op Op) (string, error) {
+	switch op.Type {
+	case opCreate:
+		var d opCreateData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
+		}
+		return "created " + d.Kind + " (now removed)", tx.Set(op.Node, map[string]any{"deleted": tx.s.now().UnixMilli()})
+	case opSet:
+		var d opSetData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
+		}
+		return "set " + fieldList(d.Fields) + " (restored)", tx.Set(op.Node, d.Prev)
+	case opLinkAdd, opLinkRm:
+		var d opLinkData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
+		}
+		if op.Type == opLinkAdd {
+			return "linked to " + d.Dst + " (unlinked)", tx.Link(op.Node, d.Dst, d.Kind, d.Label, false)
+		}
+		return "unlinked from " + d.Dst + " (linked again)", tx.Link(op.Node, d.Dst, d.Kind, d.Label, true)
+	case opLogAppend:
+		var d opLogData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
+		}
+		_, err := tx.emit(op.Node, opLogRemove, opLogData{Entry: op.ID})
+		return fmt.Sprintf("logged %q (entry removed)", firstLine(d.Text)), err
+	case opComplete:
+		var d opCompleteData
+		if err := json.Unmarshal(op.Data, &d); err != nil {
+			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
+		}
+		_, err := tx.emit(op.Node, opUncomplete, opCompleteData{Occurrence: d.Occurrence, Fields: d.Prev, Complete: op.ID})
+		return "completed (restored " + fieldList(d.Prev) + ")", err
+	}
+	return "", fmt.Errorf("undo op %s: ops of type %s cannot be undone", op.ID, op.Type)
+}
+
+// fieldList names the fields of an op, sorted: "do, late".
+func fieldList(f map[string]any) string {
+	names := make([]string, 0, len(f))
+	for k := range f {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
