@@ -199,7 +199,7 @@ func TestDaemonInfo(t *testing.T) {
 	td.MustCall("daemon.info", nil, &info)
 	if info.PID != td.Cmd.Process.Pid || info.Mode != "local" || info.DB != td.DB || info.Socket != td.Socket ||
 		info.Version == "" || info.Protocol != protocolVersion || time.Since(info.Started) > time.Minute ||
-		info.Counts["tasks"] != 1 || info.Counts["nodes"] != 1 || info.Counts["outstanding"] != 1 {
+		info.Counts["tasks"] != 1 || info.Counts["outstanding"] != 1 || info.Counts["nodes"] != info.Counts["tasks"]+info.Counts["docs"] {
 		t.Fatalf("daemon.info: %+v", info)
 	}
 	out := td.MustHeph("version")
