@@ -89,6 +89,16 @@ type inProcess struct {
 
 func serveInProcess(t testing.TB, extra map[string]handler) *inProcess {
 	t.Helper()
+	return serveInProcessEdit(t, func(m map[string]handler) {
+		for k, v := range extra {
+			m[k] = v
+		}
+	})
+}
+
+// serveInProcessEdit is serveInProcess with the method table edited by edit.
+func serveInProcessEdit(t testing.TB, edit func(map[string]handler)) *inProcess {
+	t.Helper()
 	dir := shortTempDir(t)
 	ctx := context.Background()
 	store, err := openStore(ctx, filepath.Join(dir, "heph.db"))
@@ -100,9 +110,7 @@ func serveInProcess(t testing.TB, extra map[string]handler) *inProcess {
 	d := &daemon{opts: daemonOptions{Mode: "local"}, paths: Paths{DB: store.Path(), Socket: filepath.Join(dir, "s.sock")},
 		store: store, log: logger, started: time.Now()}
 	methods := d.methods()
-	for k, v := range extra {
-		methods[k] = v
-	}
+	edit(methods)
 	srv, err := listenSocket(d.paths.Socket, &dispatcher{methods: methods, log: logger}, logger)
 	if err != nil {
 		store.Close()
