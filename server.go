@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -29,7 +30,14 @@ type socketServer struct {
 	conns    map[*net.UnixConn]bool // conn -> busy with a request
 	closing  bool
 	inflight sync.WaitGroup
+	// trim returns freed memory to the OS once the daemon has been idle
+	// for idleTrimAfter: a one-shot timer re-armed by each request, so an
+	// idle hephd stays small without waking up periodically.
+	trim *time.Timer
 }
+
+// idleTrimAfter is how long after its last request hephd returns memory.
+const idleTrimAfter = 10 * time.Second
 
 // listenSocket creates the socket's directory (0700) and the socket (0600).
 // A stale socket file is replaced; a live one is never stolen.
@@ -68,7 +76,9 @@ func listenSocket(path string, d *dispatcher, logger *log.Logger) (*socketServer
 		ln.Close()
 		return nil, fmt.Errorf("chmod socket %s: %w", path, err)
 	}
-	return &socketServer{path: path, ln: ln, d: d, log: logger, uid: os.Getuid(), conns: map[*net.UnixConn]bool{}}, nil
+	trim := time.AfterFunc(time.Hour, debug.FreeOSMemory)
+	trim.Stop()
+	return &socketServer{path: path, ln: ln, d: d, log: logger, uid: os.Getuid(), conns: map[*net.UnixConn]bool{}, trim: trim}, nil
 }
 
 // serve accepts connections until shutdown closes the listener.
@@ -129,6 +139,9 @@ func (s *socketServer) setBusy(c *net.UnixConn, busy bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.conns[c] = busy
+	if !busy && !s.closing {
+		s.trim.Reset(idleTrimAfter)
+	}
 	return !s.closing
 }
 
@@ -170,6 +183,7 @@ func (s *socketServer) serveConn(ctx context.Context, c *net.UnixConn) {
 func (s *socketServer) shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
+	s.trim.Stop()
 	for c, busy := range s.conns {
 		if !busy {
 			c.SetReadDeadline(time.Now()) // wakes the reader, which exits
