@@ -40,6 +40,21 @@ func dialDaemon(socket string) (*rpcClient, error) {
 	return c, nil
 }
 
+// dialDaemonWaiting is dialDaemon, except that when the daemon is installed
+// as a service (and so is restarting, e.g. onto a self-updated binary) it
+// waits up to wait for the socket instead of failing at once.
+func dialDaemonWaiting(socket string, serviceInstalled bool, wait time.Duration) (*rpcClient, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		c, err := dialDaemon(socket)
+		var nr *notRunningError
+		if err == nil || !serviceInstalled || !errors.As(err, &nr) || time.Now().After(deadline) {
+			return c, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func (c *rpcClient) connect() error {
 	conn, err := net.DialTimeout("unix", c.socket, 2*time.Second)
 	if err != nil {
@@ -73,6 +88,10 @@ func (c *rpcClient) Call(ctx context.Context, method string, params, result any)
 	line, err := json.Marshal(req)
 	if err != nil {
 		return fmt.Errorf("encode %s request: %w", method, err)
+	}
+	if len(line) >= maxLine {
+		// hephd would refuse it and drop the connection mid-write.
+		return fmt.Errorf("%s request is %d bytes; hephd accepts requests of up to %d bytes (4 MiB): make the text shorter", method, len(line), maxLine-1)
 	}
 	line = append(line, '\n')
 	if err := c.send(ctx, line); err != nil {

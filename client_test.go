@@ -169,7 +169,7 @@ func TestClientRedialFindsNoDaemon(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	waitFor(5*time.Second, func() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.accepted == 1 })
+	pollUntil(5*time.Second, func() bool { f.mu.Lock(); defer f.mu.Unlock(); return f.accepted == 1 })
 	time.Sleep(50 * time.Millisecond)
 	err = c.Call(context.Background(), "daemon.info", nil, nil)
 	var nr *notRunningError

@@ -104,6 +104,7 @@ type daemon struct {
 	started time.Time
 	srv     *socketServer
 	stop    context.CancelFunc // begins a clean shutdown
+	updater *selfUpdater       // nil unless --self-update
 	tokens  *tokenSource       // the hub's access tokens (nil without --hub-url)
 }
 
@@ -169,8 +170,8 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 	if o.HubURL != "" {
 		logger.Printf("--hub-url %s: sync is not available yet in this hephd; serving the local store only", o.HubURL)
 	}
-	if o.SelfUpdate {
-		logger.Printf("--self-update: not available yet in this hephd")
+	if o.SelfUpdateInterval < 1 {
+		return fmt.Errorf("--self-update-interval-secs must be at least 1, not %d", o.SelfUpdateInterval)
 	}
 	paths, err := resolvePaths(o.DB, o.Socket, osGetenv)
 	if err != nil {
@@ -198,6 +199,9 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 	d.srv = srv
 	v, _ := buildVersion()
 	logger.Printf("hephd %s pid %d serving %s (store %s, mode %s)", v, os.Getpid(), paths.Socket, paths.DB, o.Mode)
+	if err := d.startSelfUpdate(ctx, v); err != nil {
+		logger.Printf("self-update: %v", err)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.serve(context.WithoutCancel(ctx)) }()
 	select {
@@ -217,6 +221,36 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		return fmt.Errorf("close store %s: %w", paths.DB, err)
 	}
 	logger.Printf("hephd stopped")
+	return nil
+}
+
+// startSelfUpdate runs the updater in the background when --self-update is
+// on, and removes the binary a previous update kept now that this one runs.
+func (d *daemon) startSelfUpdate(ctx context.Context, version string) error {
+	exe, err := selfExecutable(osGetenv)
+	if err != nil {
+		return err
+	}
+	removePreviousBinary(exe, d.log)
+	if !d.opts.SelfUpdate {
+		return nil
+	}
+	module := d.opts.SelfUpdateModule
+	if module == "" {
+		module = mainModulePath()
+	}
+	d.updater = newSelfUpdater(selfUpdateConfig{
+		Interval:   time.Duration(d.opts.SelfUpdateInterval) * time.Second,
+		Module:     module,
+		Prerelease: d.opts.SelfUpdatePrerelease,
+		Current:    version,
+		Executable: exe,
+	}, d.log)
+	d.log.Printf("self-update: on, checking %s every %ds (running %s, binary %s)", module, d.opts.SelfUpdateInterval, version, exe)
+	go d.updater.Run(ctx, func(from, to string) {
+		d.log.Printf("self-update: %s -> %s", from, to)
+		d.stop()
+	})
 	return nil
 }
 
@@ -248,6 +282,8 @@ type daemonInfo struct {
 	Started  time.Time      `json:"started"`
 	Counts   map[string]int `json:"counts"`
 	Protocol int            `json:"protocol"`
+	// SelfUpdate is the updater's state; enabled is false when it is off.
+	SelfUpdate selfUpdateStatus `json:"self_update"`
 }
 
 // protocolVersion changes only when a change would break existing clients.
@@ -263,8 +299,12 @@ func (d *daemon) info(ctx context.Context, params json.RawMessage) (any, error) 
 		return nil, err
 	}
 	v, rev := buildVersion()
+	su := selfUpdateStatus{Running: v}
+	if d.updater != nil {
+		su = d.updater.Status()
+	}
 	return daemonInfo{Version: v, Revision: rev, PID: os.Getpid(), Mode: d.opts.Mode, DB: d.paths.DB,
-		Socket: d.paths.Socket, Started: d.started, Counts: counts, Protocol: protocolVersion}, nil
+		Socket: d.paths.Socket, Started: d.started, Counts: counts, Protocol: protocolVersion, SelfUpdate: su}, nil
 }
 
 // counts returns node counts for daemon.info, recounting only after a

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,7 +25,8 @@ import (
 //	due                    → late
 //	priority H/M/L         → attention red/orange/white
 //	recur (daily, weekly, monthly, yearly, weekdays, biweekly, quarterly,
-//	       semiannual, Nd, Nw, Nmo, Ny …) and until → an RRULE
+//	       semiannual, Nd, Nw, Nmo, Ny, P1M …; recurrenceFromTaskwarrior)
+//	       and until → an RRULE with UNTIL
 //	annotations            → log entries, dated as in Taskwarrior
 //	depends                → explicit links to the tasks it depends on
 //	entry, modified        → created, updated
@@ -253,7 +253,7 @@ func importTWTask(tx *Tx, t *twTask, rep *importReport, imported map[string]stri
 // does not map.
 func mapTWTask(t *twTask, item string, rep *importReport) (in taskInput, created, updated time.Time) {
 	title, rest, _ := strings.Cut(strings.TrimSpace(t.Description), "\n")
-	in.Title = strings.TrimSpace(title)
+	in.Title = cleanTitle(title)
 	in.Body = strings.TrimSpace(rest)
 	switch t.Status {
 	case "pending", "waiting", "recurring", "":
@@ -352,79 +352,23 @@ func parseTWDate(v string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("bad date %q (want 20061102T150405Z)", v)
 }
 
-// twRecurPeriod matches "3d", "2 weeks", "6mo", "P1D"-less durations.
-var twRecurPeriod = regexp.MustCompile(`^(\d+)\s*([a-z]+)$`)
-
-// twRecurUnits maps Taskwarrior duration units to RRULE frequencies.
-var twRecurUnits = map[string]string{
-	"d": "DAILY", "day": "DAILY", "days": "DAILY",
-	"w": "WEEKLY", "wk": "WEEKLY", "wks": "WEEKLY", "week": "WEEKLY", "weeks": "WEEKLY",
-	"mo": "MONTHLY", "mos": "MONTHLY", "mth": "MONTHLY", "mths": "MONTHLY", "month": "MONTHLY", "months": "MONTHLY",
-	"q": "QUARTERLY", "qtr": "QUARTERLY", "qtrs": "QUARTERLY", "quarter": "QUARTERLY", "quarters": "QUARTERLY",
-	"y": "YEARLY", "yr": "YEARLY", "yrs": "YEARLY", "year": "YEARLY", "years": "YEARLY",
-}
-
-// twRecurNames maps Taskwarrior's named periods to an RRULE.
-var twRecurNames = map[string]string{
-	"daily": "FREQ=DAILY", "day": "FREQ=DAILY",
-	"weekly": "FREQ=WEEKLY", "week": "FREQ=WEEKLY", "sennight": "FREQ=WEEKLY",
-	"biweekly": "FREQ=WEEKLY;INTERVAL=2", "fortnight": "FREQ=WEEKLY;INTERVAL=2",
-	"monthly": "FREQ=MONTHLY", "month": "FREQ=MONTHLY",
-	"bimonthly":  "FREQ=MONTHLY;INTERVAL=2",
-	"quarterly":  "FREQ=MONTHLY;INTERVAL=3",
-	"semiannual": "FREQ=MONTHLY;INTERVAL=6",
-	"yearly":     "FREQ=YEARLY", "annual": "FREQ=YEARLY", "year": "FREQ=YEARLY",
-	"biannual": "FREQ=YEARLY;INTERVAL=2", "biyearly": "FREQ=YEARLY;INTERVAL=2",
-	"weekdays": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
-}
-
-// twRRule converts a Taskwarrior recurrence period to an RRULE, or "".
-func twRRule(recur string) string {
-	r := strings.ToLower(strings.TrimSpace(recur))
-	if rule, ok := twRecurNames[r]; ok {
-		return rule
-	}
-	m := twRecurPeriod.FindStringSubmatch(r)
-	if m == nil {
-		return ""
-	}
-	n, err := strconv.Atoi(m[1])
-	if err != nil || n < 1 {
-		return ""
-	}
-	freq, ok := twRecurUnits[m[2]]
-	if !ok {
-		return ""
-	}
-	if freq == "QUARTERLY" {
-		freq, n = "MONTHLY", n*3
-	}
-	if n == 1 {
-		return "FREQ=" + freq
-	}
-	return "FREQ=" + freq + ";INTERVAL=" + strconv.Itoa(n)
-}
-
 // mapTWRecur maps recur (and until) to a recurrence heph accepts, or
-// reports it.
+// reports it. The period is read by recurrenceFromTaskwarrior (recur.go).
 func mapTWRecur(t *twTask, item string, rep *importReport) string {
-	rule := twRRule(t.Recur)
-	if rule == "" {
-		rep.unmapped(item, "recur", "period %q has no heph equivalent", t.Recur)
+	r, err := recurrenceFromTaskwarrior(t.Recur)
+	if err != nil {
+		rep.unmapped(item, "recur", "%v", err)
 		return ""
 	}
+	rule := r.String()
 	if t.Until != "" {
 		if u, err := parseTWDate(t.Until); err == nil {
 			withUntil := rule + ";UNTIL=" + u.UTC().Format("20060102T150405Z")
-			if _, err := normalizeRecur(withUntil); err == nil {
-				return withUntil
+			if norm, err := normalizeRecur(withUntil); err == nil {
+				return norm
 			}
 		}
 		rep.unmapped(item, "until", "%q: the series is imported without its end", t.Until)
-	}
-	if _, err := normalizeRecur(rule); err != nil {
-		rep.unmapped(item, "recur", "period %q (%s): %v", t.Recur, rule, err)
-		return ""
 	}
 	return rule
 }

@@ -148,8 +148,19 @@ func (t *Tx) afterFieldWrite(id, field string, v any) error {
 	case "body":
 		body, _ := v.(string)
 		return refreshWikiLinks(t, id, body)
-	case "title", "deleted":
-		return refreshWikiTargets(t, id)
+	case "title":
+		title, _ := v.(string)
+		return refreshWikiTargets(t, id, strings.ToLower(title), strings.ToLower(id))
+	case "deleted":
+		var title, handle string
+		err := t.queryRow(`SELECT title, handle FROM nodes WHERE id=?`, id).Scan(&title, &handle)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("wiki links to %s: %w", id, err)
+		}
+		return refreshWikiTargets(t, id, strings.ToLower(title), handle, strings.ToLower(id))
 	}
 	return nil
 }
@@ -158,11 +169,15 @@ func (t *Tx) afterFieldWrite(id, field string, v any) error {
 // those of body.
 func refreshWikiLinks(t *Tx, id, body string) error {
 	q := t.tx
-	if _, err := q.ExecContext(t.ctx, `DELETE FROM wiki_refs WHERE src=?`, id); err != nil {
+	res, err := t.exec(`DELETE FROM wiki_refs WHERE src=?`, id)
+	if err != nil {
 		return fmt.Errorf("wiki links of %s: %w", id, err)
 	}
-	if _, err := q.ExecContext(t.ctx, `DELETE FROM links WHERE src=? AND kind='wiki'`, id); err != nil {
-		return fmt.Errorf("wiki links of %s: %w", id, err)
+	// Every wiki link has its reference in wiki_refs: no references, no links.
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		if _, err := t.exec(`DELETE FROM links WHERE src=? AND kind='wiki'`, id); err != nil {
+			return fmt.Errorf("wiki links of %s: %w", id, err)
+		}
 	}
 	for pos, ref := range parseWikiRefs(body) {
 		dst, err := resolveWikiTarget(t.ctx, q, ref.Target)
@@ -173,14 +188,14 @@ func refreshWikiLinks(t *Tx, id, body string) error {
 		if dst != "" {
 			dstArg = dst
 		}
-		if _, err := q.ExecContext(t.ctx, `INSERT INTO wiki_refs(src,pos,target,norm,label,dst) VALUES(?,?,?,?,?,?)`,
+		if _, err := t.exec(`INSERT INTO wiki_refs(src,pos,target,norm,label,dst) VALUES(?,?,?,?,?,?)`,
 			id, pos, ref.Target, strings.ToLower(ref.Target), ref.Label, dstArg); err != nil {
 			return fmt.Errorf("wiki links of %s: %w", id, err)
 		}
 		if dst == "" || dst == id {
 			continue // unresolved, or the node itself (no self links)
 		}
-		if _, err := q.ExecContext(t.ctx, `INSERT OR IGNORE INTO links(src,dst,kind,label) VALUES(?,?,'wiki',?)`,
+		if _, err := t.exec(`INSERT OR IGNORE INTO links(src,dst,kind,label) VALUES(?,?,'wiki',?)`,
 			id, dst, ref.Label); err != nil {
 			return fmt.Errorf("wiki links of %s: %w", id, err)
 		}
@@ -189,21 +204,29 @@ func refreshWikiLinks(t *Tx, id, body string) error {
 }
 
 // refreshWikiTargets re-derives the wiki links of every node whose body
-// refers to node id, or could now refer to it (by its title, handle or id).
-func refreshWikiTargets(t *Tx, id string) error {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT DISTINCT w.src FROM wiki_refs w, nodes n
-		WHERE n.id=? AND (w.dst=n.id OR w.norm=lower(n.title) OR w.norm=n.handle OR w.norm=lower(n.id))`, id)
+// refers to node id, or could now refer to it: references whose normalized
+// target is one of norms (the node's lower-cased title, handle or id).
+func refreshWikiTargets(t *Tx, id string, norms ...string) error {
+	for len(norms) < 3 {
+		norms = append(norms, norms[len(norms)-1])
+	}
+	rows, err := t.query(`SELECT src FROM wiki_refs WHERE dst=? UNION ALL SELECT src FROM wiki_refs WHERE norm IN (?,?,?)`,
+		id, norms[0], norms[1], norms[2])
 	if err != nil {
 		return fmt.Errorf("wiki links to %s: %w", id, err)
 	}
 	var srcs []string
+	seen := map[string]bool{}
 	for rows.Next() {
 		var s string
 		if err := rows.Scan(&s); err != nil {
 			rows.Close()
 			return fmt.Errorf("wiki links to %s: %w", id, err)
 		}
-		srcs = append(srcs, s)
+		if !seen[s] {
+			seen[s] = true
+			srcs = append(srcs, s)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -211,7 +234,7 @@ func refreshWikiTargets(t *Tx, id string) error {
 	}
 	for _, src := range srcs {
 		var body string
-		if err := t.tx.QueryRowContext(t.ctx, `SELECT body FROM nodes WHERE id=?`, src).Scan(&body); err != nil {
+		if err := t.queryRow(`SELECT body FROM nodes WHERE id=?`, src).Scan(&body); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}

@@ -182,6 +182,12 @@ func TestWikiLinksFollowTargets(t *testing.T) {
 	if u := unresolvedOf(t, s, src2); !reflect.DeepEqual(u, []string{other}) {
 		t.Fatalf("unresolved after delete = %v", u)
 	}
+	// Non-ASCII titles: the reference resolves when its exact title appears.
+	src3 := notesDoc(t, s, "Index 3", "[[Überblick]]")
+	uber := notesDoc(t, s, "Überblick", "")
+	if got := wikiLinksOf(t, s, src3); !hasKey(got, uber) {
+		t.Fatalf("non-ASCII title reference did not resolve: %v", got)
+	}
 	// Undeleting (as undo does) brings it back.
 	notesSet(t, s, other, map[string]any{"deleted": nil})
 	if got := wikiLinksOf(t, s, src2); !hasKey(got, other) {
@@ -332,4 +338,28 @@ func storeSnapshot(t *testing.T, td *testDaemon) string {
 	sort.Strings(parts)
 	b, _ := json.Marshal(info.Counts)
 	return string(b) + strings.Join(parts, "\n")
+}
+
+// TestInsertNodeHandleCollision: a new node whose 4-character handle is
+// taken gets a longer one.
+func TestInsertNodeHandleCollision(t *testing.T) {
+	s := notesStore(t)
+	err := s.Write(context.Background(), func(tx *Tx) error {
+		if err := tx.insertNode("01KB000000ABCDEFGHJKMNPQRS", "doc", 1); err != nil {
+			return err
+		}
+		if err := tx.insertNode("01KB000001ABCDZZZZZZZZZZZZ", "doc", 2); err != nil {
+			return err
+		}
+		// Replaying a create is a no-op, not a new handle.
+		return tx.insertNode("01KB000001ABCDZZZZZZZZZZZZ", "doc", 2)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := getNode(context.Background(), s.db, "01KB000000ABCDEFGHJKMNPQRS")
+	b, _ := getNode(context.Background(), s.db, "01KB000001ABCDZZZZZZZZZZZZ")
+	if a.Handle != "abcd" || b.Handle != "abcdz" {
+		t.Fatalf("handles %q and %q, want abcd and abcdz", a.Handle, b.Handle)
+	}
 }

@@ -88,6 +88,8 @@ type Tx struct {
 	// unit that undo reverts.
 	Batch string
 	Ops   []Op // ops recorded so far, in order
+	// stmts are the statements prepared in this transaction (stmtcache.go).
+	stmts map[string]*sql.Stmt
 }
 
 // Write runs fn in one serialized write transaction. Every op fn records is
@@ -101,6 +103,10 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	}
 	t := &Tx{s: s, tx: sqlTx, ctx: ctx, Batch: newULID(s.now())}
 	if err := fn(t); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := t.flushSearch(); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
@@ -167,7 +173,7 @@ func (t *Tx) Link(src, dst, kind, label string, add bool) error {
 
 // record inserts a local op and applies it.
 func (t *Tx) record(op Op) error {
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES(?,?,?,?,?,1,?)`,
+	if _, err := t.exec(`INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES(?,?,?,?,?,1,?)`,
 		op.ID, op.HLC, op.Node, op.Type, string(op.Data), t.Batch); err != nil {
 		return fmt.Errorf("record op: %w", err)
 	}
@@ -186,7 +192,7 @@ func (t *Tx) ApplyRemote(op Op) (applied bool, lost []string, err error) {
 	if err != nil {
 		return false, nil, err
 	}
-	res, err := t.tx.ExecContext(t.ctx, `INSERT OR IGNORE INTO ops(id,hlc,node,type,data,local) VALUES(?,?,?,?,?,0)`,
+	res, err := t.exec(`INSERT OR IGNORE INTO ops(id,hlc,node,type,data,local) VALUES(?,?,?,?,?,0)`,
 		op.ID, op.HLC, op.Node, op.Type, string(op.Data))
 	if err != nil {
 		return false, nil, fmt.Errorf("record op: %w", err)
@@ -245,42 +251,44 @@ func (t *Tx) applyCreate(id string, h HLC, d opCreateData) error {
 	if d.Kind != "doc" && d.Kind != "task" {
 		return fmt.Errorf("create %s: unknown kind %q", id, d.Kind)
 	}
-	handle, err := t.newHandle(id)
-	if err != nil {
+	if err := t.insertNode(id, d.Kind, h.Wall); err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `INSERT OR IGNORE INTO nodes(id,handle,kind,created,updated) VALUES(?,?,?,?,?)`,
-		id, handle, d.Kind, h.Wall, h.Wall); err != nil {
-		return fmt.Errorf("create %s: %w", id, err)
-	}
 	if d.Kind == "task" {
-		if _, err := t.tx.ExecContext(t.ctx, `INSERT OR IGNORE INTO tasks(node_id) VALUES(?)`, id); err != nil {
+		if _, err := t.exec(`INSERT OR IGNORE INTO tasks(node_id) VALUES(?)`, id); err != nil {
 			return fmt.Errorf("create %s: %w", id, err)
 		}
 	}
-	_, err = t.applyFields(id, h.String(), h, d.Fields)
+	_, err := t.applyFields(id, h.String(), h, d.Fields)
 	return err
 }
 
-// applyFields sets each field whose clock is older than h.
+// applyFields sets each field whose clock is older than h. It reads the
+// node's clocks once and writes the winning fields with one UPDATE per
+// table and one clocks upsert, so a create with a dozen fields stays a
+// handful of statements (imports apply tens of thousands of them).
 func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []string, err error) {
 	names := make([]string, 0, len(fields))
 	for k := range fields {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	changed := false
+	clocks, err := t.fieldClocks(id)
+	if err != nil {
+		return nil, err
+	}
+	type write struct {
+		name string
+		col  fieldColumn
+		v    any
+	}
+	var writes []write
 	for _, name := range names {
 		col, ok := nodeFields[name]
 		if !ok {
 			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
 		}
-		var cur string
-		err := t.tx.QueryRowContext(t.ctx, `SELECT hlc FROM clocks WHERE node=? AND field=?`, id, name).Scan(&cur)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("node %s: read clock: %w", id, err)
-		}
-		if cur != "" && cur >= hs {
+		if cur := clocks[name]; cur != "" && cur >= hs {
 			if cur > hs {
 				lost = append(lost, name)
 			}
@@ -290,34 +298,67 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", id, err)
 		}
-		key := "id"
-		if col.table == "tasks" {
-			key = "node_id"
-		}
-		if _, err := t.tx.ExecContext(t.ctx, `UPDATE `+col.table+` SET `+col.column+`=? WHERE `+key+`=?`, v, id); err != nil {
-			return nil, fmt.Errorf("node %s: set %s: %w", id, name, err)
-		}
-		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO clocks(node,field,hlc) VALUES(?,?,?) ON CONFLICT(node,field) DO UPDATE SET hlc=excluded.hlc`, id, name, hs); err != nil {
-			return nil, fmt.Errorf("node %s: set clock: %w", id, err)
-		}
-		if err := t.afterFieldWrite(id, name, v); err != nil {
-			return nil, err
-		}
-		changed = true
+		writes = append(writes, write{name, col, v})
 	}
-	if changed {
-		if _, err := t.tx.ExecContext(t.ctx, `UPDATE nodes SET updated=max(updated,?) WHERE id=?`, h.Wall, id); err != nil {
-			return nil, fmt.Errorf("node %s: touch: %w", id, err)
+	if len(writes) == 0 {
+		return lost, nil
+	}
+	// nodes (with the updated touch), then tasks.
+	var nodeSets, taskSets []string
+	var nodeArgs, taskArgs, clockArgs []any
+	for _, w := range writes {
+		if w.col.table == "tasks" {
+			taskSets, taskArgs = append(taskSets, w.col.column+"=?"), append(taskArgs, w.v)
+		} else {
+			nodeSets, nodeArgs = append(nodeSets, w.col.column+"=?"), append(nodeArgs, w.v)
+		}
+		clockArgs = append(clockArgs, id, w.name, hs)
+	}
+	nodeSets, nodeArgs = append(nodeSets, "updated=max(updated,?)"), append(nodeArgs, h.Wall, id)
+	if _, err := t.exec(`UPDATE nodes SET `+strings.Join(nodeSets, ", ")+` WHERE id=?`, nodeArgs...); err != nil {
+		return nil, fmt.Errorf("node %s: set fields: %w", id, err)
+	}
+	if len(taskSets) > 0 {
+		if _, err := t.exec(`UPDATE tasks SET `+strings.Join(taskSets, ", ")+` WHERE node_id=?`, append(taskArgs, id)...); err != nil {
+			return nil, fmt.Errorf("node %s: set fields: %w", id, err)
+		}
+	}
+	values := strings.Repeat("(?,?,?),", len(writes))
+	if _, err := t.exec(`INSERT INTO clocks(node,field,hlc) VALUES `+values[:len(values)-1]+
+		` ON CONFLICT(node,field) DO UPDATE SET hlc=excluded.hlc`, clockArgs...); err != nil {
+		return nil, fmt.Errorf("node %s: set clocks: %w", id, err)
+	}
+	for _, w := range writes {
+		if err := t.afterFieldWrite(id, w.name, w.v); err != nil {
+			return nil, err
 		}
 	}
 	return lost, nil
+}
+
+// fieldClocks reads the HLC that last set each field of a node.
+func (t *Tx) fieldClocks(id string) (map[string]string, error) {
+	rows, err := t.query(`SELECT field, hlc FROM clocks WHERE node=?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: read clocks: %w", id, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var f, h string
+		if err := rows.Scan(&f, &h); err != nil {
+			return nil, fmt.Errorf("node %s: read clocks: %w", id, err)
+		}
+		out[f] = h
+	}
+	return out, rows.Err()
 }
 
 // applyLink adds or removes a link. Links are an add-wins set: a removal
 // only deletes the link when no add for it is newer than the removal.
 func (t *Tx) applyLink(op Op, d opLinkData) error {
 	if op.Type == opLinkAdd {
-		_, err := t.tx.ExecContext(t.ctx, `INSERT INTO links(src,dst,kind,label) VALUES(?,?,?,?) ON CONFLICT(src,dst,kind) DO UPDATE SET label=excluded.label`,
+		_, err := t.exec(`INSERT INTO links(src,dst,kind,label) VALUES(?,?,?,?) ON CONFLICT(src,dst,kind) DO UPDATE SET label=excluded.label`,
 			op.Node, d.Dst, d.Kind, d.Label)
 		if err != nil {
 			return fmt.Errorf("link %s -> %s: %w", op.Node, d.Dst, err)
@@ -325,7 +366,7 @@ func (t *Tx) applyLink(op Op, d opLinkData) error {
 		return nil
 	}
 	var newerAdd int
-	err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM ops WHERE type=? AND node=? AND hlc>? AND json_extract(data,'$.dst')=? AND json_extract(data,'$.kind')=?`,
+	err := t.queryRow(`SELECT count(*) FROM ops WHERE type=? AND node=? AND hlc>? AND json_extract(data,'$.dst')=? AND json_extract(data,'$.kind')=?`,
 		opLinkAdd, op.Node, op.HLC, d.Dst, d.Kind).Scan(&newerAdd)
 	if err != nil {
 		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
@@ -333,7 +374,7 @@ func (t *Tx) applyLink(op Op, d opLinkData) error {
 	if newerAdd > 0 {
 		return nil
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM links WHERE src=? AND dst=? AND kind=?`, op.Node, d.Dst, d.Kind); err != nil {
+	if _, err := t.exec(`DELETE FROM links WHERE src=? AND dst=? AND kind=?`, op.Node, d.Dst, d.Kind); err != nil {
 		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
 	}
 	return nil
@@ -414,7 +455,7 @@ func toStrings(v any) ([]string, error) {
 // readFields returns the current values of the named fields of a node, in
 // the same JSON shapes that ops carry.
 func (t *Tx) readFields(id string, names []string) (map[string]any, error) {
-	n, err := scanNode(t.tx.QueryRowContext(t.ctx, nodeSelect+` WHERE n.id=?`, id))
+	n, err := scanNode(t.queryRow(nodeSelect+` WHERE n.id=?`, id))
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", id, err)
 	}
@@ -429,21 +470,26 @@ func (t *Tx) readFields(id string, names []string) (map[string]any, error) {
 	return out, nil
 }
 
-// newHandle picks the short handle for a new node: the shortest prefix (at
-// least 4 characters) of the id's random part that no other node has.
-func (t *Tx) newHandle(id string) (string, error) {
+// insertNode inserts a new node (a replayed create of an existing id is a
+// no-op) with its short handle: the shortest prefix (at least 4
+// characters) of the id's random part that no other node has. The insert
+// itself tests the handle (its UNIQUE index), which saves a lookup per node.
+func (t *Tx) insertNode(id, kind string, wall int64) error {
 	random := strings.ToLower(id[10:])
-	for n := 4; n <= len(random); n++ {
-		h := random[:n]
-		var exists int
-		if err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM nodes WHERE handle=?`, h).Scan(&exists); err != nil {
-			return "", fmt.Errorf("handle for %s: %w", id, err)
+	for n := 4; ; n++ {
+		handle := strings.ToLower(id)
+		if n <= len(random) {
+			handle = random[:n]
 		}
-		if exists == 0 {
-			return h, nil
+		_, err := t.exec(`INSERT INTO nodes(id,handle,kind,created,updated) VALUES(?,?,?,?,?) ON CONFLICT(id) DO NOTHING`,
+			id, handle, kind, wall, wall)
+		if err == nil {
+			return nil
+		}
+		if n > len(random) || !strings.Contains(err.Error(), "nodes.handle") {
+			return fmt.Errorf("create %s: %w", id, err)
 		}
 	}
-	return strings.ToLower(id), nil
 }
 
 // msTime converts unix milliseconds to a time.

@@ -138,3 +138,28 @@ func (s *Store) searchFTS(ctx context.Context, match string, limit int) ([]searc
 	}
 	return hits, nil
 }
+
+// flushSearch re-indexes the nodes this transaction changed (noted in
+// search_dirty by triggers), so the index is current when Write commits.
+func (t *Tx) flushSearch() error {
+	var dirty int
+	if err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM search_dirty)`).Scan(&dirty); err != nil {
+		return fmt.Errorf("search index: %w", err)
+	}
+	if dirty == 0 {
+		return nil
+	}
+	for _, q := range []string{
+		`DELETE FROM search_fts WHERE rowid IN (SELECT r.rowid FROM search_dirty d JOIN search_rows r ON r.node = d.node)`,
+		`INSERT OR IGNORE INTO search_rows(node) SELECT node FROM search_dirty`,
+		`INSERT INTO search_fts(rowid, title, body) SELECT r.rowid, n.title, n.body
+			FROM search_dirty d JOIN search_rows r ON r.node = d.node JOIN nodes n ON n.id = d.node WHERE n.deleted IS NULL`,
+		`DELETE FROM search_rows WHERE node IN (SELECT node FROM search_dirty) AND node NOT IN (SELECT id FROM nodes)`,
+		`DELETE FROM search_dirty`,
+	} {
+		if _, err := t.exec(q); err != nil {
+			return fmt.Errorf("search index: %w", err)
+		}
+	}
+	return nil
+}

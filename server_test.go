@@ -385,14 +385,14 @@ func TestPeerUIDRefused(t *testing.T) {
 	if strings.Contains(string(out), "hephd (devel)") || strings.Contains(string(out), "mode local") {
 		t.Fatalf("nobody got daemon.info:\n%s", out)
 	}
-	if !waitFor(5*time.Second, func() bool { return strings.Contains(td.Stderr.String(), "refused a connection from uid 65534") }) {
+	if !pollUntil(5*time.Second, func() bool { return strings.Contains(td.Stderr.String(), "refused a connection from uid 65534") }) {
 		t.Fatalf("refusal not logged; hephd log:\n%s\nclient:\n%s", td.Stderr.String(), out)
 	}
 	td.MustHeph("version")
 }
 
-// waitFor polls cond until it holds or d passes.
-func waitFor(d time.Duration, cond func() bool) bool {
+// pollUntil polls cond until it holds or d passes.
+func pollUntil(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		if cond() {
@@ -495,7 +495,7 @@ func TestAcceptSurvivesFDExhaustion(t *testing.T) {
 		}
 		flood = append(flood, c)
 	}
-	if !waitFor(10*time.Second, func() bool { return strings.Contains(td.Stderr.String(), "too many open files") }) {
+	if !pollUntil(10*time.Second, func() bool { return strings.Contains(td.Stderr.String(), "too many open files") }) {
 		t.Fatalf("%d connections never exhausted hephd's descriptors:\n%s", len(flood), td.Stderr.String())
 	}
 	for _, c := range flood {

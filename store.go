@@ -34,6 +34,7 @@ type Store struct {
 	countsGen  uint64
 	countsVal  map[string]int
 	now        func() time.Time
+	stmts      stmtCache // prepared statements of the apply path
 }
 
 // storeInUseError is returned when another hephd holds the store.
@@ -59,7 +60,7 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 		f.Close()
 	}
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_txlock=immediate"
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_pragma=temp_store(2)&_pragma=cache_size(-16000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		lock.Close()
@@ -262,7 +263,10 @@ CREATE TABLE completions(
 	//
 	// search_fts indexes the title and body of live nodes; search_rows gives
 	// each node a stable integer rowid (nodes' own rowid may change on
-	// VACUUM). Triggers keep both in step with nodes. wiki_refs holds every
+	// VACUUM). Triggers note changed nodes in search_dirty and Write
+	// re-indexes them once, just before commit (flushSearch): FTS5 writes
+	// its pending index at every statement of a transaction it took part
+	// in, so indexing row by row would make big imports crawl. wiki_refs holds every
 	// [[…]] reference of every body, resolved (dst) or not, so a reference
 	// resolves when its target appears or is renamed. imports maps ids in
 	// other tools (taskwarrior uuids, markdown paths) to nodes, so a second
@@ -270,23 +274,19 @@ CREATE TABLE completions(
 	`
 CREATE TABLE search_rows(rowid INTEGER PRIMARY KEY, node TEXT NOT NULL UNIQUE);
 CREATE VIRTUAL TABLE search_fts USING fts5(title, body, tokenize='unicode61 remove_diacritics 2');
+CREATE TABLE search_dirty(node TEXT PRIMARY KEY) WITHOUT ROWID;
 INSERT INTO search_rows(node) SELECT id FROM nodes ORDER BY id;
 INSERT INTO search_fts(rowid, title, body)
 	SELECT r.rowid, n.title, n.body FROM nodes n JOIN search_rows r ON r.node = n.id WHERE n.deleted IS NULL;
 CREATE TRIGGER search_insert AFTER INSERT ON nodes BEGIN
-	INSERT OR IGNORE INTO search_rows(node) VALUES (new.id);
-	INSERT INTO search_fts(rowid, title, body)
-		SELECT rowid, new.title, new.body FROM search_rows WHERE node = new.id AND new.deleted IS NULL;
+	INSERT OR IGNORE INTO search_dirty(node) VALUES (new.id);
 END;
 CREATE TRIGGER search_update AFTER UPDATE OF title, body, deleted ON nodes
 WHEN old.title IS NOT new.title OR old.body IS NOT new.body OR old.deleted IS NOT new.deleted BEGIN
-	DELETE FROM search_fts WHERE rowid = (SELECT rowid FROM search_rows WHERE node = old.id);
-	INSERT INTO search_fts(rowid, title, body)
-		SELECT rowid, new.title, new.body FROM search_rows WHERE node = new.id AND new.deleted IS NULL;
+	INSERT OR IGNORE INTO search_dirty(node) VALUES (new.id);
 END;
 CREATE TRIGGER search_delete AFTER DELETE ON nodes BEGIN
-	DELETE FROM search_fts WHERE rowid = (SELECT rowid FROM search_rows WHERE node = old.id);
-	DELETE FROM search_rows WHERE node = old.id;
+	INSERT OR IGNORE INTO search_dirty(node) VALUES (old.id);
 END;
 CREATE INDEX nodes_title_nocase ON nodes(title COLLATE NOCASE);
 CREATE TABLE wiki_refs(
