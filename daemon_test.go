@@ -175,18 +175,20 @@ func TestSIGINTShutdown(t *testing.T) {
 	}
 }
 
-// TestModesNotAvailable: server and client modes say so clearly.
-func TestModesNotAvailable(t *testing.T) {
+// TestModeFlagErrors: a mode without what it needs, or an unknown mode,
+// is a clear error and a non-zero exit.
+func TestModeFlagErrors(t *testing.T) {
 	dir := shortTempDir(t)
-	for _, mode := range []string{"server", "client", "bogus"} {
+	cases := map[string]string{
+		"server": "--mode server needs --oidc-issuer URL and --oidc-audience AUD",
+		"client": "--mode client needs --hub-url URL",
+		"bogus":  `unknown --mode "bogus"`,
+	}
+	for mode, want := range cases {
 		var out, errOut syncBuffer
 		code := run([]string{"hephd", "--mode", mode, "--db", dir + "/h.db", "--socket", dir + "/s"}, strings.NewReader(""), &out, &errOut)
-		want := "not available yet"
-		if mode == "bogus" {
-			want = `unknown --mode "bogus"`
-		}
 		if code == 0 || !strings.Contains(errOut.String(), want) {
-			t.Fatalf("--mode %s: exit %d: %s", mode, code, errOut.String())
+			t.Fatalf("--mode %s: exit %d: %s (want %q)", mode, code, errOut.String(), want)
 		}
 	}
 }
