@@ -64,6 +64,7 @@ func commands() []*command {
 		daemonCommand(),
 	}
 	cmds = append(cmds, taskCommands()...)
+	cmds = append(cmds, syncCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
@@ -234,11 +235,11 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 // call connects on first use and makes one RPC.
 func (c *cli) call(method string, params, result any) error {
 	if c.client == nil {
-		paths, err := resolvePaths("", c.socket, osGetenv)
+		socket, err := resolveSocket(c.socket, osGetenv)
 		if err != nil {
 			return err
 		}
-		if c.client, err = dialDaemonWaiting(paths.Socket, serviceInstalled(osGetenv), 3*time.Second); err != nil {
+		if c.client, err = dialDaemonWaiting(socket, serviceInstalled(osGetenv), 3*time.Second); err != nil {
 			return err
 		}
 	}

@@ -126,18 +126,15 @@ func (c *rpcClient) Call(ctx context.Context, method string, params, result any)
 		return fmt.Errorf("%s request is %d bytes; hephd accepts requests of up to %d bytes (4 MiB): make the text shorter", method, len(line), maxLine-1)
 	}
 	line = append(line, '\n')
-	if dl, ok := ctx.Deadline(); ok {
-		c.conn.SetDeadline(dl)
-	} else {
-		c.conn.SetDeadline(time.Time{})
-	}
-	if _, err := c.conn.Write(line); err != nil {
-		// Nothing reached the daemon: one fresh connection, one more try.
+	if err := c.send(ctx, line); err != nil {
+		// The daemon closed the connection before it got the request (a
+		// restart, an idle connection closed at shutdown): nothing was
+		// applied, so one fresh connection and one more try are safe.
 		c.conn.Close()
 		if err := c.connect(); err != nil {
 			return err
 		}
-		if _, err := c.conn.Write(line); err != nil {
+		if err := c.send(ctx, line); err != nil {
 			return fmt.Errorf("send %s to hephd: %w", method, err)
 		}
 	}
@@ -161,4 +158,14 @@ func (c *rpcClient) Call(ctx context.Context, method string, params, result any)
 		}
 	}
 	return nil
+}
+
+// send writes one request line under ctx's deadline.
+func (c *rpcClient) send(ctx context.Context, line []byte) error {
+	dl, _ := ctx.Deadline() // the zero time (no deadline) when ctx has none
+	if err := c.conn.SetDeadline(dl); err != nil {
+		return err
+	}
+	_, err := c.conn.Write(line)
+	return err
 }

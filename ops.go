@@ -54,6 +54,10 @@ type opLinkData struct {
 	Dst   string `json:"dst"`
 	Kind  string `json:"kind"`
 	Label string `json:"label,omitempty"`
+	// Observed (link.rm): the link.add ops the removal saw; only those
+	// are removed, so a concurrent add wins (mergerules.go). Nil in ops
+	// made before this rule: see recomputeLink.
+	Observed *[]string `json:"observed,omitempty"`
 }
 
 // fieldColumn says where each node field lives.
@@ -114,6 +118,9 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.generation.Add(1)
+	if len(t.Ops) > 0 && s.onLocalWrite != nil {
+		s.onLocalWrite()
+	}
 	return nil
 }
 
@@ -161,10 +168,17 @@ func (t *Tx) Set(id string, fields map[string]any) error {
 // Link records and applies a link.add (add=true) or link.rm op.
 func (t *Tx) Link(src, dst, kind, label string, add bool) error {
 	typ := opLinkRm
+	d := opLinkData{Dst: dst, Kind: kind, Label: label}
 	if add {
 		typ = opLinkAdd
+	} else {
+		seen, err := t.observedAdds(src, dst, kind)
+		if err != nil {
+			return err
+		}
+		d.Observed = &seen
 	}
-	data, err := json.Marshal(opLinkData{Dst: dst, Kind: kind, Label: label})
+	data, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode op: %w", err)
 	}
@@ -283,10 +297,19 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		v    any
 	}
 	var writes []write
+	tombstone := false
 	for _, name := range names {
 		col, ok := nodeFields[name]
 		if !ok {
 			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
+		}
+		if name == "deleted" {
+			// Tombstones follow their own rule (recomputeDeleted).
+			if _, err := columnValue(name, fields[name]); err != nil {
+				return nil, fmt.Errorf("node %s: %w", id, err)
+			}
+			tombstone = true
+			continue
 		}
 		if cur := clocks[name]; cur != "" && cur >= hs {
 			if cur > hs {
@@ -299,6 +322,24 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 			return nil, fmt.Errorf("node %s: %w", id, err)
 		}
 		writes = append(writes, write{name, col, v})
+	}
+	if tombstone {
+		changed, err := t.recomputeDeleted(id)
+		if err != nil {
+			return nil, err
+		}
+		if changed {
+			var v any
+			t.queryRow(`SELECT deleted FROM nodes WHERE id=?`, id).Scan(&v)
+			if err := t.afterFieldWrite(id, "deleted", v); err != nil {
+				return nil, err
+			}
+			if len(writes) == 0 {
+				if _, err := t.exec(`UPDATE nodes SET updated=max(updated,?) WHERE id=?`, h.Wall, id); err != nil {
+					return nil, fmt.Errorf("node %s: touch: %w", id, err)
+				}
+			}
+		}
 	}
 	if len(writes) == 0 {
 		return lost, nil
@@ -357,27 +398,7 @@ func (t *Tx) fieldClocks(id string) (map[string]string, error) {
 // applyLink adds or removes a link. Links are an add-wins set: a removal
 // only deletes the link when no add for it is newer than the removal.
 func (t *Tx) applyLink(op Op, d opLinkData) error {
-	if op.Type == opLinkAdd {
-		_, err := t.exec(`INSERT INTO links(src,dst,kind,label) VALUES(?,?,?,?) ON CONFLICT(src,dst,kind) DO UPDATE SET label=excluded.label`,
-			op.Node, d.Dst, d.Kind, d.Label)
-		if err != nil {
-			return fmt.Errorf("link %s -> %s: %w", op.Node, d.Dst, err)
-		}
-		return nil
-	}
-	var newerAdd int
-	err := t.queryRow(`SELECT count(*) FROM ops WHERE type=? AND node=? AND hlc>? AND json_extract(data,'$.dst')=? AND json_extract(data,'$.kind')=?`,
-		opLinkAdd, op.Node, op.HLC, d.Dst, d.Kind).Scan(&newerAdd)
-	if err != nil {
-		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
-	}
-	if newerAdd > 0 {
-		return nil
-	}
-	if _, err := t.exec(`DELETE FROM links WHERE src=? AND dst=? AND kind=?`, op.Node, d.Dst, d.Kind); err != nil {
-		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
-	}
-	return nil
+	return t.recomputeLink(op.Node, d.Dst, d.Kind)
 }
 
 // columnValue converts a field's JSON value to what its column stores.

@@ -42,7 +42,7 @@ func TestSocketPathNotASocket(t *testing.T) {
 	cmd := exec.Command(bin, "--db", filepath.Join(dir, "heph.db"), "--socket", file)
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
-	if err == nil || !strings.Contains(string(out), file+" is a regular file, not a socket: hephd will not replace it") {
+	if err == nil || !strings.Contains(string(out), "socket path "+file+" exists and is not a socket: refusing to replace it") {
 		t.Errorf("hephd --socket on a regular file: err %v, output %q", err, out)
 	}
 	if b, err := os.ReadFile(file); err != nil || string(b) != "keep me\n" {
