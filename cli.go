@@ -84,7 +84,7 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	version := top.Bool("version", false, "print the client's and the daemon's versions (as heph version)")
 	if err := top.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			c.printUsage(stdout)
+			c.printUsage(stderr)
 			return exitOK
 		}
 		fmt.Fprintf(stderr, "heph: %v (see heph -h)\n", err)

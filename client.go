@@ -41,8 +41,6 @@ func fileKind(m fs.FileMode) string {
 		return "a regular file"
 	case m.IsDir():
 		return "a directory"
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
 	case m&fs.ModeNamedPipe != 0:
 		return "a named pipe"
 	case m&fs.ModeDevice != 0:
