@@ -24,7 +24,7 @@ dev: build
 	@if [ -S $(DEV)/hephd.sock ] && HEPH_SOCKET=$(DEV)/hephd.sock $(BIN)/heph version >/dev/null 2>&1; then \
 		echo "a dev hephd is already running on $(DEV)/hephd.sock"; \
 	else \
-		$(BIN)/hephd --db $(DEV)/heph.db --socket $(DEV)/hephd.sock --log $(DEV)/hephd.log & \
+		$(BIN)/hephd --db $(DEV)/heph.db --socket $(DEV)/hephd.sock --log $(DEV)/hephd.log </dev/null >/dev/null 2>&1 & \
 		for i in $$(seq 1 100); do [ -S $(DEV)/hephd.sock ] && break; sleep 0.05; done; \
 	fi
 	@echo "== heph version"; HEPH_SOCKET=$(DEV)/hephd.sock HEPH_DB=$(DEV)/heph.db $(BIN)/heph version
