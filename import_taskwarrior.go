@@ -177,7 +177,7 @@ func importedNode(tx *Tx, uuid string, imported map[string]string) (string, erro
 		return id, nil
 	}
 	var id string
-	err := tx.SQL().QueryRowContext(tx.Context(), `SELECT node_id FROM imports WHERE source='taskwarrior' AND ext_id=?`, uuid).Scan(&id)
+	err := tx.queryRow(`SELECT node_id FROM imports WHERE source='taskwarrior' AND ext_id=?`, uuid).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -241,7 +241,7 @@ func importTWTask(tx *Tx, t *twTask, rep *importReport, imported map[string]stri
 	if err := addTWAnnotations(tx, id, t, item, rep); err != nil {
 		return "", err
 	}
-	if _, err := tx.SQL().ExecContext(tx.Context(), `INSERT INTO imports(source,ext_id,node_id) VALUES('taskwarrior',?,?)`, t.UUID, id); err != nil {
+	if _, err := tx.exec(`INSERT INTO imports(source,ext_id,node_id) VALUES('taskwarrior',?,?)`, t.UUID, id); err != nil {
 		return "", fmt.Errorf("remember import: %w", err)
 	}
 	imported[t.UUID] = id
