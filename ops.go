@@ -90,6 +90,11 @@ type Tx struct {
 	Ops   []Op // ops recorded so far, in order
 	// stmts are the statements prepared in this transaction (stmtcache.go).
 	stmts map[string]*sql.Stmt
+	// pending holds the ops recorded inside batchOps, not yet inserted.
+	pending []Op
+	// wikiRefs: whether wiki_refs may have rows, once wikiRefsKnown
+	// (hasWikiRefs).
+	wikiRefs, wikiRefsKnown bool
 }
 
 // Write runs fn in one serialized write transaction. Every op fn records is
@@ -127,11 +132,12 @@ func (t *Tx) Context() context.Context { return t.ctx }
 func (t *Tx) Create(kind string, fields map[string]any) (string, error) {
 	now := t.s.now()
 	id := newULID(now)
-	data, err := json.Marshal(opCreateData{Kind: kind, Fields: fields})
+	d := opCreateData{Kind: kind, Fields: fields}
+	data, err := json.Marshal(d)
 	if err != nil {
 		return "", fmt.Errorf("encode op: %w", err)
 	}
-	if err := t.record(Op{ID: newULID(now), HLC: t.s.clock.Now().String(), Node: id, Type: opCreate, Data: data}); err != nil {
+	if err := t.recordDecoded(Op{ID: newULID(now), HLC: t.s.clock.Now().String(), Node: id, Type: opCreate, Data: data}, &d); err != nil {
 		return "", err
 	}
 	return id, nil
@@ -151,11 +157,12 @@ func (t *Tx) Set(id string, fields map[string]any) error {
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(opSetData{Fields: fields, Prev: prev})
+	d := opSetData{Fields: fields, Prev: prev}
+	data, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode op: %w", err)
 	}
-	return t.record(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: id, Type: opSet, Data: data})
+	return t.recordDecoded(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: id, Type: opSet, Data: data}, &d)
 }
 
 // Link records and applies a link.add (add=true) or link.rm op.
@@ -164,24 +171,61 @@ func (t *Tx) Link(src, dst, kind, label string, add bool) error {
 	if add {
 		typ = opLinkAdd
 	}
-	data, err := json.Marshal(opLinkData{Dst: dst, Kind: kind, Label: label})
+	d := opLinkData{Dst: dst, Kind: kind, Label: label}
+	data, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode op: %w", err)
 	}
-	return t.record(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: src, Type: typ, Data: data})
+	return t.recordDecoded(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: src, Type: typ, Data: data}, &d)
 }
 
-// record inserts a local op and applies it.
-func (t *Tx) record(op Op) error {
-	if _, err := t.exec(`INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES(?,?,?,?,?,1,?)`,
+// record inserts a local op and applies it. Inside batchOps the insert
+// waits for the end of the batch.
+func (t *Tx) record(op Op) error { return t.recordDecoded(op, nil) }
+
+// recordDecoded is record for an op whose data the caller has at hand
+// (a *opCreateData, *opSetData or *opLinkData): apply uses it instead of
+// decoding op.Data again, when decoding would give the same values
+// (jsonShaped).
+func (t *Tx) recordDecoded(op Op, decoded any) error {
+	if t.pending != nil {
+		t.pending = append(t.pending, op)
+	} else if _, err := t.exec(`INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES(?,?,?,?,?,1,?)`,
 		op.ID, op.HLC, op.Node, op.Type, string(op.Data), t.Batch); err != nil {
 		return fmt.Errorf("record op: %w", err)
 	}
-	if _, err := t.apply(op, true); err != nil {
+	if _, err := t.apply(op, true, decoded); err != nil {
 		return err
 	}
 	t.Ops = append(t.Ops, op)
 	return nil
+}
+
+// batchOps runs fn, which records ops whose application reads no ops (creates,
+// sets, link adds), and then inserts all of them, in order, with one
+// statement: a task's create is five ops. As outside a batch, an op whose
+// application failed is inserted too (the caller decides whether the
+// transaction goes on).
+func (t *Tx) batchOps(fn func() error) error {
+	if t.pending != nil {
+		return fn()
+	}
+	t.pending = make([]Op, 0, 8)
+	err := fn()
+	ops := t.pending
+	t.pending = nil
+	if len(ops) == 0 {
+		return err
+	}
+	args := make([]any, 0, 6*len(ops))
+	for _, op := range ops {
+		args = append(args, op.ID, op.HLC, op.Node, op.Type, string(op.Data), t.Batch)
+	}
+	values := strings.Repeat("(?,?,?,?,?,1,?),", len(ops))
+	if _, ierr := t.exec(`INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES `+values[:len(values)-1], args...); ierr != nil && err == nil {
+		return fmt.Errorf("record op: %w", ierr)
+	}
+	return err
 }
 
 // ApplyRemote applies an op received from another replica. It returns
@@ -201,38 +245,48 @@ func (t *Tx) ApplyRemote(op Op) (applied bool, lost []string, err error) {
 		return false, nil, nil
 	}
 	t.s.clock.Observe(h)
-	lost, err = t.apply(op, false)
+	lost, err = t.apply(op, false, nil)
 	return true, lost, err
 }
 
 // apply makes op's effect on the materialized tables and returns the
 // fields whose newer local value kept them from being set. local says the op
 // was just made here: a local create names a new id, which no other op can
-// have touched yet.
-func (t *Tx) apply(op Op, local bool) ([]string, error) {
+// have touched yet. decoded, when not nil, is op.Data decoded
+// (recordDecoded).
+func (t *Tx) apply(op Op, local bool, decoded any) ([]string, error) {
 	h, err := parseHLC(op.HLC)
 	if err != nil {
 		return nil, err
 	}
 	switch op.Type {
 	case opCreate:
-		var d opCreateData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, ok := decoded.(*opCreateData)
+		if !ok || !jsonShaped(d.Fields) {
+			d = &opCreateData{}
+			if err := json.Unmarshal(op.Data, d); err != nil {
+				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+			}
 		}
-		return nil, t.applyCreate(op.Node, h, d, local)
+		return nil, t.applyCreate(op.Node, h, *d, local)
 	case opSet:
-		var d opSetData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, ok := decoded.(*opSetData)
+		if !ok || !jsonShaped(d.Fields) {
+			d = &opSetData{}
+			if err := json.Unmarshal(op.Data, d); err != nil {
+				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+			}
 		}
 		return t.applyFields(op.Node, op.HLC, h, d.Fields)
 	case opLinkAdd, opLinkRm:
-		var d opLinkData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, ok := decoded.(*opLinkData)
+		if !ok {
+			d = &opLinkData{}
+			if err := json.Unmarshal(op.Data, d); err != nil {
+				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+			}
 		}
-		return nil, t.applyLink(op, d)
+		return nil, t.applyLink(op, *d)
 	case opLogAppend, opLogRemove:
 		var d opLogData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
@@ -352,7 +406,7 @@ func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, 
 		}
 	}
 	for i, name := range names {
-		if err := t.afterFieldWrite(id, name, vals[i]); err != nil {
+		if err := t.afterFieldWrite(id, name, vals[i], true); err != nil {
 			return false, err
 		}
 	}
@@ -425,7 +479,7 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		return nil, fmt.Errorf("node %s: set clocks: %w", id, err)
 	}
 	for _, w := range writes {
-		if err := t.afterFieldWrite(id, w.name, w.v); err != nil {
+		if err := t.afterFieldWrite(id, w.name, w.v, false); err != nil {
 			return nil, err
 		}
 	}
@@ -492,6 +546,20 @@ func (t *Tx) applyLink(op Op, d opLinkData) error {
 		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
 	}
 	return nil
+}
+
+// jsonShaped reports whether every field value is of a type that
+// columnValue stores exactly as it stores the value's JSON round trip
+// (numbers are unix ms or counts, exact in a float64).
+func jsonShaped(fields map[string]any) bool {
+	for _, v := range fields {
+		switch v.(type) {
+		case nil, string, bool, int64, int, float64, []string:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // columnValue converts a field's JSON value to what its column stores.
