@@ -20,7 +20,7 @@ build:
 
 ## dev: run a working-tree hephd on .dev/ paths and show heph talking to it
 dev: build
-	@mkdir -p $(DEV)
+	@mkdir -p -m 700 $(DEV)
 	@if [ -S $(DEV)/hephd.sock ] && HEPH_SOCKET=$(DEV)/hephd.sock $(BIN)/heph version >/dev/null 2>&1; then \
 		echo "a dev hephd is already running on $(DEV)/hephd.sock"; \
 	else \
@@ -30,7 +30,7 @@ dev: build
 	@echo "== heph version"; HEPH_SOCKET=$(DEV)/hephd.sock HEPH_DB=$(DEV)/heph.db $(BIN)/heph version
 	@echo "== heph next"; HEPH_SOCKET=$(DEV)/hephd.sock HEPH_DB=$(DEV)/heph.db $(BIN)/heph next || true
 	@echo
-	@echo "dev hephd runs in the background (log: $(DEV)/hephd.log; stop: kill \$$(pgrep -f '$(DEV)/heph.db'))."
+	@echo "dev hephd runs in the background (log: $(DEV)/hephd.log; stop: kill \$$(cat $(DEV)/heph.db.lock))."
 	@echo "Point a second shell at it with:"
 	@echo "  export PATH=$(CURDIR)/$(BIN):\$$PATH"
 	@echo "  HEPH_SOCKET=$$PWD/.dev/hephd.sock HEPH_DB=$$PWD/.dev/heph.db heph next"
@@ -51,7 +51,10 @@ vet:
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz:
-	@for f in $$($(GO) test -list '^Fuzz' $(PKG) | grep '^Fuzz'); do \
+	@targets=$$($(GO) test -list '^Fuzz' $(PKG)) || { echo "$$targets"; exit 1; }; \
+	targets=$$(echo "$$targets" | grep '^Fuzz' || true); \
+	[ -n "$$targets" ] || { echo "no Fuzz targets found"; exit 1; }; \
+	for f in $$targets; do \
 		echo "== $$f ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $(PKG) || exit 1; \
 	done
@@ -59,7 +62,7 @@ fuzz:
 ## bench: Go benchmarks plus the whole-process comparisons in bench/
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKG)
-	@for s in bench/*.sh; do echo "== $$s"; bash $$s || exit 1; done
+	@rc=0; for s in bench/*.sh; do echo "== $$s"; bash $$s || { echo "== $$s: a target was missed"; rc=1; }; done; exit $$rc
 
 ## cross: static binaries for linux and darwin, amd64 and arm64
 cross:

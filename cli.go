@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -28,6 +29,7 @@ type cli struct {
 	json           bool   // --json: machine output
 	socket         string // --socket
 	client         *rpcClient
+	flags          *flag.FlagSet // the running verb's flags
 }
 
 // command is one heph verb.
@@ -62,6 +64,7 @@ func commands() []*command {
 		daemonCommand(),
 	}
 	cmds = append(cmds, taskCommands()...)
+	cmds = append(cmds, syncCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
@@ -104,6 +107,10 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	if cmd == nil || cmd.run == nil {
+		if verb, ok := verbHints[strings.ToLower(name)]; ok {
+			fmt.Fprintf(stderr, "heph: unknown command %q: heph's verb for that is %q (see heph %s -h)\n", name, verb, verb)
+			return exitUsage
+		}
 		fmt.Fprintf(stderr, "heph: unknown command %q (see heph -h)\n", name)
 		return exitUsage
 	}
@@ -119,31 +126,41 @@ func (c *cli) printUsage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: heph [--json] [--socket PATH] COMMAND [ARGS]\n\nheph is a thin client of hephd, which owns your tasks and notes.\n\nCommands:\n")
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	for _, k := range commands() {
-		fmt.Fprintf(tw, "  %s %s\t%s\n", k.name, k.args, k.summary)
+		// Arguments and flags are in 'heph COMMAND -h': with them, the
+		// longest lines would push every summary past the terminal's edge.
+		fmt.Fprintf(tw, "  %s\t%s\n", k.name, k.summary)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nRun 'heph COMMAND -h' for a command's flags. Exit status: 0 ok, 1 error, 2 usage, 3 hephd not running.\n")
+	fmt.Fprintf(w, "\nRun 'heph COMMAND -h' for a command's arguments and flags.\nExit status: 0 ok, 1 error, 2 usage, 3 hephd not running.\n")
 }
 
 // exec parses a verb's flags (anywhere among its arguments) and runs it.
 func (c *cli) exec(cmd *command, args []string) int {
 	fs := flag.NewFlagSet("heph "+cmd.name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	// The flag package would print its error and the whole usage to
+	// stderr; heph prints asked-for help to stdout (so it pages) and a
+	// mistake as one line naming the fix.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	c.globalFlags(fs)
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: heph %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
-		fs.PrintDefaults()
-	}
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(c.stdout, "Usage: heph %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
+			var defaults strings.Builder
+			fs.SetOutput(&defaults)
+			fs.PrintDefaults()
+			// Spelled as the usage line and the examples spell them.
+			io.WriteString(c.stdout, strings.ReplaceAll("\n"+defaults.String(), "\n  -", "\n  --")[1:])
 			return exitOK
 		}
+		fmt.Fprintf(c.stderr, "heph %s: %v (see heph %s -h)\n", cmd.name, err, cmd.name)
 		return exitUsage
 	}
+	c.flags = fs
 	err = cmd.run(c, fs, pos)
 	return c.report(err)
 }
@@ -163,7 +180,12 @@ func (c *cli) report(err error) int {
 		fmt.Fprintf(c.stderr, "heph: %s\n", ue.msg)
 		return exitUsage
 	}
-	fmt.Fprintf(c.stderr, "heph: %v\n", err)
+	// A message may quote stored titles (an ambiguous id lists them).
+	lines := strings.Split(c.flagTerms(err.Error()), "\n")
+	for i, l := range lines {
+		lines[i] = displayText(l)
+	}
+	fmt.Fprintf(c.stderr, "heph: %s\n", strings.Join(lines, "\n"))
 	return exitError
 }
 
@@ -192,11 +214,11 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 // call connects on first use and makes one RPC.
 func (c *cli) call(method string, params, result any) error {
 	if c.client == nil {
-		paths, err := resolvePaths("", c.socket, osGetenv)
+		socket, err := resolveSocket(c.socket, osGetenv)
 		if err != nil {
 			return err
 		}
-		if c.client, err = dialDaemonWaiting(paths.Socket, serviceInstalled(osGetenv), 3*time.Second); err != nil {
+		if c.client, err = dialDaemonWaiting(socket, serviceInstalled(osGetenv), 3*time.Second); err != nil {
 			return err
 		}
 	}
@@ -217,6 +239,9 @@ func (c *cli) printJSON(v any) error {
 
 func wantArgs(args []string, n int, what string) error {
 	if len(args) != n {
+		if len(args) == 0 {
+			return usagef("want %s, got none", what)
+		}
 		return usagef("want %s, got %d argument(s): %s", what, len(args), strings.Join(args, " "))
 	}
 	return nil
@@ -247,4 +272,36 @@ func cmdVersion(c *cli, _ *flag.FlagSet, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "hephd %s (%s) pid %d, mode %s\n", info.Version, info.Revision, info.PID, info.Mode)
 	return nil
+}
+
+// paramRef is how hephd names a request parameter in an error message.
+var paramRef = regexp.MustCompile(`param "([a-z_]+)"`)
+
+// flagTerms says --do where hephd's message says param "do": a person
+// typed the flag, not the parameter it became.
+func (c *cli) flagTerms(msg string) string {
+	if c.flags == nil {
+		return msg
+	}
+	return paramRef.ReplaceAllStringFunc(msg, func(ref string) string {
+		name := paramRef.FindStringSubmatch(ref)[1]
+		switch name {
+		case "tags", "tags_add", "tags_remove":
+			name = "tag"
+		}
+		name = strings.ReplaceAll(name, "_", "-")
+		if name == "json" || name == "socket" || c.flags.Lookup(name) == nil {
+			return ref
+		}
+		return "--" + name
+	})
+}
+
+// verbHints name heph's verb for what people coming from Taskwarrior or
+// Todoist type out of habit.
+var verbHints = map[string]string{
+	"add": "task", "new": "task", "create": "task",
+	"modify": "edit", "mod": "edit", "annotate": "log", "note": "doc",
+	"complete": "done", "finish": "done", "delete": "rm", "del": "rm", "remove": "rm",
+	"ls": "list", "info": "show", "cat": "get", "find": "search",
 }

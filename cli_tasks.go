@@ -27,7 +27,7 @@ func taskCommands() []*command {
 			filterFlags(fs)
 		}, run: cmdList},
 		{name: "show", args: "ID", summary: "show a task (with its checklist) or a doc", run: cmdShow},
-		{name: "edit", args: "ID [--title T] [--do D] [--late D] [--attention A] [--recur R] [--project P] [--tag +x|-x]...",
+		{name: "edit", args: "ID [--title T] [--do D] [--late D] [--attention A] [--recur R] [--recur-after-done] [--project P] [--tag +x|-x]...",
 			summary: "change a task (none clears a date, the recurrence or the project)", flags: func(fs *flag.FlagSet) {
 				fs.String("title", "", "new `title`")
 				taskFlags(fs)
@@ -41,10 +41,10 @@ func taskCommands() []*command {
 			fs.String("append", "", "append a line of `text`")
 			fs.Int("check", 0, "check checklist item `N` (from 1)")
 			fs.Int("uncheck", 0, "uncheck checklist item `N` (from 1)")
-			fs.String("body", "", "replace the body with standard input (give -)")
+			fs.String("body", "", "replace the body with standard input (give `-`)")
 		}, run: cmdContext},
 		{name: "doc", args: `"Title" [--body -]`, summary: "add a doc; prints its id", flags: func(fs *flag.FlagSet) {
-			fs.String("body", "", "read the body from standard input (give -)")
+			fs.String("body", "", "read the body from standard input (give `-`)")
 		}, run: cmdDoc},
 		{name: "get", args: "ID", summary: "print a node's body as is", run: cmdGet},
 		{name: "view", args: "ondeck|upcoming [--days N]|late", summary: "on-deck (blue), upcoming or late tasks", flags: func(fs *flag.FlagSet) {
@@ -164,9 +164,14 @@ func finishVerb(method, past string) func(c *cli, fs *flag.FlagSet, args []strin
 		if c.json {
 			return c.printJSON(n)
 		}
-		line := fmt.Sprintf("%s %s  %s", past, n.Handle, n.Title)
-		if t := n.Task; t != nil && t.State == "outstanding" && t.Recur != "" && t.Do != nil && method != "node.rm" {
-			line += "; next " + formatRelative(*t.Do, time.Now()) + " (" + formatOccurrence(*t.Do) + ")"
+		line := fmt.Sprintf("%s %s  %s", past, n.Handle, displayText(n.Title))
+		if t := n.Task; t != nil && t.State == "outstanding" && t.Recur != "" && method != "node.rm" {
+			switch {
+			case t.Do != nil:
+				line += "; next " + relativeAndDate(*t.Do, formatRelative(*t.Do, time.Now()))
+			case t.Late != nil:
+				line += "; next late " + relativeAndDate(*t.Late, formatRelative(*t.Late, time.Now()))
+			}
 		}
 		fmt.Fprintln(c.stdout, line)
 		return nil
@@ -280,7 +285,7 @@ func cmdShow(c *cli, _ *flag.FlagSet, args []string) error {
 func (c *cli) showNode(n *Node) error {
 	w := c.stdout
 	now := time.Now()
-	fmt.Fprintf(w, "%s  %s\n", n.Handle, n.Title)
+	fmt.Fprintf(w, "%s  %s\n", n.Handle, displayText(n.Title))
 	tb := &table{}
 	tb.add(cell{text: "id"}, cell{text: n.ID})
 	tb.add(cell{text: "kind"}, cell{text: n.Kind})
@@ -291,14 +296,14 @@ func (c *cli) showNode(n *Node) error {
 		tb.add(cell{text: "state"}, cell{text: t.State})
 		tb.add(cell{text: "attention"}, cell{text: t.Attention})
 		if t.Do != nil {
-			tb.add(cell{text: "do"}, cell{text: formatOccurrence(*t.Do) + " (" + formatRelative(*t.Do, now) + ")"})
+			tb.add(cell{text: "do"}, cell{text: dateAndRelative(*t.Do, formatRelative(*t.Do, now))})
 		}
 		if t.Late != nil {
 			rel := formatLate(*t.Late, now)
 			if rel == "" {
 				rel = formatRelative(*t.Late, now)
 			}
-			tb.add(cell{text: "late"}, cell{text: formatOccurrence(*t.Late) + " (" + rel + ")"})
+			tb.add(cell{text: "late"}, cell{text: dateAndRelative(*t.Late, rel)})
 		}
 		if t.Recur != "" {
 			r := t.Recur
@@ -352,13 +357,17 @@ func cmdLog(c *cli, _ *flag.FlagSet, args []string) error {
 		_, err := io.WriteString(c.stdout, d.Body)
 		return err
 	}
-	if err := c.call("log.append", map[string]any{"id": args[0], "text": strings.Join(args[1:], " ")}, &d); err != nil {
+	text := strings.Join(args[1:], " ")
+	if strings.TrimSpace(text) == "" {
+		return usagef("want text to log: heph log ID TEXT (heph log ID prints the log)")
+	}
+	if err := c.call("log.append", map[string]any{"id": args[0], "text": text}, &d); err != nil {
 		return err
 	}
 	if c.json {
 		return c.printJSON(d)
 	}
-	fmt.Fprintf(c.stdout, "logged to %s (%s)\n", d.Handle, d.Title)
+	fmt.Fprintf(c.stdout, "logged to %s (%s)\n", d.Handle, displayText(d.Title))
 	return nil
 }
 
@@ -474,7 +483,25 @@ func cmdUndo(c *cli, _ *flag.FlagSet, args []string) error {
 		return c.printJSON(res)
 	}
 	for _, r := range res.Reverted {
-		fmt.Fprintf(c.stdout, "undid: %s  %s\n", r.Title, r.Summary)
+		fmt.Fprintf(c.stdout, "undid: %s  %s\n", displayText(r.Title), displayText(r.Summary))
 	}
 	return nil
+}
+
+// dateAndRelative is "2026-12-01 (in 5d)", or the date alone when the
+// relative form is that same date (a far one).
+func dateAndRelative(t time.Time, rel string) string {
+	if date := formatOccurrence(t); !strings.HasPrefix(date, rel) {
+		return date + " (" + rel + ")"
+	}
+	return formatOccurrence(t)
+}
+
+// relativeAndDate is "in 5d (2026-12-01)", or the date alone when the
+// relative form is that same date (a far one).
+func relativeAndDate(t time.Time, rel string) string {
+	if date := formatOccurrence(t); !strings.HasPrefix(date, rel) {
+		return rel + " (" + date + ")"
+	}
+	return formatOccurrence(t)
 }

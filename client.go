@@ -89,19 +89,20 @@ func (c *rpcClient) Call(ctx context.Context, method string, params, result any)
 	if err != nil {
 		return fmt.Errorf("encode %s request: %w", method, err)
 	}
-	line = append(line, '\n')
-	if dl, ok := ctx.Deadline(); ok {
-		c.conn.SetDeadline(dl)
-	} else {
-		c.conn.SetDeadline(time.Time{})
+	if len(line) >= maxLine {
+		// hephd would refuse it and drop the connection mid-write.
+		return fmt.Errorf("%s request is %d bytes; hephd accepts requests of up to %d bytes (4 MiB): make the text shorter", method, len(line), maxLine-1)
 	}
-	if _, err := c.conn.Write(line); err != nil {
-		// Nothing reached the daemon: one fresh connection, one more try.
+	line = append(line, '\n')
+	if err := c.send(ctx, line); err != nil {
+		// The daemon closed the connection before it got the request (a
+		// restart, an idle connection closed at shutdown): nothing was
+		// applied, so one fresh connection and one more try are safe.
 		c.conn.Close()
 		if err := c.connect(); err != nil {
 			return err
 		}
-		if _, err := c.conn.Write(line); err != nil {
+		if err := c.send(ctx, line); err != nil {
 			return fmt.Errorf("send %s to hephd: %w", method, err)
 		}
 	}
@@ -125,4 +126,14 @@ func (c *rpcClient) Call(ctx context.Context, method string, params, result any)
 		}
 	}
 	return nil
+}
+
+// send writes one request line under ctx's deadline.
+func (c *rpcClient) send(ctx context.Context, line []byte) error {
+	dl, _ := ctx.Deadline() // the zero time (no deadline) when ctx has none
+	if err := c.conn.SetDeadline(dl); err != nil {
+		return err
+	}
+	_, err := c.conn.Write(line)
+	return err
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -104,6 +105,7 @@ type daemon struct {
 	started time.Time
 	srv     *socketServer
 	stop    context.CancelFunc // begins a clean shutdown
+	syncer  *syncer            // a spoke's sync loop (nil without --hub-url)
 	updater *selfUpdater       // nil unless --self-update
 	tokens  *tokenSource       // the hub's access tokens (nil without --hub-url)
 }
@@ -156,19 +158,27 @@ func openDaemonLog(path string, stderr io.Writer) (*log.Logger, func(), error) {
 	return log.New(f, "", log.LstdFlags), func() { f.Close() }, nil
 }
 
-// serveDaemon opens the store, serves the socket until ctx ends, then shuts
-// down cleanly: stop accepting, finish requests, close the store, remove
-// the socket.
+// serveDaemon runs hephd in its mode until ctx ends, then shuts down
+// cleanly: stop accepting, finish requests, close the store, remove the
+// socket.
+//   - local: own the store; with --hub-url also sync with that hub.
+//   - server: own the hub's store, serve the hub's HTTP API and the socket.
+//   - client: keep no store; forward requests to the hub (--hub-url).
 func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error {
 	switch o.Mode {
-	case "local":
-	case "server", "client":
-		return fmt.Errorf("--mode %s is not available yet in this hephd; use --mode local", o.Mode)
+	case "local", "server":
+	case "client":
+		if o.HubURL == "" {
+			return fmt.Errorf("--mode client needs --hub-url URL: a thin client forwards every request to its hub")
+		}
 	default:
 		return fmt.Errorf("unknown --mode %q: want local, server or client", o.Mode)
 	}
-	if o.HubURL != "" {
-		logger.Printf("--hub-url %s: sync is not available yet in this hephd; serving the local store only", o.HubURL)
+	if o.Mode == "server" && o.OIDCIssuer == "" {
+		return fmt.Errorf("--mode server needs --oidc-issuer URL and --oidc-audience AUD: the hub only admits tokens from that issuer")
+	}
+	if o.Mode == "server" && o.OIDCAudience == "" {
+		return fmt.Errorf("--mode server needs --oidc-audience AUD (the audience hub tokens carry)")
 	}
 	if o.SelfUpdateInterval < 1 {
 		return fmt.Errorf("--self-update-interval-secs must be at least 1, not %d", o.SelfUpdateInterval)
@@ -177,21 +187,62 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, paths.DB)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	d := &daemon{opts: o, paths: paths, store: store, log: logger, started: time.Now(), stop: stop}
-	if o.HubURL != "" {
+	d := &daemon{opts: o, paths: paths, log: logger, started: time.Now(), stop: stop}
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	if o.Mode != "client" {
+		store, err := openStore(ctx, paths.DB)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		d.store = store
+	}
+	if o.HubURL != "" && o.Mode != "server" {
 		if d.tokens, err = newDaemonTokenSource(o); err != nil {
 			return err
 		}
-		go d.tokens.run(ctx)
+		bg.Add(1)
+		go func() { defer bg.Done(); d.tokens.run(ctx) }()
 	}
-	disp := &dispatcher{methods: d.methods(), log: logger}
+	disp := &dispatcher{log: logger}
+	var h *hub
+	switch {
+	case o.Mode == "client":
+		c, err := newHubClient(o.HubURL, o.HubCA, d.tokens)
+		if err != nil {
+			return err
+		}
+		f := &forwarder{c: c}
+		disp.methods = map[string]handler{"daemon.info": d.info, "sync.status": f.status}
+		for name, h := range authMethods(d.tokens) {
+			disp.methods[name] = h
+		}
+		disp.forward = f.forward
+	case o.Mode == "server":
+		if o.HubURL != "" {
+			logger.Printf("--hub-url is ignored in server mode: a hub does not sync with another hub")
+		}
+		h = newHub(d, newLazyVerifier(o, logger))
+		defer h.close()
+		disp.methods = d.methods()
+	case o.HubURL != "":
+		c, err := newHubClient(o.HubURL, o.HubCA, d.tokens)
+		if err != nil {
+			return err
+		}
+		d.syncer = newSyncer(d.store, c, o.SyncInterval, logger)
+		d.syncer.auth = d.tokens.Status
+		d.store.onLocalWrite = d.syncer.notify
+		disp.methods = d.methods()
+		bg.Add(1)
+		go func() { defer bg.Done(); d.syncer.run(ctx) }()
+		logger.Printf("syncing with %s every %s", c.base, o.SyncInterval)
+	default:
+		disp.methods = d.methods()
+	}
 	srv, err := listenSocket(paths.Socket, disp, logger)
 	if err != nil {
 		return err
@@ -202,23 +253,37 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 	if err := d.startSelfUpdate(ctx, v); err != nil {
 		logger.Printf("self-update: %v", err)
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.serve(context.WithoutCancel(ctx)) }()
+	if h != nil {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			if err := h.serve(ctx, nil); err != nil {
+				errc <- err
+			}
+		}()
+	}
+	var runErr error
 	select {
 	case <-ctx.Done():
-	case err := <-errc:
-		if err != nil {
-			return err
-		}
+	case runErr = <-errc:
 	}
+	stop()
 	logger.Printf("hephd shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.shutdown(sctx); err != nil {
 		logger.Printf("%v", err)
 	}
-	if err := store.Close(); err != nil {
-		return fmt.Errorf("close store %s: %w", paths.DB, err)
+	bg.Wait()
+	if d.store != nil {
+		if err := d.store.Close(); err != nil {
+			return fmt.Errorf("close store %s: %w", paths.DB, err)
+		}
+	}
+	if runErr != nil {
+		return runErr
 	}
 	logger.Printf("hephd stopped")
 	return nil
@@ -262,6 +327,9 @@ func (d *daemon) methods() map[string]handler {
 	for name, h := range nodeMethods(d.store) {
 		m[name] = h
 	}
+	for name, h := range syncMethods(d.store, d.syncer) {
+		m[name] = h
+	}
 	for name, h := range notesMethods(d.store) {
 		m[name] = h
 	}
@@ -294,9 +362,12 @@ func (d *daemon) info(ctx context.Context, params json.RawMessage) (any, error) 
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
-	counts, err := d.store.counts(ctx)
-	if err != nil {
-		return nil, err
+	counts := map[string]int{}
+	if d.store != nil { // a thin client keeps no store
+		var err error
+		if counts, err = d.store.counts(ctx); err != nil {
+			return nil, err
+		}
 	}
 	v, rev := buildVersion()
 	su := selfUpdateStatus{Running: v}

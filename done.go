@@ -18,8 +18,8 @@ import (
 
 // opCompleteData is the data of task.complete and task.uncomplete ops.
 type opCompleteData struct {
-	// Occurrence is the do date (unix ms) of the completed occurrence, or 0
-	// for a task without one.
+	// Occurrence is the do date (unix ms) of the completed occurrence (the
+	// late date for a series anchored on it), or 0 for a task without one.
 	Occurrence int64 `json:"occurrence"`
 	// Fields are the task's resulting field values (state, do, late,
 	// occurrences); for task.uncomplete, the values to restore.
@@ -151,8 +151,8 @@ func completeTask(tx *Tx, n *Node) error {
 		prev[k] = cur[k]
 	}
 	d := opCompleteData{Fields: fields, Prev: prev, Log: entry}
-	if n.Task.Do != nil {
-		d.Occurrence = n.Task.Do.UnixMilli()
+	if occ := occurrenceDate(n.Task); occ != nil {
+		d.Occurrence = occ.UnixMilli()
 	}
 	if _, err := tx.emit(n.ID, opComplete, d); err != nil {
 		return err
@@ -185,8 +185,8 @@ func advanceTask(t *Task, now time.Time) (fields map[string]any, entry string, e
 		return nil, "", fmt.Errorf("task recurrence %q: %w", t.Recur, err)
 	}
 	entry = "done"
-	if t.Do != nil {
-		entry = "done (" + formatOccurrence(*t.Do) + ")"
+	if occ := occurrenceDate(t); occ != nil {
+		entry = "done (" + formatOccurrence(*occ) + ")"
 	}
 	// Occurrences are computed on the wall clock of hephd's zone (now's
 	// location), so a daily 09:00 task stays at 09:00 across DST.
@@ -195,28 +195,28 @@ func advanceTask(t *Task, now time.Time) (fields map[string]any, entry string, e
 		next time.Time
 		ok   bool
 		idx  = t.Occurrences + 1
-		do   time.Time
 	)
-	if t.Do != nil {
-		do = t.Do.In(loc)
-	}
+	// The series is anchored on the do date. A series whose do date was
+	// cleared is anchored on its late date (which then moves alone), or
+	// else on the start of today, never on the moment of completion.
+	y, m, day := now.Date()
+	anchor, field := time.Date(y, m, day, 0, 0, 0, 0, loc), "do"
 	switch {
-	case t.RecurAfterDone:
-		base := now
-		if t.Do != nil {
-			y, m, day := now.Date()
-			base = time.Date(y, m, day, do.Hour(), do.Minute(), do.Second(), 0, loc)
-		}
+	case t.Do != nil:
+		anchor = t.Do.In(loc)
+	case t.Late != nil:
+		anchor, field = t.Late.In(loc), "late"
+	}
+	if t.RecurAfterDone {
+		base := time.Date(y, m, day, anchor.Hour(), anchor.Minute(), anchor.Second(), 0, loc)
 		next, ok = r.Next(base, base)
-	case t.Do == nil:
-		next, ok = r.Next(now, now)
-	default:
+	} else {
 		after := now
-		if do.After(now) {
-			after = do
+		if anchor.After(now) {
+			after = anchor
 		}
-		next, ok = r.Next(do, after)
-		if i := r.Index(do, next); ok && i > 1 {
+		next, ok = r.Next(anchor, after)
+		if i := r.Index(anchor, next); ok && i > 1 {
 			// Index is 1-based with the current occurrence at 1: the
 			// occurrences between it and next were missed (or skipped).
 			idx = t.Occurrences + i - 1
@@ -225,9 +225,9 @@ func advanceTask(t *Task, now time.Time) (fields map[string]any, entry string, e
 	if !ok || (r.Count() > 0 && idx >= r.Count()) {
 		return map[string]any{"state": "done"}, entry + ", the series is complete", nil
 	}
-	fields = map[string]any{"do": next.UnixMilli(), "occurrences": idx}
+	fields = map[string]any{field: next.UnixMilli(), "occurrences": idx}
 	if t.Late != nil && t.Do != nil {
-		fields["late"] = shiftLate(do, t.Late.In(loc), next).UnixMilli()
+		fields["late"] = shiftLate(anchor, t.Late.In(loc), next).UnixMilli()
 	}
 	return fields, entry, nil
 }
@@ -249,4 +249,16 @@ func formatOccurrence(t time.Time) string {
 		return t.Format("2006-01-02")
 	}
 	return t.Format("2006-01-02 15:04")
+}
+
+// occurrenceDate names the occurrence a completion finishes: the do date,
+// or for a series without one (anchored on its late date) the late date.
+func occurrenceDate(t *Task) *time.Time {
+	if t.Do != nil {
+		return t.Do
+	}
+	if t.Recur != "" {
+		return t.Late
+	}
+	return nil
 }

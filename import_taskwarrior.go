@@ -313,7 +313,7 @@ func importTWTask(tx *Tx, t *twTask, rep *importReport, imported map[string]stri
 // does not map.
 func mapTWTask(t *twTask, item string, rep *importReport) (in taskInput, created, updated time.Time) {
 	title, rest, _ := strings.Cut(strings.TrimSpace(t.Description), "\n")
-	in.Title = strings.TrimSpace(title)
+	in.Title = cleanTitle(title)
 	in.Body = strings.TrimSpace(rest)
 	switch t.Status {
 	case "pending", "waiting", "recurring", "":

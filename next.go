@@ -199,6 +199,8 @@ func (s *Store) rpcTaskList(ctx context.Context, params json.RawMessage) (any, e
 	}
 	q := taskSelectBy("tasks_all") + ` WHERE t.node_deleted IS NULL`
 	var args []any
+	// Like attention, a state or view name is not case-sensitive.
+	p.State = strings.ToLower(strings.TrimSpace(p.State))
 	switch p.State {
 	case "outstanding", "done", "dropped":
 		q += ` AND t.state = ?`
@@ -244,7 +246,7 @@ func (s *Store) rpcTaskView(ctx context.Context, params json.RawMessage) (any, e
 	}
 	var q string
 	var args []any
-	switch p.Name {
+	switch strings.ToLower(strings.TrimSpace(p.Name)) {
 	case "ondeck":
 		q = base("tasks_next") + ` AND t.arank = 3` + cond + ` ORDER BY t.arank, t.node_created, t.node_id`
 		args = fargs

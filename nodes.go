@@ -123,13 +123,20 @@ type querier interface {
 type ambiguousError struct {
 	ref        string
 	candidates []*Node
+	more       bool // more nodes match than are listed
 }
+
+// maxCandidates is how many matches an ambiguous id lists.
+const maxCandidates = 10
 
 func (e *ambiguousError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "id %q is ambiguous; it matches:", e.ref)
 	for _, n := range e.candidates {
 		fmt.Fprintf(&b, "\n  %s  %s  %s", n.Handle, n.ID, n.Title)
+	}
+	if e.more {
+		b.WriteString("\n  ... and more: type more of the id")
 	}
 	return b.String()
 }
@@ -151,8 +158,8 @@ func resolveID(ctx context.Context, q querier, ref string) (string, error) {
 		return "", fmt.Errorf("look up %q: %w", ref, err)
 	}
 	lo, up := strings.ToLower(ref), strings.ToUpper(ref)
-	rows, err := q.QueryContext(ctx, nodeSelect+` WHERE (n.handle >= ? AND n.handle < ?) OR (n.id >= ? AND n.id < ?) ORDER BY n.deleted IS NOT NULL, n.id LIMIT 11`,
-		lo, lo+"\xff", up, up+"\xff")
+	rows, err := q.QueryContext(ctx, nodeSelect+` WHERE (n.handle >= ? AND n.handle < ?) OR (n.id >= ? AND n.id < ?) ORDER BY n.deleted IS NOT NULL, n.id LIMIT ?`,
+		lo, lo+"\xff", up, up+"\xff", maxCandidates+1)
 	if err != nil {
 		return "", fmt.Errorf("look up %q: %w", ref, err)
 	}
@@ -168,11 +175,17 @@ func resolveID(ctx context.Context, q querier, ref string) (string, error) {
 	if err := rows.Err(); err != nil {
 		return "", fmt.Errorf("look up %q: %w", ref, err)
 	}
-	switch len(found) {
-	case 0:
+	switch {
+	case len(found) == 0:
 		return "", fmt.Errorf("no task or doc with id %q: %w", ref, errNotFound)
-	case 1:
+	case len(found) == 1 || (found[0].Deleted == nil && found[1].Deleted != nil):
+		// One match, or one live match among removed ones (live nodes
+		// sort first): removed nodes never make a prefix ambiguous, or
+		// every removal would make more prefixes stop working.
 		return found[0].ID, nil
+	}
+	if len(found) > maxCandidates {
+		return "", &ambiguousError{ref: ref, candidates: found[:maxCandidates], more: true}
 	}
 	return "", &ambiguousError{ref: ref, candidates: found}
 }

@@ -54,6 +54,10 @@ type opLinkData struct {
 	Dst   string `json:"dst"`
 	Kind  string `json:"kind"`
 	Label string `json:"label,omitempty"`
+	// Observed (link.rm): the link.add ops the removal saw; only those
+	// are removed, so a concurrent add wins (mergerules.go). Nil in ops
+	// made before this rule: see recomputeLink.
+	Observed *[]string `json:"observed,omitempty"`
 }
 
 // fieldColumn says where each node field lives.
@@ -119,6 +123,9 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.generation.Add(1)
+	if len(t.Ops) > 0 && s.onLocalWrite != nil {
+		s.onLocalWrite()
+	}
 	return nil
 }
 
@@ -168,10 +175,16 @@ func (t *Tx) Set(id string, fields map[string]any) error {
 // Link records and applies a link.add (add=true) or link.rm op.
 func (t *Tx) Link(src, dst, kind, label string, add bool) error {
 	typ := opLinkRm
+	d := opLinkData{Dst: dst, Kind: kind, Label: label}
 	if add {
 		typ = opLinkAdd
+	} else {
+		seen, err := t.observedAdds(src, dst, kind)
+		if err != nil {
+			return err
+		}
+		d.Observed = &seen
 	}
-	d := opLinkData{Dst: dst, Kind: kind, Label: label}
 	data, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode op: %w", err)
@@ -179,8 +192,8 @@ func (t *Tx) Link(src, dst, kind, label string, add bool) error {
 	return t.recordDecoded(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: src, Type: typ, Data: data}, &d)
 }
 
-// record inserts a local op and applies it. Inside batchOps the insert
-// waits for the end of the batch.
+// record inserts a local op and applies it. Inside batchOps a create's
+// insert may wait for the end of the batch.
 func (t *Tx) record(op Op) error { return t.recordDecoded(op, nil) }
 
 // recordDecoded is record for an op whose data the caller has at hand
@@ -188,11 +201,16 @@ func (t *Tx) record(op Op) error { return t.recordDecoded(op, nil) }
 // decoding op.Data again, when decoding would give the same values
 // (jsonShaped).
 func (t *Tx) recordDecoded(op Op, decoded any) error {
-	if t.pending != nil {
+	if t.pending != nil && deferrable(op, decoded) {
 		t.pending = append(t.pending, op)
-	} else if _, err := t.exec(`INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES(?,?,?,?,?,1,?)`,
-		op.ID, op.HLC, op.Node, op.Type, string(op.Data), t.Batch); err != nil {
-		return fmt.Errorf("record op: %w", err)
+	} else {
+		if err := t.flushPending(); err != nil {
+			return err
+		}
+		if _, err := t.exec(`INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES(?,?,?,?,?,1,?)`,
+			op.ID, op.HLC, op.Node, op.Type, string(op.Data), t.Batch); err != nil {
+			return fmt.Errorf("record op: %w", err)
+		}
 	}
 	if _, err := t.apply(op, true, decoded); err != nil {
 		return err
@@ -201,31 +219,53 @@ func (t *Tx) recordDecoded(op Op, decoded any) error {
 	return nil
 }
 
-// batchOps runs fn, which records ops whose application reads no ops (creates,
-// sets, link adds), and then inserts all of them, in order, with one
-// statement: a task's create is five ops. As outside a batch, an op whose
-// application failed is inserted too (the caller decides whether the
-// transaction goes on).
+// deferrable says whether op's insert may wait inside batchOps: a create
+// without a tombstone, whose application reads no ops. (Link and tombstone
+// rules read the ops of their link or node, mergerules.go.)
+func deferrable(op Op, decoded any) bool {
+	d, ok := decoded.(*opCreateData)
+	if !ok || op.Type != opCreate {
+		return false
+	}
+	_, tombstone := d.Fields["deleted"]
+	return !tombstone
+}
+
+// batchOps runs fn and inserts the creates it records with one statement,
+// in order, before the next op that is not a create or at the end: a
+// task's three creates (task, context and log docs) are one insert. As
+// outside a batch, an op whose application failed is inserted too (the
+// caller decides whether the transaction goes on).
 func (t *Tx) batchOps(fn func() error) error {
 	if t.pending != nil {
 		return fn()
 	}
 	t.pending = make([]Op, 0, 8)
 	err := fn()
-	ops := t.pending
+	ferr := t.flushPending()
 	t.pending = nil
-	if len(ops) == 0 {
-		return err
+	if err == nil {
+		err = ferr
 	}
+	return err
+}
+
+// flushPending inserts the ops batchOps holds back.
+func (t *Tx) flushPending() error {
+	ops := t.pending
+	if len(ops) == 0 {
+		return nil
+	}
+	t.pending = t.pending[:0]
 	args := make([]any, 0, 6*len(ops))
 	for _, op := range ops {
 		args = append(args, op.ID, op.HLC, op.Node, op.Type, string(op.Data), t.Batch)
 	}
 	values := strings.Repeat("(?,?,?,?,?,1,?),", len(ops))
-	if _, ierr := t.exec(`INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES `+values[:len(values)-1], args...); ierr != nil && err == nil {
-		return fmt.Errorf("record op: %w", ierr)
+	if _, err := t.exec(`INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES `+values[:len(values)-1], args...); err != nil {
+		return fmt.Errorf("record op: %w", err)
 	}
-	return err
+	return nil
 }
 
 // ApplyRemote applies an op received from another replica. It returns
@@ -347,6 +387,9 @@ func createFieldBit(name string) int64 {
 // statements instead of a dozen. It reports false, having changed nothing,
 // when the node exists or ops that arrived earlier set some of its fields.
 func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, error) {
+	if _, ok := d.Fields["deleted"]; ok {
+		return false, nil // tombstones follow their own rule (recomputeDeleted)
+	}
 	if !local {
 		var touched int
 		if err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM clocks WHERE node=?)`, id).Scan(&touched); err != nil {
@@ -433,10 +476,19 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		v    any
 	}
 	var writes []write
+	tombstone := false
 	for _, name := range names {
 		col, ok := nodeFields[name]
 		if !ok {
 			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
+		}
+		if name == "deleted" {
+			// Tombstones follow their own rule (recomputeDeleted).
+			if _, err := columnValue(name, fields[name]); err != nil {
+				return nil, fmt.Errorf("node %s: %w", id, err)
+			}
+			tombstone = true
+			continue
 		}
 		if cur := clocks[name]; cur != "" && cur >= hs {
 			if cur > hs {
@@ -449,6 +501,24 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 			return nil, fmt.Errorf("node %s: %w", id, err)
 		}
 		writes = append(writes, write{name, col, v})
+	}
+	if tombstone {
+		changed, err := t.recomputeDeleted(id)
+		if err != nil {
+			return nil, err
+		}
+		if changed {
+			var v any
+			t.queryRow(`SELECT deleted FROM nodes WHERE id=?`, id).Scan(&v)
+			if err := t.afterFieldWrite(id, "deleted", v, false); err != nil {
+				return nil, err
+			}
+			if len(writes) == 0 {
+				if _, err := t.exec(`UPDATE nodes SET updated=max(updated,?) WHERE id=?`, h.Wall, id); err != nil {
+					return nil, fmt.Errorf("node %s: touch: %w", id, err)
+				}
+			}
+		}
 	}
 	if len(writes) == 0 {
 		return lost, nil
@@ -525,27 +595,7 @@ func (t *Tx) fieldClocks(id string) (map[string]string, error) {
 // applyLink adds or removes a link. Links are an add-wins set: a removal
 // only deletes the link when no add for it is newer than the removal.
 func (t *Tx) applyLink(op Op, d opLinkData) error {
-	if op.Type == opLinkAdd {
-		_, err := t.exec(`INSERT INTO links(src,dst,kind,label) VALUES(?,?,?,?) ON CONFLICT(src,dst,kind) DO UPDATE SET label=excluded.label`,
-			op.Node, d.Dst, d.Kind, d.Label)
-		if err != nil {
-			return fmt.Errorf("link %s -> %s: %w", op.Node, d.Dst, err)
-		}
-		return nil
-	}
-	var newerAdd int
-	err := t.queryRow(`SELECT count(*) FROM ops WHERE type=? AND node=? AND hlc>? AND json_extract(data,'$.dst')=? AND json_extract(data,'$.kind')=?`,
-		opLinkAdd, op.Node, op.HLC, d.Dst, d.Kind).Scan(&newerAdd)
-	if err != nil {
-		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
-	}
-	if newerAdd > 0 {
-		return nil
-	}
-	if _, err := t.exec(`DELETE FROM links WHERE src=? AND dst=? AND kind=?`, op.Node, d.Dst, d.Kind); err != nil {
-		return fmt.Errorf("unlink %s -> %s: %w", op.Node, d.Dst, err)
-	}
-	return nil
+	return t.recomputeLink(op.Node, d.Dst, d.Kind)
 }
 
 // jsonShaped reports whether every field value is of a type that

@@ -5,7 +5,6 @@ import (
 	"os"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,9 +31,10 @@ func isTerminal(w io.Writer) bool {
 	return err == nil
 }
 
-// useColor decides colour for output to w.
+// useColor decides colour for output to w. NO_COLOR turns it off when it
+// is set to anything but the empty string (https://no-color.org).
 func useColor(w io.Writer, getenv func(string) string) bool {
-	if _, set := os.LookupEnv("NO_COLOR"); set || getenv("NO_COLOR") != "" {
+	if getenv("NO_COLOR") != "" {
 		return false
 	}
 	return isTerminal(w)
@@ -57,11 +57,12 @@ func (t *table) add(cells ...cell) { t.rows = append(t.rows, cells) }
 func (t *table) write(w io.Writer) error {
 	var widths []int
 	for _, r := range t.rows {
-		for i, c := range r {
+		for i := range r {
+			r[i].text = displayText(r[i].text)
 			if i >= len(widths) {
 				widths = append(widths, 0)
 			}
-			if n := utf8.RuneCountInString(c.text); n > widths[i] {
+			if n := displayWidth(r[i].text); n > widths[i] {
 				widths[i] = n
 			}
 		}
@@ -84,7 +85,7 @@ func (t *table) write(w io.Writer) error {
 			}
 			text := c.text
 			if i < last {
-				text += strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c.text)+2)
+				text += strings.Repeat(" ", widths[i]-displayWidth(c.text)+2)
 			}
 			if t.color && c.color != "" && c.text != "" {
 				pad := text[len(c.text):]

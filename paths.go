@@ -18,53 +18,51 @@ type getenvFunc func(string) string
 
 // resolvePaths picks the store and socket paths. Store: flagDB, else
 // $HEPH_DB, else $XDG_DATA_HOME/heph/heph.db, else
-// ~/.local/share/heph/heph.db. Socket: flagSocket, else $HEPH_SOCKET, else
-// $XDG_RUNTIME_DIR/heph/hephd.sock, else ~/.local/share/heph/hephd.sock.
+// ~/.local/share/heph/heph.db. Socket: see resolveSocket.
 func resolvePaths(flagDB, flagSocket string, getenv getenvFunc) (Paths, error) {
 	var p Paths
-	home := getenv("HOME")
-	dataDir := func() (string, error) {
-		if x := getenv("XDG_DATA_HOME"); x != "" {
-			return filepath.Join(x, "heph"), nil
-		}
-		if home == "" {
-			return "", fmt.Errorf("cannot find a home for heph's data: neither XDG_DATA_HOME nor HOME is set")
-		}
-		return filepath.Join(home, ".local", "share", "heph"), nil
-	}
 	switch {
 	case flagDB != "":
 		p.DB = flagDB
 	case getenv("HEPH_DB") != "":
 		p.DB = getenv("HEPH_DB")
+	case getenv("XDG_DATA_HOME") != "":
+		p.DB = filepath.Join(getenv("XDG_DATA_HOME"), "heph", "heph.db")
+	case getenv("HOME") != "":
+		p.DB = filepath.Join(getenv("HOME"), ".local", "share", "heph", "heph.db")
 	default:
-		d, err := dataDir()
-		if err != nil {
-			return p, err
-		}
-		p.DB = filepath.Join(d, "heph.db")
-	}
-	switch {
-	case flagSocket != "":
-		p.Socket = flagSocket
-	case getenv("HEPH_SOCKET") != "":
-		p.Socket = getenv("HEPH_SOCKET")
-	case getenv("XDG_RUNTIME_DIR") != "":
-		p.Socket = filepath.Join(getenv("XDG_RUNTIME_DIR"), "heph", "hephd.sock")
-	default:
-		if home == "" {
-			return p, fmt.Errorf("cannot place the socket: neither XDG_RUNTIME_DIR nor HOME is set (use --socket or HEPH_SOCKET)")
-		}
-		p.Socket = filepath.Join(home, ".local", "share", "heph", "hephd.sock")
+		return p, fmt.Errorf("cannot find a home for heph's data: neither XDG_DATA_HOME nor HOME is set (use --db or HEPH_DB)")
 	}
 	var err error
 	if p.DB, err = filepath.Abs(p.DB); err != nil {
 		return p, fmt.Errorf("store path %s: %w", p.DB, err)
 	}
-	if p.Socket, err = filepath.Abs(p.Socket); err != nil {
-		return p, fmt.Errorf("socket path %s: %w", p.Socket, err)
+	p.Socket, err = resolveSocket(flagSocket, getenv)
+	return p, err
+}
+
+// resolveSocket picks the socket path alone (all a client needs):
+// flagSocket, else $HEPH_SOCKET, else $XDG_RUNTIME_DIR/heph/hephd.sock,
+// else ~/.local/share/heph/hephd.sock. The path must fit in sun_path.
+func resolveSocket(flagSocket string, getenv getenvFunc) (string, error) {
+	var sock string
+	switch {
+	case flagSocket != "":
+		sock = flagSocket
+	case getenv("HEPH_SOCKET") != "":
+		sock = getenv("HEPH_SOCKET")
+	case getenv("XDG_RUNTIME_DIR") != "":
+		sock = filepath.Join(getenv("XDG_RUNTIME_DIR"), "heph", "hephd.sock")
+	case getenv("HOME") != "":
+		sock = filepath.Join(getenv("HOME"), ".local", "share", "heph", "hephd.sock")
+	default:
+		return "", fmt.Errorf("cannot place the socket: neither XDG_RUNTIME_DIR nor HOME is set (use --socket or HEPH_SOCKET)")
 	}
-	return p, checkSocketPath(p.Socket)
+	abs, err := filepath.Abs(sock)
+	if err != nil {
+		return sock, fmt.Errorf("socket path %s: %w", sock, err)
+	}
+	return abs, checkSocketPath(abs)
 }
 
 // checkSocketPath rejects a path that does not fit in sockaddr_un.sun_path.

@@ -36,3 +36,42 @@ func firstOccurrence(recur string, now time.Time) time.Time {
 	}
 	return today
 }
+
+// checkSeries refuses a recurrence that can never occur from start on: its
+// UNTIL is before start, or no day matches its BY parts before UNTIL
+// (BYMONTH=2;BYMONTHDAY=30). Such a series would make a task whose do date
+// is not an occurrence and whose first done ends it.
+func checkSeries(recur string, start time.Time) error {
+	r, err := parseRecurrence(recur)
+	if err != nil {
+		return invalidParams("%v", err)
+	}
+	if r.untilBefore(start) {
+		return invalidParams("recurrence %q ends (UNTIL) before it starts on %s", recur, formatOccurrence(start))
+	}
+	if strings.Contains(r.String(), "BY") {
+		free := *r
+		free.count = 0
+		if _, ok := free.Next(start.AddDate(-1, 0, 0), start.Add(-time.Nanosecond)); !ok {
+			return invalidParams("recurrence %q never occurs from %s on: no date matches its BYMONTH, BYMONTHDAY and BYDAY (before its UNTIL)", recur, formatOccurrence(start))
+		}
+	}
+	return nil
+}
+
+// untilBefore reports whether r's UNTIL is earlier than t (in t's zone for
+// the floating forms).
+func (r *Recurrence) untilBefore(t time.Time) bool {
+	day := civilDay(t.Date())
+	h, m, s := t.Clock()
+	nanos := int64((h*60+m)*60+s)*int64(time.Second) + int64(t.Nanosecond())
+	switch r.until {
+	case untilUTC:
+		return r.untilUTC.Before(t)
+	case untilDate:
+		return r.untilDay < day
+	case untilLocal:
+		return r.untilDay < day || (r.untilDay == day && r.untilNanos < nanos)
+	}
+	return false
+}

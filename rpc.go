@@ -70,6 +70,9 @@ type handler func(ctx context.Context, params json.RawMessage) (any, error)
 type dispatcher struct {
 	methods map[string]handler
 	log     *log.Logger
+	// forward, when set, answers methods not in the table (a thin
+	// client sends them to its hub).
+	forward func(ctx context.Context, req rpcRequest) (any, error)
 }
 
 // decodeParams decodes params strictly into v: unknown members and wrong
@@ -83,6 +86,8 @@ func decodeParams(params json.RawMessage, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		switch {
+		case errors.As(err, &te) && te.Field == "":
+			return invalidParams("params must be an object, not %s", te.Value)
 		case errors.As(err, &te):
 			return invalidParams("param %q must be %s, not %s", te.Field, jsonTypeName(te.Type.String()), te.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
@@ -116,10 +121,13 @@ func (d *dispatcher) handleLine(ctx context.Context, line []byte) []byte {
 	}
 	var req rpcRequest
 	if err := json.Unmarshal(line, &req); err != nil {
-		if line[0] == '[' {
+		switch {
+		case !json.Valid(line):
+			return encodeReply(nil, nil, &rpcError{Code: codeParse, Message: "parse error: " + err.Error()})
+		case line[0] == '[':
 			return encodeReply(nil, nil, &rpcError{Code: codeInvalidRequest, Message: "batch requests are not supported: send one request per line"})
 		}
-		return encodeReply(nil, nil, &rpcError{Code: codeParse, Message: "parse error: " + err.Error()})
+		return encodeReply(nil, nil, &rpcError{Code: codeInvalidRequest, Message: `invalid request: want {"jsonrpc":"2.0","id":...,"method":"...","params":{...}}: ` + err.Error()})
 	}
 	if req.JSONRPC != "2.0" || req.Method == "" {
 		return encodeReply(req.ID, nil, &rpcError{Code: codeInvalidRequest, Message: `invalid request: want {"jsonrpc":"2.0","id":...,"method":...}`})
@@ -134,6 +142,9 @@ func (d *dispatcher) handleLine(ctx context.Context, line []byte) []byte {
 // call runs the handler, turning a panic into an internal error.
 func (d *dispatcher) call(ctx context.Context, req rpcRequest) (result any, err error) {
 	h, ok := d.methods[req.Method]
+	if !ok && d.forward != nil {
+		return d.forward(ctx, req)
+	}
 	if !ok {
 		return nil, &rpcError{Code: codeMethodNotFound, Message: fmt.Sprintf("unknown method %q (see docs/protocol.md)", req.Method)}
 	}

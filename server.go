@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -29,7 +30,14 @@ type socketServer struct {
 	conns    map[*net.UnixConn]bool // conn -> busy with a request
 	closing  bool
 	inflight sync.WaitGroup
+	// trim returns freed memory to the OS once the daemon has been idle
+	// for idleTrimAfter: a one-shot timer re-armed by each request, so an
+	// idle hephd stays small without waking up periodically.
+	trim *time.Timer
 }
+
+// idleTrimAfter is how long after its last request hephd returns memory.
+const idleTrimAfter = 10 * time.Second
 
 // listenSocket creates the socket's directory (0700) and the socket (0600).
 // A stale socket file is replaced; a live one is never stolen.
@@ -40,13 +48,16 @@ func listenSocket(path string, d *dispatcher, logger *log.Logger) (*socketServer
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("socket dir %s: %w", filepath.Dir(path), err)
 	}
-	if _, err := os.Lstat(path); err == nil {
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&os.ModeSocket == 0 {
+			return nil, fmt.Errorf("socket path %s exists and is not a socket: refusing to replace it (move it away, or use --socket)", path)
+		}
 		c, err := net.DialTimeout("unix", path, time.Second)
 		if err == nil {
 			c.Close()
 			return nil, fmt.Errorf("socket %s is live: another hephd is serving it (stop it first, or use --socket)", path)
 		}
-		if !errors.Is(err, syscall.ECONNREFUSED) && !errors.Is(err, syscall.ENOTSOCK) {
+		if !errors.Is(err, syscall.ECONNREFUSED) {
 			return nil, fmt.Errorf("socket %s exists and cannot be checked: %w", path, err)
 		}
 		logger.Printf("replacing stale socket %s", path)
@@ -65,11 +76,14 @@ func listenSocket(path string, d *dispatcher, logger *log.Logger) (*socketServer
 		ln.Close()
 		return nil, fmt.Errorf("chmod socket %s: %w", path, err)
 	}
-	return &socketServer{path: path, ln: ln, d: d, log: logger, uid: os.Getuid(), conns: map[*net.UnixConn]bool{}}, nil
+	trim := time.AfterFunc(time.Hour, debug.FreeOSMemory)
+	trim.Stop()
+	return &socketServer{path: path, ln: ln, d: d, log: logger, uid: os.Getuid(), conns: map[*net.UnixConn]bool{}, trim: trim}, nil
 }
 
 // serve accepts connections until shutdown closes the listener.
 func (s *socketServer) serve(ctx context.Context) error {
+	var backoff time.Duration
 	for {
 		c, err := s.ln.AcceptUnix()
 		if err != nil {
@@ -83,8 +97,17 @@ func (s *socketServer) serve(ctx context.Context) error {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			return fmt.Errorf("accept on %s: %w", s.path, err)
+			if !acceptRetryable(err) {
+				return fmt.Errorf("accept on %s: %w", s.path, err)
+			}
+			// Out of file descriptors or memory (a flood of clients):
+			// keep serving the connections we have and try again soon.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Printf("accept on %s: %v; retrying in %v", s.path, err, backoff)
+			time.Sleep(backoff)
+			continue
 		}
+		backoff = 0
 		uid, err := peerUID(c)
 		if err != nil || uid != s.uid {
 			s.log.Printf("refused a connection from uid %d (hephd runs as uid %d): %v", uid, s.uid, err)
@@ -116,6 +139,9 @@ func (s *socketServer) setBusy(c *net.UnixConn, busy bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.conns[c] = busy
+	if !busy && !s.closing {
+		s.trim.Reset(idleTrimAfter)
+	}
 	return !s.closing
 }
 
@@ -157,6 +183,7 @@ func (s *socketServer) serveConn(ctx context.Context, c *net.UnixConn) {
 func (s *socketServer) shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
+	s.trim.Stop()
 	for c, busy := range s.conns {
 		if !busy {
 			c.SetReadDeadline(time.Now()) // wakes the reader, which exits
@@ -180,4 +207,15 @@ func (s *socketServer) shutdown(ctx context.Context) error {
 		return fmt.Errorf("close %s: %w", s.path, err)
 	}
 	return nil
+}
+
+// acceptRetryable reports whether an accept error is a passing shortage
+// rather than a broken listener.
+func acceptRetryable(err error) bool {
+	for _, e := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED, syscall.EINTR, syscall.EAGAIN} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

@@ -35,6 +35,9 @@ type Store struct {
 	countsVal  map[string]int
 	now        func() time.Time
 	stmts      stmtCache // prepared statements of the apply path
+	// onLocalWrite, when set, is called after a write that recorded local
+	// ops commits (the spoke's sync debounce listens here).
+	onLocalWrite func()
 }
 
 // storeInUseError is returned when another hephd holds the store.
@@ -307,7 +310,34 @@ CREATE TABLE imports(
 	PRIMARY KEY (source, ext_id)
 );
 `,
-	// 4: cheaper creates. A node's create sets its fields without clock
+	// 4: sync — per-hub cursors and state, the conflicts queue, hub owners.
+	`
+CREATE TABLE sync_state(
+	hub          TEXT PRIMARY KEY,        -- hub URL
+	pulled       INTEGER NOT NULL DEFAULT 0, -- hub's op seq received up to
+	pushed       INTEGER NOT NULL DEFAULT 0, -- local op seq the hub has up to
+	last_success INTEGER,                 -- unix ms
+	last_error   TEXT NOT NULL DEFAULT '',
+	last_error_at INTEGER                 -- unix ms
+);
+CREATE TABLE conflicts(
+	id         TEXT PRIMARY KEY,          -- ULID
+	node       TEXT NOT NULL,
+	field      TEXT NOT NULL,
+	mine       TEXT NOT NULL,             -- JSON value written here
+	theirs     TEXT NOT NULL,             -- JSON value from the other replica
+	mine_hlc   TEXT NOT NULL,
+	theirs_hlc TEXT NOT NULL,
+	theirs_op  TEXT NOT NULL,
+	winner     TEXT NOT NULL CHECK (winner IN ('mine','theirs')),
+	created    INTEGER NOT NULL,          -- unix ms
+	resolved   INTEGER,                   -- unix ms; NULL while open
+	kept       TEXT NOT NULL DEFAULT ''   -- mine or theirs, once resolved
+);
+CREATE INDEX conflicts_open ON conflicts(resolved, created);
+CREATE INDEX ops_local ON ops(local, seq);
+`,
+	// 5: cheaper creates. A node's create sets its fields without clock
 	// rows: create_hlc is the clock of each field whose bit is set in
 	// create_fields (createFieldOrder) until a later op writes its row
 	// (fieldClocks). Creates insert tasks rows with node_created and

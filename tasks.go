@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // taskInput is everything a new task can start with. Zero values mean the
@@ -57,6 +58,9 @@ func createDoc(tx *Tx, title, body string) (string, error) {
 	if title == "" {
 		return "", invalidParams("a doc needs a title")
 	}
+	if badTitle(title) {
+		return "", invalidParams("a doc's title is one line without control characters")
+	}
 	return tx.Create("doc", map[string]any{"title": title, "body": body})
 }
 
@@ -66,8 +70,8 @@ func (in *taskInput) fields(now time.Time) (map[string]any, error) {
 	if in.Title == "" {
 		return nil, invalidParams("a task needs a title")
 	}
-	if strings.ContainsAny(in.Title, "\n\r") {
-		return nil, invalidParams("a task's title is one line")
+	if badTitle(in.Title) {
+		return nil, invalidParams("a task's title is one line without control characters")
 	}
 	att := "white"
 	if in.Attention != "" {
@@ -102,10 +106,19 @@ func (in *taskInput) fields(now time.Time) (map[string]any, error) {
 	if recur != "" {
 		f["recur"] = recur
 		f["recur_after_done"] = in.RecurAfterDone
-		if in.Do == nil {
-			// A series needs a first occurrence.
-			start := firstOccurrence(recur, now)
-			in.Do = &start
+		// A series needs a first occurrence: its do date, else its late
+		// date (a series anchored on it, as Taskwarrior's on its due
+		// date), else the first day its rule picks from today.
+		start := in.Do
+		if start == nil {
+			start = in.Late
+		}
+		if start == nil {
+			first := firstOccurrence(recur, now)
+			in.Do, start = &first, &first
+		}
+		if err := checkSeries(recur, *start); err != nil {
+			return nil, err
 		}
 	}
 	if in.Do != nil {
@@ -138,6 +151,9 @@ func normalizeProject(s string) (string, error) {
 	if s == "" || s == "none" {
 		return "", nil
 	}
+	if badTitle(s) {
+		return "", invalidParams("bad project %q: a project is one line without control characters (want a path such as Home/Repairs)", s)
+	}
 	parts := strings.Split(strings.Trim(s, "/"), "/")
 	for i, p := range parts {
 		p = strings.TrimSpace(p)
@@ -153,8 +169,12 @@ func normalizeProject(s string) (string, error) {
 // dropped.
 func normalizeTag(s string) (string, error) {
 	t := strings.TrimPrefix(strings.TrimSpace(s), "+")
-	if t == "" || strings.ContainsAny(t, " \t\r\n,") {
+	if t == "" || strings.ContainsRune(t, ',') || strings.IndexFunc(t, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
 		return "", invalidParams("bad tag %q: a tag is one word without commas", s)
+	}
+	if strings.HasPrefix(t, "-") {
+		// heph edit --tag -x removes x: a tag "-x" could never be added.
+		return "", invalidParams("bad tag %q: a tag cannot start with - (heph edit ID --tag -x removes tag x)", s)
 	}
 	return t, nil
 }

@@ -76,7 +76,7 @@ func (s *Store) rpcTaskCreate(ctx context.Context, params json.RawMessage) (any,
 		}
 	}
 	if p.RecurAfterDone && strings.TrimSpace(p.Recur) == "" {
-		return nil, invalidParams("recur_after_done needs a recurrence (recur)")
+		return nil, invalidParams(`param "recur_after_done" needs a recurrence: give param "recur"`)
 	}
 	var id string
 	err = s.Write(ctx, func(tx *Tx) error {
@@ -161,8 +161,8 @@ func editTask(tx *Tx, p taskEditParams) (string, error) {
 	f := map[string]any{}
 	if p.Title != nil {
 		title := strings.TrimSpace(*p.Title)
-		if title == "" || strings.ContainsAny(title, "\r\n") {
-			return "", invalidParams("a task's title is one non-empty line")
+		if title == "" || badTitle(title) {
+			return "", invalidParams("a task's title is one non-empty line without control characters")
 		}
 		f["title"] = title
 		if err := renameCompanions(tx, n, title); err != nil {
@@ -196,11 +196,22 @@ func editTask(tx *Tx, p taskEditParams) (string, error) {
 			return "", err
 		}
 		f["recur"] = r
-		if r != "" && n.Task.Do == nil && f["do"] == nil {
-			f["do"] = firstOccurrence(r, now).UnixMilli()
+		do, late := editedDate(f, "do", n.Task.Do), editedDate(f, "late", n.Task.Late)
+		if r != "" && do == nil && late == nil {
+			// As on create: a series without a do or late date starts on
+			// the first day its rule picks.
+			first := firstOccurrence(r, now)
+			f["do"], do = first.UnixMilli(), &first
 		}
 		if r != "" {
 			f["occurrences"] = 0
+			start := do
+			if start == nil {
+				start = late
+			}
+			if err := checkSeries(r, start.In(now.Location())); err != nil {
+				return "", err
+			}
 		}
 	}
 	if p.RecurAfterDone != nil {
@@ -416,8 +427,8 @@ func (s *Store) rpcNodeUpdate(ctx context.Context, params json.RawMessage) (any,
 		f := map[string]any{}
 		if p.Title != nil {
 			title := strings.TrimSpace(*p.Title)
-			if title == "" || strings.ContainsAny(title, "\r\n") {
-				return invalidParams("a title is one non-empty line")
+			if title == "" || badTitle(title) {
+				return invalidParams("a title is one non-empty line without control characters")
 			}
 			if n.Task != nil {
 				if err := renameCompanions(tx, n, title); err != nil {
@@ -442,4 +453,19 @@ func (s *Store) rpcNodeUpdate(ctx context.Context, params json.RawMessage) (any,
 		return nil, err
 	}
 	return getNode(ctx, s.db, id)
+}
+
+// editedDate is a task's date field as an edit leaves it: the new value in
+// f when the edit sets it (nil when it clears it), else the current one.
+func editedDate(f map[string]any, name string, cur *time.Time) *time.Time {
+	v, ok := f[name]
+	if !ok {
+		return cur
+	}
+	ms, ok := v.(int64)
+	if !ok {
+		return nil
+	}
+	t := time.UnixMilli(ms)
+	return &t
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -116,6 +117,9 @@ func undoBatch(tx *Tx, b string) ([]undoneItem, error) {
 		return nil, fmt.Errorf("undo: %w", err)
 	}
 	hidden := companionsCreated(ops)
+	if err := companionsChanged(tx, ops, hidden); err != nil {
+		return nil, err
+	}
 	var items []undoneItem
 	for _, op := range ops {
 		summary, err := invert(tx, op)
@@ -185,16 +189,21 @@ func invert(tx *Tx, op Op) (string, error) {
 		if err := json.Unmarshal(op.Data, &d); err != nil {
 			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
 		}
-		return "set " + fieldList(d.Fields) + " (restored)", tx.Set(op.Node, d.Prev)
+		return setSummary(d), tx.Set(op.Node, d.Prev)
 	case opLinkAdd, opLinkRm:
 		var d opLinkData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
 			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
 		}
-		if op.Type == opLinkAdd {
-			return "linked to " + d.Dst + " (unlinked)", tx.Link(op.Node, d.Dst, d.Kind, d.Label, false)
+		dst := d.Dst
+		var h sql.NullString
+		if tx.SQL().QueryRowContext(tx.Context(), `SELECT handle FROM nodes WHERE id=?`, d.Dst).Scan(&h) == nil && h.String != "" {
+			dst = h.String
 		}
-		return "unlinked from " + d.Dst + " (linked again)", tx.Link(op.Node, d.Dst, d.Kind, d.Label, true)
+		if op.Type == opLinkAdd {
+			return "linked to " + dst + " (unlinked)", tx.Link(op.Node, d.Dst, d.Kind, d.Label, false)
+		}
+		return "unlinked from " + dst + " (linked again)", tx.Link(op.Node, d.Dst, d.Kind, d.Label, true)
 	case opLogAppend:
 		var d opLogData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
@@ -208,7 +217,7 @@ func invert(tx *Tx, op Op) (string, error) {
 			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
 		}
 		_, err := tx.emit(op.Node, opUncomplete, opCompleteData{Occurrence: d.Occurrence, Fields: d.Prev, Complete: op.ID})
-		return "completed (restored " + fieldList(d.Prev) + ")", err
+		return "completed (restored " + fieldList(withoutBookkeeping(d.Prev)) + ")", err
 	}
 	return "", fmt.Errorf("undo op %s: ops of type %s cannot be undone", op.ID, op.Type)
 }
@@ -226,4 +235,65 @@ func fieldList(f map[string]any) string {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
+}
+
+// companionsChanged marks in hidden the ops of a batch on a task's context
+// or log doc when the batch also changed the task itself (a removal, a
+// rename, a completion that reset the checklist): undo lists the task's
+// change alone, as the person made it.
+func companionsChanged(tx *Tx, ops []Op, hidden map[string]bool) error {
+	inBatch := map[string]bool{}
+	for _, op := range ops {
+		inBatch[op.Node] = true
+	}
+	for _, op := range ops {
+		if op.Type != opSet || hidden[op.ID] {
+			continue
+		}
+		var owner string
+		err := tx.SQL().QueryRowContext(tx.Context(), `SELECT node_id FROM tasks WHERE context_id=? OR log_id=?`, op.Node, op.Node).Scan(&owner)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("undo: %w", err)
+		case inBatch[owner]:
+			hidden[op.ID] = true
+		}
+	}
+	return nil
+}
+
+// setSummary says in a person's words what a reverted set op had done:
+// "removed (restored)", "marked dropped (outstanding again)", "changed
+// title, tags (restored)".
+func setSummary(d opSetData) string {
+	if len(d.Fields) == 1 {
+		if _, ok := d.Fields["deleted"]; ok {
+			if d.Prev["deleted"] == nil {
+				return "removed (restored)"
+			}
+			return "restored (removed again)"
+		}
+		if st, ok := d.Fields["state"].(string); ok {
+			if prev, ok := d.Prev["state"].(string); ok {
+				return "marked " + st + " (" + prev + " again)"
+			}
+		}
+	}
+	return "changed " + fieldList(withoutBookkeeping(d.Fields)) + " (restored)"
+}
+
+// withoutBookkeeping drops the occurrence count from fields a person
+// changed along with it (by done or skip): it is not theirs to see.
+func withoutBookkeeping(fields map[string]any) map[string]any {
+	if len(fields) < 2 {
+		return fields
+	}
+	f := map[string]any{}
+	for k, v := range fields {
+		if k != "occurrences" {
+			f[k] = v
+		}
+	}
+	return f
 }

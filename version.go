@@ -2,6 +2,7 @@ package main
 
 import (
 	"runtime/debug"
+	"strings"
 )
 
 // buildVersion returns the module version and VCS revision the binary was
@@ -24,7 +25,28 @@ func buildVersion() (version, revision string) {
 			}
 		}
 	}
+	if revision == "unknown" {
+		revision = pseudoVersionRevision(version)
+	}
 	return
+}
+
+// pseudoVersionRevision returns the commit a pseudo-version names
+// ("v0.0.0-20261126190000-abcdef123456" → "abcdef123456"): `go install
+// …@latest` of an untagged commit stamps no vcs.revision, only this.
+func pseudoVersionRevision(v string) string {
+	v, _, _ = strings.Cut(v, "+")
+	i := strings.LastIndexByte(v, '-')
+	if i < 0 || len(v)-i-1 != 12 {
+		return "unknown"
+	}
+	rev := v[i+1:]
+	for _, r := range rev {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return "unknown"
+		}
+	}
+	return rev
 }
 
 // mainModulePath is the module this binary was built from.
