@@ -219,21 +219,28 @@ func (t *Tx) recordDecoded(op Op, decoded any) error {
 	return nil
 }
 
-// deferrable says whether op's insert may wait inside batchOps: a create
-// without a tombstone, whose application reads no ops. (Link and tombstone
-// rules read the ops of their link or node, mergerules.go.)
+// deferrable says whether a local op's insert may wait inside batchOps:
+// its application reads no ops. That holds for a create without a
+// tombstone and for a link.add (applyLink); tombstones and link removals
+// follow rules that read the ops of their node or link (mergerules.go).
 func deferrable(op Op, decoded any) bool {
-	d, ok := decoded.(*opCreateData)
-	if !ok || op.Type != opCreate {
-		return false
+	switch op.Type {
+	case opCreate:
+		d, ok := decoded.(*opCreateData)
+		if !ok {
+			return false
+		}
+		_, tombstone := d.Fields["deleted"]
+		return !tombstone
+	case opLinkAdd:
+		return true
 	}
-	_, tombstone := d.Fields["deleted"]
-	return !tombstone
+	return false
 }
 
-// batchOps runs fn and inserts the creates it records with one statement,
-// in order, before the next op that is not a create or at the end: a
-// task's three creates (task, context and log docs) are one insert. As
+// batchOps runs fn and inserts the ops it records with one statement, in
+// order, before the next op that is not deferrable or at the end: a
+// task's five ops (three creates, two links) are one insert. As
 // outside a batch, an op whose application failed is inserted too (the
 // caller decides whether the transaction goes on).
 func (t *Tx) batchOps(fn func() error) error {
@@ -326,7 +333,7 @@ func (t *Tx) apply(op Op, local bool, decoded any) ([]string, error) {
 				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
 			}
 		}
-		return nil, t.applyLink(op, *d)
+		return nil, t.applyLink(op, *d, local)
 	case opLogAppend, opLogRemove:
 		var d opLogData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
@@ -594,7 +601,18 @@ func (t *Tx) fieldClocks(id string) (map[string]string, error) {
 
 // applyLink adds or removes a link. Links are an add-wins set: a removal
 // only deletes the link when no add for it is newer than the removal.
-func (t *Tx) applyLink(op Op, d opLinkData) error {
+// A link.add made here needs no look at the link's other ops: its HLC is
+// newer than every op this replica has seen, and no removal can have
+// observed it, so recomputeLink would make it the live add.
+func (t *Tx) applyLink(op Op, d opLinkData, local bool) error {
+	if local && op.Type == opLinkAdd {
+		_, err := t.exec(`INSERT INTO links(src,dst,kind,label) VALUES(?,?,?,?) ON CONFLICT(src,dst,kind) DO UPDATE SET label=excluded.label`,
+			op.Node, d.Dst, d.Kind, d.Label)
+		if err != nil {
+			return fmt.Errorf("link %s -> %s: %w", op.Node, d.Dst, err)
+		}
+		return nil
+	}
 	return t.recomputeLink(op.Node, d.Dst, d.Kind)
 }
 
