@@ -341,8 +341,15 @@ func (s *Store) metaValue(ctx context.Context, key string) (string, error) {
 }
 
 // claimMeta sets key to value unless it is already set, and returns the
-// value it has afterwards (first writer wins).
+// value it has afterwards (first writer wins). Once set, it only reads: the
+// hub calls it on every request, and a write would queue behind (and
+// time out under) the pushes' write transactions.
 func (s *Store) claimMeta(ctx context.Context, key, value string) (string, error) {
+	if v, err := s.metaValue(ctx, key); err != nil || v != "" {
+		return v, err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key,value) VALUES(?,?)`, key, value); err != nil {
 		return "", fmt.Errorf("claim %s: %w", key, err)
 	}
