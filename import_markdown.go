@@ -478,12 +478,13 @@ func (t *Tx) createAt(id, kind string, fields map[string]any, created, updated t
 	now := t.s.now()
 	c := min(created.UnixMilli(), now.UnixMilli())
 	u := min(max(updated.UnixMilli(), c), now.UnixMilli())
-	data, err := json.Marshal(opCreateData{Kind: kind, Fields: fields})
+	d := opCreateData{Kind: kind, Fields: fields}
+	data, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode op: %w", err)
 	}
 	h := HLC{Wall: c, Replica: t.s.replica}
-	if err := t.record(Op{ID: newULID(now), HLC: h.String(), Node: id, Type: opCreate, Data: data}); err != nil {
+	if err := t.recordDecoded(Op{ID: newULID(now), HLC: h.String(), Node: id, Type: opCreate, Data: data}, &d); err != nil {
 		return err
 	}
 	if u == c {

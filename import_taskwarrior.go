@@ -146,17 +146,27 @@ func (s *Store) importTaskwarrior(ctx context.Context, items []json.RawMessage) 
 	// Oldest first, so heph's FIFO order matches Taskwarrior's entry order.
 	sort.SliceStable(tasks, func(i, j int) bool { return tasks[i].Entry < tasks[j].Entry })
 	err := s.Write(ctx, func(tx *Tx) error {
-		imported := map[string]string{} // uuid -> node id, this call and before
+		imported, err := importedNodes(tx, tasks)
+		if err != nil {
+			return err
+		}
 		var withDeps []*twTask
+		var remember []string // uuid, node id, ...: new imports rows
 		var last time.Time
 		for _, t := range tasks {
 			id, err := importTWTask(tx, t, rep, imported, &last)
 			if err != nil {
 				return fmt.Errorf("import task %s (%q): %w", t.UUID, t.Description, err)
 			}
+			if id != "" {
+				remember = append(remember, t.UUID, id)
+			}
 			if id != "" && len(t.Depends) > 0 {
 				withDeps = append(withDeps, t)
 			}
+		}
+		if err := rememberImports(tx, remember); err != nil {
+			return err
 		}
 		for _, t := range withDeps {
 			if err := linkTWDepends(tx, t, rep, imported); err != nil {
@@ -171,13 +181,66 @@ func (s *Store) importTaskwarrior(ctx context.Context, items []json.RawMessage) 
 	return rep, nil
 }
 
-// importedNode finds the node an earlier import made of a uuid.
+// importedNodes finds, with one query, the nodes earlier imports made of
+// the tasks' uuids: the map has every uuid, "" for one not imported yet.
+func importedNodes(tx *Tx, tasks []*twTask) (map[string]string, error) {
+	imported := map[string]string{} // uuid -> node id, this call and before
+	uuids := make([]string, 0, len(tasks))
+	for _, t := range tasks {
+		if t.UUID != "" {
+			uuids = append(uuids, t.UUID)
+			imported[t.UUID] = ""
+		}
+	}
+	list, err := json.Marshal(uuids)
+	if err != nil {
+		return nil, fmt.Errorf("read imports: %w", err)
+	}
+	rows, err := tx.query(`SELECT ext_id, node_id FROM imports WHERE source='taskwarrior' AND ext_id IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("read imports: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uuid, id string
+		if err := rows.Scan(&uuid, &id); err != nil {
+			return nil, fmt.Errorf("read imports: %w", err)
+		}
+		imported[uuid] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read imports: %w", err)
+	}
+	return imported, nil
+}
+
+// rememberImports inserts imports rows for pairs of uuid and node id, a
+// few hundred per statement.
+func rememberImports(tx *Tx, pairs []string) error {
+	const perStmt = 2 * 250
+	for len(pairs) > 0 {
+		n := min(len(pairs), perStmt)
+		args := make([]any, n)
+		for i, v := range pairs[:n] {
+			args[i] = v
+		}
+		values := strings.Repeat("('taskwarrior',?,?),", n/2)
+		if _, err := tx.exec(`INSERT INTO imports(source,ext_id,node_id) VALUES `+values[:len(values)-1], args...); err != nil {
+			return fmt.Errorf("remember import: %w", err)
+		}
+		pairs = pairs[n:]
+	}
+	return nil
+}
+
+// importedNode finds the node an earlier import made of a uuid (imported
+// holds those known already, "" for none).
 func importedNode(tx *Tx, uuid string, imported map[string]string) (string, error) {
 	if id, ok := imported[uuid]; ok {
 		return id, nil
 	}
 	var id string
-	err := tx.SQL().QueryRowContext(tx.Context(), `SELECT node_id FROM imports WHERE source='taskwarrior' AND ext_id=?`, uuid).Scan(&id)
+	err := tx.queryRow(`SELECT node_id FROM imports WHERE source='taskwarrior' AND ext_id=?`, uuid).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -240,9 +303,6 @@ func importTWTask(tx *Tx, t *twTask, rep *importReport, imported map[string]stri
 	}
 	if err := addTWAnnotations(tx, id, t, item, rep); err != nil {
 		return "", err
-	}
-	if _, err := tx.SQL().ExecContext(tx.Context(), `INSERT INTO imports(source,ext_id,node_id) VALUES('taskwarrior',?,?)`, t.UUID, id); err != nil {
-		return "", fmt.Errorf("remember import: %w", err)
 	}
 	imported[t.UUID] = id
 	rep.Created++
@@ -421,7 +481,16 @@ func linkTWDepends(tx *Tx, t *twTask, rep *importReport, imported map[string]str
 // the task, its context doc and its log doc are created (through createAt,
 // so still as ops) with the given created time, the task's updated time
 // kept too. Validation is createTask's own (taskInput.fields).
-func createTaskAt(tx *Tx, in taskInput, created, updated time.Time) (string, error) {
+func createTaskAt(tx *Tx, in taskInput, created, updated time.Time) (id string, err error) {
+	err = tx.batchOps(func() error {
+		id, err = createTaskOps(tx, in, created, updated)
+		return err
+	})
+	return id, err
+}
+
+// createTaskOps records the ops of createTaskAt.
+func createTaskOps(tx *Tx, in taskInput, created, updated time.Time) (string, error) {
 	fields, err := in.fields(tx.s.now())
 	if err != nil {
 		return "", err

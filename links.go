@@ -142,12 +142,16 @@ func closingTicks(s string, from, n int) int {
 // afterFieldWrite keeps derived link state in step with a field that apply
 // just wrote: a new body re-derives the node's wiki links; a new title or
 // tombstone re-resolves the references that point (or could now point) at
-// the node.
-func (t *Tx) afterFieldWrite(id, field string, v any) error {
+// the node. created says the node was created by this write: it has no
+// references to replace yet.
+func (t *Tx) afterFieldWrite(id, field string, v any, created bool) error {
 	switch field {
 	case "body":
 		body, _ := v.(string)
-		return refreshWikiLinks(t, id, body)
+		if created && body == "" {
+			return nil
+		}
+		return refreshWikiLinks(t, id, body, created)
 	case "title":
 		title, _ := v.(string)
 		return refreshWikiTargets(t, id, strings.ToLower(title), strings.ToLower(id))
@@ -166,17 +170,23 @@ func (t *Tx) afterFieldWrite(id, field string, v any) error {
 }
 
 // refreshWikiLinks replaces node id's wiki references and wiki links with
-// those of body.
-func refreshWikiLinks(t *Tx, id, body string) error {
+// those of body; created says id has none yet.
+func refreshWikiLinks(t *Tx, id, body string, created bool) error {
 	q := t.tx
-	res, err := t.exec(`DELETE FROM wiki_refs WHERE src=?`, id)
+	has, err := t.hasWikiRefs()
 	if err != nil {
 		return fmt.Errorf("wiki links of %s: %w", id, err)
 	}
-	// Every wiki link has its reference in wiki_refs: no references, no links.
-	if n, err := res.RowsAffected(); err != nil || n > 0 {
-		if _, err := t.exec(`DELETE FROM links WHERE src=? AND kind='wiki'`, id); err != nil {
+	if has && !created {
+		res, err := t.exec(`DELETE FROM wiki_refs WHERE src=?`, id)
+		if err != nil {
 			return fmt.Errorf("wiki links of %s: %w", id, err)
+		}
+		// Every wiki link has its reference in wiki_refs: no references, no links.
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			if _, err := t.exec(`DELETE FROM links WHERE src=? AND kind='wiki'`, id); err != nil {
+				return fmt.Errorf("wiki links of %s: %w", id, err)
+			}
 		}
 	}
 	for pos, ref := range parseWikiRefs(body) {
@@ -192,6 +202,7 @@ func refreshWikiLinks(t *Tx, id, body string) error {
 			id, pos, ref.Target, strings.ToLower(ref.Target), ref.Label, dstArg); err != nil {
 			return fmt.Errorf("wiki links of %s: %w", id, err)
 		}
+		t.wikiRefs = true
 		if dst == "" || dst == id {
 			continue // unresolved, or the node itself (no self links)
 		}
@@ -207,6 +218,12 @@ func refreshWikiLinks(t *Tx, id, body string) error {
 // refers to node id, or could now refer to it: references whose normalized
 // target is one of norms (the node's lower-cased title, handle or id).
 func refreshWikiTargets(t *Tx, id string, norms ...string) error {
+	if has, err := t.hasWikiRefs(); err != nil || !has {
+		if err != nil {
+			return fmt.Errorf("wiki links to %s: %w", id, err)
+		}
+		return nil
+	}
 	for len(norms) < 3 {
 		norms = append(norms, norms[len(norms)-1])
 	}
@@ -240,7 +257,7 @@ func refreshWikiTargets(t *Tx, id string, norms ...string) error {
 			}
 			return fmt.Errorf("wiki links to %s: %w", id, err)
 		}
-		if err := refreshWikiLinks(t, src, body); err != nil {
+		if err := refreshWikiLinks(t, src, body, false); err != nil {
 			return err
 		}
 	}
@@ -481,4 +498,19 @@ func linkEntries(ctx context.Context, q querier, other, where, id string) ([]lin
 		return out[i].Node.ID < out[j].Node.ID
 	})
 	return out, nil
+}
+
+// hasWikiRefs reports whether the store may hold wiki references. It asks
+// the store once per transaction; a reference written since makes it true.
+// A store without references (a fresh import) then skips the lookups that
+// keep them resolved.
+func (t *Tx) hasWikiRefs() (bool, error) {
+	if !t.wikiRefsKnown {
+		var n int
+		if err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM wiki_refs)`).Scan(&n); err != nil {
+			return false, err
+		}
+		t.wikiRefsKnown, t.wikiRefs = true, n != 0
+	}
+	return t.wikiRefs, nil
 }

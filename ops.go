@@ -94,6 +94,11 @@ type Tx struct {
 	Ops   []Op // ops recorded so far, in order
 	// stmts are the statements prepared in this transaction (stmtcache.go).
 	stmts map[string]*sql.Stmt
+	// pending holds the ops recorded inside batchOps, not yet inserted.
+	pending []Op
+	// wikiRefs: whether wiki_refs may have rows, once wikiRefsKnown
+	// (hasWikiRefs).
+	wikiRefs, wikiRefsKnown bool
 }
 
 // Write runs fn in one serialized write transaction. Every op fn records is
@@ -134,11 +139,12 @@ func (t *Tx) Context() context.Context { return t.ctx }
 func (t *Tx) Create(kind string, fields map[string]any) (string, error) {
 	now := t.s.now()
 	id := newULID(now)
-	data, err := json.Marshal(opCreateData{Kind: kind, Fields: fields})
+	d := opCreateData{Kind: kind, Fields: fields}
+	data, err := json.Marshal(d)
 	if err != nil {
 		return "", fmt.Errorf("encode op: %w", err)
 	}
-	if err := t.record(Op{ID: newULID(now), HLC: t.s.clock.Now().String(), Node: id, Type: opCreate, Data: data}); err != nil {
+	if err := t.recordDecoded(Op{ID: newULID(now), HLC: t.s.clock.Now().String(), Node: id, Type: opCreate, Data: data}, &d); err != nil {
 		return "", err
 	}
 	return id, nil
@@ -158,11 +164,12 @@ func (t *Tx) Set(id string, fields map[string]any) error {
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(opSetData{Fields: fields, Prev: prev})
+	d := opSetData{Fields: fields, Prev: prev}
+	data, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode op: %w", err)
 	}
-	return t.record(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: id, Type: opSet, Data: data})
+	return t.recordDecoded(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: id, Type: opSet, Data: data}, &d)
 }
 
 // Link records and applies a link.add (add=true) or link.rm op.
@@ -182,19 +189,89 @@ func (t *Tx) Link(src, dst, kind, label string, add bool) error {
 	if err != nil {
 		return fmt.Errorf("encode op: %w", err)
 	}
-	return t.record(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: src, Type: typ, Data: data})
+	return t.recordDecoded(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: src, Type: typ, Data: data}, &d)
 }
 
-// record inserts a local op and applies it.
-func (t *Tx) record(op Op) error {
-	if _, err := t.exec(`INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES(?,?,?,?,?,1,?)`,
-		op.ID, op.HLC, op.Node, op.Type, string(op.Data), t.Batch); err != nil {
-		return fmt.Errorf("record op: %w", err)
+// record inserts a local op and applies it. Inside batchOps a create's
+// insert may wait for the end of the batch.
+func (t *Tx) record(op Op) error { return t.recordDecoded(op, nil) }
+
+// recordDecoded is record for an op whose data the caller has at hand
+// (a *opCreateData, *opSetData or *opLinkData): apply uses it instead of
+// decoding op.Data again, when decoding would give the same values
+// (jsonShaped).
+func (t *Tx) recordDecoded(op Op, decoded any) error {
+	if t.pending != nil && deferrable(op, decoded) {
+		t.pending = append(t.pending, op)
+	} else {
+		if err := t.flushPending(); err != nil {
+			return err
+		}
+		if _, err := t.exec(`INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES(?,?,?,?,?,1,?)`,
+			op.ID, op.HLC, op.Node, op.Type, string(op.Data), t.Batch); err != nil {
+			return fmt.Errorf("record op: %w", err)
+		}
 	}
-	if _, err := t.apply(op); err != nil {
+	if _, err := t.apply(op, true, decoded); err != nil {
 		return err
 	}
 	t.Ops = append(t.Ops, op)
+	return nil
+}
+
+// deferrable says whether a local op's insert may wait inside batchOps:
+// its application reads no ops. That holds for a create without a
+// tombstone and for a link.add (applyLink); tombstones and link removals
+// follow rules that read the ops of their node or link (mergerules.go).
+func deferrable(op Op, decoded any) bool {
+	switch op.Type {
+	case opCreate:
+		d, ok := decoded.(*opCreateData)
+		if !ok {
+			return false
+		}
+		_, tombstone := d.Fields["deleted"]
+		return !tombstone
+	case opLinkAdd:
+		return true
+	}
+	return false
+}
+
+// batchOps runs fn and inserts the ops it records with one statement, in
+// order, before the next op that is not deferrable or at the end: a
+// task's five ops (three creates, two links) are one insert. As
+// outside a batch, an op whose application failed is inserted too (the
+// caller decides whether the transaction goes on).
+func (t *Tx) batchOps(fn func() error) error {
+	if t.pending != nil {
+		return fn()
+	}
+	t.pending = make([]Op, 0, 8)
+	err := fn()
+	ferr := t.flushPending()
+	t.pending = nil
+	if err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// flushPending inserts the ops batchOps holds back.
+func (t *Tx) flushPending() error {
+	ops := t.pending
+	if len(ops) == 0 {
+		return nil
+	}
+	t.pending = t.pending[:0]
+	args := make([]any, 0, 6*len(ops))
+	for _, op := range ops {
+		args = append(args, op.ID, op.HLC, op.Node, op.Type, string(op.Data), t.Batch)
+	}
+	values := strings.Repeat("(?,?,?,?,?,1,?),", len(ops))
+	if _, err := t.exec(`INSERT INTO ops(id,hlc,node,type,data,local,batch) VALUES `+values[:len(values)-1], args...); err != nil {
+		return fmt.Errorf("record op: %w", err)
+	}
 	return nil
 }
 
@@ -215,36 +292,48 @@ func (t *Tx) ApplyRemote(op Op) (applied bool, lost []string, err error) {
 		return false, nil, nil
 	}
 	t.s.clock.Observe(h)
-	lost, err = t.apply(op)
+	lost, err = t.apply(op, false, nil)
 	return true, lost, err
 }
 
 // apply makes op's effect on the materialized tables and returns the
-// fields whose newer local value kept them from being set.
-func (t *Tx) apply(op Op) ([]string, error) {
+// fields whose newer local value kept them from being set. local says the op
+// was just made here: a local create names a new id, which no other op can
+// have touched yet. decoded, when not nil, is op.Data decoded
+// (recordDecoded).
+func (t *Tx) apply(op Op, local bool, decoded any) ([]string, error) {
 	h, err := parseHLC(op.HLC)
 	if err != nil {
 		return nil, err
 	}
 	switch op.Type {
 	case opCreate:
-		var d opCreateData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, ok := decoded.(*opCreateData)
+		if !ok || !jsonShaped(d.Fields) {
+			d = &opCreateData{}
+			if err := json.Unmarshal(op.Data, d); err != nil {
+				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+			}
 		}
-		return nil, t.applyCreate(op.Node, h, d)
+		return nil, t.applyCreate(op.Node, h, *d, local)
 	case opSet:
-		var d opSetData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, ok := decoded.(*opSetData)
+		if !ok || !jsonShaped(d.Fields) {
+			d = &opSetData{}
+			if err := json.Unmarshal(op.Data, d); err != nil {
+				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+			}
 		}
 		return t.applyFields(op.Node, op.HLC, h, d.Fields)
 	case opLinkAdd, opLinkRm:
-		var d opLinkData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, ok := decoded.(*opLinkData)
+		if !ok {
+			d = &opLinkData{}
+			if err := json.Unmarshal(op.Data, d); err != nil {
+				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+			}
 		}
-		return nil, t.applyLink(op, d)
+		return nil, t.applyLink(op, *d, local)
 	case opLogAppend, opLogRemove:
 		var d opLogData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
@@ -261,10 +350,15 @@ func (t *Tx) apply(op Op) ([]string, error) {
 	return nil, fmt.Errorf("unknown op type %q in op %s", op.Type, op.ID)
 }
 
-func (t *Tx) applyCreate(id string, h HLC, d opCreateData) error {
+func (t *Tx) applyCreate(id string, h HLC, d opCreateData, local bool) error {
 	if d.Kind != "doc" && d.Kind != "task" {
 		return fmt.Errorf("create %s: unknown kind %q", id, d.Kind)
 	}
+	if done, err := t.insertCreated(id, h, d, local); err != nil || done {
+		return err
+	}
+	// The node exists already, or ops that arrived before its create set
+	// some of its fields: apply field by field against their clocks.
 	if err := t.insertNode(id, d.Kind, h.Wall); err != nil {
 		return err
 	}
@@ -275,6 +369,98 @@ func (t *Tx) applyCreate(id string, h HLC, d opCreateData) error {
 	}
 	_, err := t.applyFields(id, h.String(), h, d.Fields)
 	return err
+}
+
+// createFieldOrder gives each field its bit in nodes.create_fields. Append
+// only: stores keep these bits.
+var createFieldOrder = []string{"title", "body", "deleted", "state", "attention", "do", "late",
+	"recur", "recur_after_done", "occurrences", "project", "tags", "context", "log"}
+
+// createFieldBit maps a field to its bit in nodes.create_fields.
+func createFieldBit(name string) int64 {
+	for i, f := range createFieldOrder {
+		if f == name {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// insertCreated applies the create of a node nothing has touched yet: it
+// inserts the node (and its task row) with every field in place, and
+// writes no clock rows: nodes.create_hlc is the clock of each field named
+// in nodes.create_fields until a later op sets it (fieldClocks). That is
+// the state applying the create field by field would leave, in two
+// statements instead of a dozen. It reports false, having changed nothing,
+// when the node exists or ops that arrived earlier set some of its fields.
+func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, error) {
+	if _, ok := d.Fields["deleted"]; ok {
+		return false, nil // tombstones follow their own rule (recomputeDeleted)
+	}
+	if !local {
+		var touched int
+		if err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM clocks WHERE node=?)`, id).Scan(&touched); err != nil {
+			return false, fmt.Errorf("node %s: read clocks: %w", id, err)
+		}
+		if touched != 0 {
+			return false, nil
+		}
+	}
+	names := make([]string, 0, len(d.Fields))
+	for k := range d.Fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	node := map[string]any{"title": "", "body": "", "deleted": nil}
+	task := map[string]any{}
+	vals := make([]any, len(names))
+	var mask int64
+	for i, name := range names {
+		col, ok := nodeFields[name]
+		if !ok {
+			return false, fmt.Errorf("node %s: unknown field %q", id, name)
+		}
+		v, err := columnValue(name, d.Fields[name])
+		if err != nil {
+			return false, fmt.Errorf("node %s: %w", id, err)
+		}
+		if col.table == "tasks" {
+			task[col.column] = v
+		} else {
+			node[col.column] = v
+		}
+		vals[i] = v
+		mask |= createFieldBit(name)
+	}
+	if len(task) > 0 && d.Kind != "task" {
+		// Task fields on a doc: the field-by-field path reports it.
+		return false, nil
+	}
+	ok, err := t.insertNodeWith(id, d.Kind, h, node, mask)
+	if err != nil || !ok {
+		return false, err
+	}
+	if d.Kind == "task" {
+		cols := []string{"node_id", "node_created", "node_deleted"}
+		args := []any{id, h.Wall, node["deleted"]}
+		for _, f := range createFieldOrder {
+			if col := nodeFields[f]; col.table == "tasks" {
+				if v, ok := task[col.column]; ok {
+					cols, args = append(cols, col.column), append(args, v)
+				}
+			}
+		}
+		q := `INSERT INTO tasks(` + strings.Join(cols, ",") + `) VALUES(?` + strings.Repeat(",?", len(cols)-1) + `)`
+		if _, err := t.exec(q, args...); err != nil {
+			return false, fmt.Errorf("create %s: %w", id, err)
+		}
+	}
+	for i, name := range names {
+		if err := t.afterFieldWrite(id, name, vals[i], true); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // applyFields sets each field whose clock is older than h. It reads the
@@ -331,7 +517,7 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		if changed {
 			var v any
 			t.queryRow(`SELECT deleted FROM nodes WHERE id=?`, id).Scan(&v)
-			if err := t.afterFieldWrite(id, "deleted", v); err != nil {
+			if err := t.afterFieldWrite(id, "deleted", v, false); err != nil {
 				return nil, err
 			}
 			if len(writes) == 0 {
@@ -370,35 +556,78 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		return nil, fmt.Errorf("node %s: set clocks: %w", id, err)
 	}
 	for _, w := range writes {
-		if err := t.afterFieldWrite(id, w.name, w.v); err != nil {
+		if err := t.afterFieldWrite(id, w.name, w.v, false); err != nil {
 			return nil, err
 		}
 	}
 	return lost, nil
 }
 
-// fieldClocks reads the HLC that last set each field of a node.
+// fieldClocks reads the HLC that last set each field of a node: its row in
+// clocks, else, for a field its create set, the create's HLC
+// (insertCreated).
 func (t *Tx) fieldClocks(id string) (map[string]string, error) {
-	rows, err := t.query(`SELECT field, hlc FROM clocks WHERE node=?`, id)
+	rows, err := t.query(`SELECT field, hlc, 0 FROM clocks WHERE node=?
+		UNION ALL SELECT '', create_hlc, create_fields FROM nodes WHERE id=? AND create_hlc IS NOT NULL`, id, id)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: read clocks: %w", id, err)
 	}
 	defer rows.Close()
 	out := map[string]string{}
+	var createHLC string
+	var createFields int64
 	for rows.Next() {
 		var f, h string
-		if err := rows.Scan(&f, &h); err != nil {
+		var mask int64
+		if err := rows.Scan(&f, &h, &mask); err != nil {
 			return nil, fmt.Errorf("node %s: read clocks: %w", id, err)
+		}
+		if f == "" {
+			createHLC, createFields = h, mask
+			continue
 		}
 		out[f] = h
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("node %s: read clocks: %w", id, err)
+	}
+	for i, f := range createFieldOrder {
+		if _, ok := out[f]; !ok && createFields&(1<<i) != 0 {
+			out[f] = createHLC
+		}
+	}
+	return out, nil
 }
 
 // applyLink adds or removes a link. Links are an add-wins set: a removal
 // only deletes the link when no add for it is newer than the removal.
-func (t *Tx) applyLink(op Op, d opLinkData) error {
+// A link.add made here needs no look at the link's other ops: its HLC is
+// newer than every op this replica has seen, and no removal can have
+// observed it, so recomputeLink would make it the live add.
+func (t *Tx) applyLink(op Op, d opLinkData, local bool) error {
+	if local && op.Type == opLinkAdd {
+		_, err := t.exec(`INSERT INTO links(src,dst,kind,label) VALUES(?,?,?,?) ON CONFLICT(src,dst,kind) DO UPDATE SET label=excluded.label`,
+			op.Node, d.Dst, d.Kind, d.Label)
+		if err != nil {
+			return fmt.Errorf("link %s -> %s: %w", op.Node, d.Dst, err)
+		}
+		return nil
+	}
 	return t.recomputeLink(op.Node, d.Dst, d.Kind)
+}
+
+// jsonShaped reports whether every field value is of a type that
+// columnValue stores exactly as it stores the value's JSON round trip
+// (numbers are unix ms or counts, exact in a float64).
+func jsonShaped(fields map[string]any) bool {
+	for _, v := range fields {
+		switch v.(type) {
+		case nil, string, bool, int64, int, float64, []string:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // columnValue converts a field's JSON value to what its column stores.
@@ -492,23 +721,38 @@ func (t *Tx) readFields(id string, names []string) (map[string]any, error) {
 }
 
 // insertNode inserts a new node (a replayed create of an existing id is a
-// no-op) with its short handle: the shortest prefix (at least 4
+// no-op) with no fields set.
+func (t *Tx) insertNode(id, kind string, wall int64) error {
+	_, err := t.insertNodeWith(id, kind, HLC{Wall: wall}, map[string]any{"title": "", "body": "", "deleted": nil}, 0)
+	return err
+}
+
+// insertNodeWith inserts a new node with its title, body and deleted
+// columns and its short handle: the shortest prefix (at least 4
 // characters) of the id's random part that no other node has. The insert
 // itself tests the handle (its UNIQUE index), which saves a lookup per node.
-func (t *Tx) insertNode(id, kind string, wall int64) error {
+// mask, when not 0, records that a create stamped h set those fields
+// (insertCreated). It reports false when the node exists already.
+func (t *Tx) insertNodeWith(id, kind string, h HLC, cols map[string]any, mask int64) (bool, error) {
 	random := strings.ToLower(id[10:])
+	var createHLC any
+	if mask != 0 {
+		createHLC = h.String()
+	}
 	for n := 4; ; n++ {
 		handle := strings.ToLower(id)
 		if n <= len(random) {
 			handle = random[:n]
 		}
-		_, err := t.exec(`INSERT INTO nodes(id,handle,kind,created,updated) VALUES(?,?,?,?,?) ON CONFLICT(id) DO NOTHING`,
-			id, handle, kind, wall, wall)
+		res, err := t.exec(`INSERT INTO nodes(id,handle,kind,title,body,deleted,created,updated,create_hlc,create_fields)
+			VALUES(?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`,
+			id, handle, kind, cols["title"], cols["body"], cols["deleted"], h.Wall, h.Wall, createHLC, mask)
 		if err == nil {
-			return nil
+			n, err := res.RowsAffected()
+			return n == 1, err
 		}
 		if n > len(random) || !strings.Contains(err.Error(), "nodes.handle") {
-			return fmt.Errorf("create %s: %w", id, err)
+			return false, fmt.Errorf("create %s: %w", id, err)
 		}
 	}
 }

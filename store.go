@@ -337,6 +337,23 @@ CREATE TABLE conflicts(
 CREATE INDEX conflicts_open ON conflicts(resolved, created);
 CREATE INDEX ops_local ON ops(local, seq);
 `,
+	// 5: cheaper creates. A node's create sets its fields without clock
+	// rows: create_hlc is the clock of each field whose bit is set in
+	// create_fields (createFieldOrder) until a later op writes its row
+	// (fieldClocks). Creates insert tasks rows with node_created and
+	// node_deleted in place, so tasks_copy_node only fills them in for
+	// rows inserted without (node_created = 0).
+	`
+ALTER TABLE nodes ADD COLUMN create_hlc TEXT;
+ALTER TABLE nodes ADD COLUMN create_fields INTEGER NOT NULL DEFAULT 0;
+DROP TRIGGER tasks_copy_node;
+CREATE TRIGGER tasks_copy_node AFTER INSERT ON tasks WHEN new.node_created = 0 BEGIN
+	UPDATE tasks SET
+		node_created = (SELECT created FROM nodes WHERE id = new.node_id),
+		node_deleted = (SELECT deleted FROM nodes WHERE id = new.node_id)
+	WHERE node_id = new.node_id;
+END;
+`,
 }
 
 // migrate applies the migrations the store has not seen yet.

@@ -166,22 +166,22 @@ func (t *Tx) unpushedFields(op Op, pushed int64) (map[string]pendingValue, error
 	}
 	var out map[string]pendingValue
 	var names []string
-	clocks := map[string]string{}
+	clocks, err := t.fieldClocks(op.Node)
+	if err != nil {
+		return nil, err
+	}
 	for name := range d.Fields {
-		if _, ok := nodeFields[name]; !ok || name == "deleted" {
+		if _, ok := nodeFields[name]; !ok || name == "deleted" || clocks[name] == "" {
 			continue // unknown: ApplyRemote reports it; deleted: never a conflict
 		}
-		var h string
-		err := t.queryRow(`SELECT c.hlc FROM clocks c JOIN ops o ON o.hlc=c.hlc AND o.local=1 AND o.seq>?
-			WHERE c.node=? AND c.field=? LIMIT 1`, pushed, op.Node, name).Scan(&h)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
+		var local int
+		err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM ops WHERE hlc=? AND local=1 AND seq>?)`, clocks[name], pushed).Scan(&local)
 		if err != nil {
 			return nil, fmt.Errorf("node %s: read clock: %w", op.Node, err)
 		}
-		names = append(names, name)
-		clocks[name] = h
+		if local != 0 {
+			names = append(names, name)
+		}
 	}
 	if len(names) == 0 {
 		return nil, nil
@@ -341,8 +341,15 @@ func (s *Store) metaValue(ctx context.Context, key string) (string, error) {
 }
 
 // claimMeta sets key to value unless it is already set, and returns the
-// value it has afterwards (first writer wins).
+// value it has afterwards (first writer wins). Once set, it only reads: the
+// hub calls it on every request, and a write would queue behind (and
+// time out under) the pushes' write transactions.
 func (s *Store) claimMeta(ctx context.Context, key, value string) (string, error) {
+	if v, err := s.metaValue(ctx, key); err != nil || v != "" {
+		return v, err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
 	if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key,value) VALUES(?,?)`, key, value); err != nil {
 		return "", fmt.Errorf("claim %s: %w", key, err)
 	}
