@@ -173,9 +173,28 @@ func cmdExport(c *cli, _ *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// importChunk is how many taskwarrior tasks the CLI sends per request, so a
-// large export stays well under the daemon's line limit.
-const importChunk = 2000
+// importChunk and importChunkBytes bound what the CLI sends per request
+// (tasks and bytes of their JSON), so a large export, even one of long
+// annotations, stays well under the daemon's line limit.
+const (
+	importChunk      = 2000
+	importChunkBytes = 3 << 20
+)
+
+// importChunks splits items into [start, end) ranges of at most maxItems
+// items and, unless one item alone is larger, maxBytes of JSON.
+func importChunks(items []json.RawMessage, maxItems, maxBytes int) [][2]int {
+	var chunks [][2]int
+	start, size := 0, 0
+	for i, it := range items {
+		if i > start && (i-start >= maxItems || size+len(it)+1 > maxBytes) {
+			chunks = append(chunks, [2]int{start, i})
+			start, size = i, 0
+		}
+		size += len(it) + 1
+	}
+	return append(chunks, [2]int{start, len(items)})
+}
 
 func cmdImport(c *cli, _ *flag.FlagSet, args []string) error {
 	if len(args) != 2 || (args[0] != "taskwarrior" && args[0] != "markdown") {
@@ -240,8 +259,8 @@ func (c *cli) importTaskwarrior(arg string) (*importReport, error) {
 		return nil, fmt.Errorf("import taskwarrior %s: %w", arg, err)
 	}
 	total := newImportReport("taskwarrior")
-	for start := 0; start < len(items) || start == 0; start += importChunk {
-		end := min(start+importChunk, len(items))
+	for _, chunk := range importChunks(items, importChunk, importChunkBytes) {
+		start, end := chunk[0], chunk[1]
 		var rep importReport
 		if err := c.call("import.taskwarrior", map[string]any{"data": items[start:end]}, &rep); err != nil {
 			err = renumberChunkError(err, start)
@@ -251,9 +270,6 @@ func (c *cli) importTaskwarrior(arg string) (*importReport, error) {
 			return nil, err
 		}
 		total.add(&rep)
-		if len(items) == 0 {
-			break
-		}
 	}
 	return total, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -271,5 +272,48 @@ func TestAuthLoginNotAHub(t *testing.T) {
 		if code != exitError || !strings.Contains(errOut, want) {
 			t.Errorf("login at %s: exit %d, stderr %q; want %q", path, code, errOut, want)
 		}
+	}
+}
+
+// TestImportChunksBySize: the CLI splits a Taskwarrior import by count and
+// by bytes, so long annotations never push a request past the line limit.
+func TestImportChunksBySize(t *testing.T) {
+	item := func(n int) json.RawMessage { return json.RawMessage(`{"d":"` + strings.Repeat("x", n) + `"}`) }
+	var items []json.RawMessage
+	for i := 0; i < 10; i++ {
+		items = append(items, item(100))
+	}
+	if got := importChunks(items, 4, 1<<20); fmt.Sprint(got) != "[[0 4] [4 8] [8 10]]" {
+		t.Fatalf("by count: %v", got)
+	}
+	if got := importChunks(items, 100, 350); fmt.Sprint(got) != "[[0 3] [3 6] [6 9] [9 10]]" {
+		t.Fatalf("by bytes: %v", got)
+	}
+	big := append([]json.RawMessage{item(10)}, item(1000), item(10))
+	if got := importChunks(big, 100, 500); fmt.Sprint(got) != "[[0 1] [1 2] [2 3]]" {
+		t.Fatalf("an item over the byte bound goes alone: %v", got)
+	}
+	if got := importChunks(nil, 100, 500); fmt.Sprint(got) != "[[0 0]]" {
+		t.Fatalf("empty input still makes one (empty) request: %v", got)
+	}
+	// End to end: 2,000 tasks of 3 KiB each (6 MiB) import in several requests.
+	td := startDaemon(t)
+	var b strings.Builder
+	b.WriteString("[")
+	for i := 0; i < 2000; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"uuid":"00000000-0000-4000-8000-%012d","description":"task %d","status":"pending","entry":"20261101T000000Z","annotations":[{"entry":"20261101T000000Z","description":"%s"}]}`, i, i, strings.Repeat("a", 3<<10))
+	}
+	b.WriteString("]")
+	out, errOut, code := td.HephIn(b.String(), "--json", "import", "taskwarrior", "-")
+	if code != 0 {
+		t.Fatalf("import of 6 MiB: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var info daemonInfo
+	td.MustCall("daemon.info", nil, &info)
+	if info.Counts["tasks"] != 2000 {
+		t.Fatalf("imported %d tasks, want 2000", info.Counts["tasks"])
 	}
 }
