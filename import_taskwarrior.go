@@ -138,7 +138,7 @@ func (s *Store) importTaskwarrior(ctx context.Context, items []json.RawMessage) 
 			return nil, invalidParams("task %d is not a JSON object: %v", i+1, err)
 		}
 		if err := json.Unmarshal(raw, &t); err != nil {
-			return nil, invalidParams("task %d: %v", i+1, err)
+			return nil, invalidParams("task %d: %s", i+1, describeJSONError(err))
 		}
 		tasks = append(tasks, &t)
 	}
@@ -517,4 +517,26 @@ func createTaskOps(tx *Tx, in taskInput, created, updated time.Time) (string, er
 		return "", err
 	}
 	return id, nil
+}
+
+// describeJSONError says which field of a Taskwarrior task has the wrong
+// type in Taskwarrior's own terms, instead of Go's decoder message.
+func describeJSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Sprintf("field %q is %s, which Taskwarrior's export never writes there (want %s)", te.Field, jsonValueName(te.Value), jsonTypeName(te.Type.String()))
+	}
+	return err.Error()
+}
+
+// jsonValueName turns a decoder's value kind ("string", "number") into
+// words ("a string", "a number").
+func jsonValueName(v string) string {
+	switch v {
+	case "array", "object":
+		return "an " + v
+	case "":
+		return "a value"
+	}
+	return "a " + v
 }

@@ -317,3 +317,19 @@ func TestImportChunksBySize(t *testing.T) {
 		t.Fatalf("imported %d tasks, want 2000", info.Counts["tasks"])
 	}
 }
+
+// TestTaskwarriorWrongFieldType: a task field of the wrong JSON type is
+// named in Taskwarrior's terms, and nothing is imported.
+func TestTaskwarriorWrongFieldType(t *testing.T) {
+	td := startDaemon(t)
+	in := `[{"uuid":"00000000-0000-4000-8000-000000000001","description":"x","status":"pending","tags":"x"}]`
+	_, errOut, code := td.HephIn(in, "import", "taskwarrior", "-")
+	if code == 0 || !strings.Contains(errOut, `field "tags" is a string`) || !strings.Contains(errOut, "want an array") || strings.Contains(errOut, "Go struct") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var info daemonInfo
+	td.MustCall("daemon.info", nil, &info)
+	if info.Counts["nodes"] != 0 {
+		t.Fatalf("a refused import wrote %d nodes", info.Counts["nodes"])
+	}
+}
