@@ -100,15 +100,7 @@ func cmdTask(c *cli, fs *flag.FlagSet, args []string) error {
 	if tags := *fs.Lookup("tag").Value.(*stringList); len(tags) > 0 {
 		p["tags"] = []string(tags)
 	}
-	var n Node
-	if err := c.call("task.create", p, &n); err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(n)
-	}
-	fmt.Fprintln(c.stdout, n.Handle)
-	return nil
+	return c.createAndPrintHandle("task.create", p)
 }
 
 func cmdEdit(c *cli, fs *flag.FlagSet, args []string) error {
@@ -484,15 +476,7 @@ func cmdDoc(c *cli, fs *flag.FlagSet, args []string) error {
 		}
 		p["body"] = body
 	}
-	var n Node
-	if err := c.call("doc.create", p, &n); err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON(n)
-	}
-	fmt.Fprintln(c.stdout, n.Handle)
-	return nil
+	return c.createAndPrintHandle("doc.create", p)
 }
 
 func cmdGet(c *cli, _ *flag.FlagSet, args []string) error {
@@ -552,4 +536,18 @@ func relativeAndDate(t time.Time, rel string) string {
 		return rel + " (" + date + ")"
 	}
 	return formatOccurrence(t)
+}
+
+// createAndPrintHandle calls a create method and prints the new node's
+// handle (or, with --json, the node).
+func (c *cli) createAndPrintHandle(method string, params any) error {
+	var n Node
+	if err := c.call(method, params, &n); err != nil {
+		return err
+	}
+	if c.json {
+		return c.printJSON(n)
+	}
+	_, err := fmt.Fprintln(c.stdout, n.Handle)
+	return err
 }

@@ -127,11 +127,12 @@ func (s *Store) resolveConflict(ctx context.Context, ref, keep string) (*conflic
 
 // findConflict looks a conflict up by id or unambiguous id prefix.
 func findConflict(ctx context.Context, q querier, ref string) (*conflict, error) {
-	ref = strings.ToUpper(strings.TrimSpace(ref))
+	ref = strings.TrimSpace(ref)
 	if ref == "" {
 		return nil, invalidParams("missing param \"id\" (see heph conflicts)")
 	}
-	rows, err := q.QueryContext(ctx, conflictSelect+` WHERE c.id >= ? AND c.id < ? ORDER BY c.id LIMIT 2`, ref, ref+"\xff")
+	up := strings.ToUpper(ref) // ids are upper-case ULIDs; people may type lower case
+	rows, err := q.QueryContext(ctx, conflictSelect+` WHERE c.id >= ? AND c.id < ? ORDER BY c.id LIMIT 2`, up, up+"\xff")
 	if err != nil {
 		return nil, fmt.Errorf("find conflict %q: %w", ref, err)
 	}
@@ -150,7 +151,7 @@ func findConflict(ctx context.Context, q querier, ref string) (*conflict, error)
 	switch {
 	case len(found) == 0:
 		return nil, fmt.Errorf("no conflict with id %q: %w", ref, errNotFound)
-	case len(found) > 1 && found[0].ID != ref:
+	case len(found) > 1 && found[0].ID != up:
 		return nil, &rpcError{Code: codeAmbiguous, Message: fmt.Sprintf("conflict id %q is ambiguous: give more characters", ref)}
 	}
 	return found[0], nil

@@ -44,17 +44,7 @@ func TestPlistRoundTrip(t *testing.T) {
 		cs = append(cs, randomConfig(r))
 	}
 	for _, c := range cs {
-		data, err := generatePlist(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := parsePlistConfig(data)
-		if err != nil {
-			t.Fatalf("parse: %v\n%s", err, data)
-		}
-		if !reflect.DeepEqual(got, c) {
-			t.Fatalf("round trip:\n got %#v\nwant %#v\n%s", got, c, data)
-		}
+		assertRoundTrip(t, c, generatePlist, parsePlistConfig)
 	}
 }
 

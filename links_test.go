@@ -206,7 +206,7 @@ func TestWikiLinksRemoteApply(t *testing.T) {
 	src := notesDoc(t, a, "Source", "to [[Target|tgt]]")
 	ship := func() {
 		t.Helper()
-		ops := allOpsOf(t, a)
+		ops := opsOf(t, a, 0)
 		err := b.Write(context.Background(), func(tx *Tx) error {
 			for _, op := range ops {
 				if _, _, err := tx.ApplyRemote(op); err != nil {
@@ -232,27 +232,6 @@ func TestWikiLinksRemoteApply(t *testing.T) {
 	if !reflect.DeepEqual(wikiLinksOf(t, a, src), wikiLinksOf(t, b, src)) {
 		t.Fatal("replicas disagree")
 	}
-}
-
-// allOpsOf reads every op of a store in order.
-func allOpsOf(t *testing.T, s *Store) []Op {
-	t.Helper()
-	rows, err := s.db.Query(`SELECT id, hlc, node, type, data FROM ops ORDER BY seq`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var ops []Op
-	for rows.Next() {
-		var op Op
-		var data string
-		if err := rows.Scan(&op.ID, &op.HLC, &op.Node, &op.Type, &data); err != nil {
-			t.Fatal(err)
-		}
-		op.Data = json.RawMessage(data)
-		ops = append(ops, op)
-	}
-	return ops
 }
 
 func TestExplicitLinksCLI(t *testing.T) {

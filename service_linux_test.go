@@ -528,17 +528,7 @@ func TestSystemdUnitRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	for i := 0; i < 2000; i++ {
 		c := randomConfig(r)
-		data, err := generateUnit(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := parseUnit(data)
-		if err != nil {
-			t.Fatalf("parse: %v\n%s", err, data)
-		}
-		if !reflect.DeepEqual(got, c) {
-			t.Fatalf("round trip:\n got %#v\nwant %#v\n%s", got, c, data)
-		}
+		assertRoundTrip(t, c, generateUnit, parseUnit)
 	}
 }
 

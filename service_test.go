@@ -256,3 +256,19 @@ func hephdFlags() []*flag.Flag {
 	fs.VisitAll(func(f *flag.Flag) { out = append(out, f) })
 	return out
 }
+
+// assertRoundTrip checks parse(generate(c)) == c for one service format.
+func assertRoundTrip(t *testing.T, c DaemonConfig, generate func(DaemonConfig) ([]byte, error), parse func([]byte) (DaemonConfig, error)) {
+	t.Helper()
+	data, err := generate(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := parse(data)
+	if err != nil {
+		t.Fatalf("parse: %v\n%s", err, data)
+	}
+	if !reflect.DeepEqual(got, c) {
+		t.Fatalf("round trip:\n got %#v\nwant %#v\n%s", got, c, data)
+	}
+}

@@ -78,16 +78,7 @@ func (s *Store) rpcTaskCreate(ctx context.Context, params json.RawMessage) (any,
 	if p.RecurAfterDone && strings.TrimSpace(p.Recur) == "" {
 		return nil, invalidParams(`param "recur_after_done" needs a recurrence: give param "recur"`)
 	}
-	var id string
-	err = s.Write(ctx, func(tx *Tx) error {
-		var err error
-		id, err = createTask(tx, in)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return getNode(ctx, s.db, id)
+	return s.writeNode(ctx, func(tx *Tx) (string, error) { return createTask(tx, in) })
 }
 
 type taskEditParams struct {
@@ -111,16 +102,7 @@ func (s *Store) rpcTaskEdit(ctx context.Context, params json.RawMessage) (any, e
 	if p.ID == "" {
 		return nil, invalidParams("missing param \"id\"")
 	}
-	var id string
-	err := s.Write(ctx, func(tx *Tx) error {
-		var err error
-		id, err = editTask(tx, p)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return getNode(ctx, s.db, id)
+	return s.writeNode(ctx, func(tx *Tx) (string, error) { return editTask(tx, p) })
 }
 
 // liveTask resolves ref to a task that is not deleted.
@@ -374,16 +356,7 @@ func (s *Store) rpcDocCreate(ctx context.Context, params json.RawMessage) (any, 
 	if strings.ContainsAny(strings.TrimSpace(p.Title), "\r\n") {
 		return nil, invalidParams("a doc's title is one line")
 	}
-	var id string
-	err := s.Write(ctx, func(tx *Tx) error {
-		var err error
-		id, err = createDoc(tx, p.Title, p.Body)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return getNode(ctx, s.db, id)
+	return s.writeNode(ctx, func(tx *Tx) (string, error) { return createDoc(tx, p.Title, p.Body) })
 }
 
 type nodeUpdateParams struct {
@@ -468,4 +441,19 @@ func editedDate(f map[string]any, name string, cur *time.Time) *time.Time {
 	}
 	t := time.UnixMilli(ms)
 	return &t
+}
+
+// writeNode runs fn in one write transaction and returns the node whose id
+// fn returned, read back after the commit.
+func (s *Store) writeNode(ctx context.Context, fn func(*Tx) (string, error)) (*Node, error) {
+	var id string
+	err := s.Write(ctx, func(tx *Tx) error {
+		var err error
+		id, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return getNode(ctx, s.db, id)
 }
