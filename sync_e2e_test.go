@@ -24,7 +24,7 @@ import (
 
 // End to end: real hephd processes (hub, spokes, a thin client) over HTTP
 // on loopback, with tokens from the real OpenID provider
-// (test/oidc/provider.mjs). One provider serves the whole test to keep the
+// (testdata/node/oidc/provider.mjs). One provider serves the whole test to keep the
 // suite fast.
 
 // hubProc is a hub process.

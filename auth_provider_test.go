@@ -20,11 +20,11 @@ import (
 	"time"
 )
 
-// The real OpenID provider (npm oidc-provider, test/oidc/provider.mjs) for
+// The real OpenID provider (npm oidc-provider, testdata/node/oidc/provider.mjs) for
 // end-to-end tests: start it, approve device logins through its pages,
 // rotate its keys and count its grants. The sync tests use these too.
 
-// testProvider is a running test/oidc/provider.mjs.
+// testProvider is a running testdata/node/oidc/provider.mjs.
 type testProvider struct {
 	Issuer   string `json:"issuer"`
 	ClientID string `json:"client_id"`
@@ -49,9 +49,9 @@ func startOIDCProvider(t testing.TB, args ...string) *testProvider {
 	var major, minor int
 	fmt.Sscanf(strings.TrimSpace(string(ver)), "%d.%d", &major, &minor)
 	requireComponent(t, major > 20 || major == 20 && minor >= 12, "node %s is too old for oidc-provider 9 (need >= 20.12)", strings.TrimSpace(string(ver)))
-	_, err = os.Stat("node_modules/oidc-provider/package.json")
-	requireComponent(t, err == nil, "node_modules/oidc-provider is missing: run npm ci")
-	cmd := exec.Command(node, append([]string{"test/oidc/provider.mjs"}, args...)...)
+	_, err = os.Stat("testdata/node/node_modules/oidc-provider/package.json")
+	requireComponent(t, err == nil, "testdata/node/node_modules/oidc-provider is missing: run make deps (npm ci --prefix testdata/node)")
+	cmd := exec.Command(node, append([]string{"testdata/node/oidc/provider.mjs"}, args...)...)
 	p := &testProvider{stderr: &syncBuffer{}}
 	cmd.Stderr = p.stderr
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
