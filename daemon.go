@@ -352,6 +352,8 @@ type daemonInfo struct {
 	Protocol int            `json:"protocol"`
 	// SelfUpdate is the updater's state; enabled is false when it is off.
 	SelfUpdate selfUpdateStatus `json:"self_update"`
+	// Hub says who owns a hub (server mode only).
+	Hub *hubOwnership `json:"hub,omitempty"`
 }
 
 // protocolVersion changes only when a change would break existing clients.
@@ -374,8 +376,15 @@ func (d *daemon) info(ctx context.Context, params json.RawMessage) (any, error) 
 	if d.updater != nil {
 		su = d.updater.Status()
 	}
-	return daemonInfo{Version: v, Revision: rev, PID: os.Getpid(), Mode: d.opts.Mode, DB: d.paths.DB,
-		Socket: d.paths.Socket, Started: d.started, Counts: counts, Protocol: protocolVersion, SelfUpdate: su}, nil
+	info := daemonInfo{Version: v, Revision: rev, PID: os.Getpid(), Mode: d.opts.Mode, DB: d.paths.DB,
+		Socket: d.paths.Socket, Started: d.started, Counts: counts, Protocol: protocolVersion, SelfUpdate: su}
+	if d.opts.Mode == "server" && d.store != nil {
+		var err error
+		if info.Hub, err = hubOwners(ctx, d.store, d.opts); err != nil {
+			return nil, err
+		}
+	}
+	return info, nil
 }
 
 // counts returns node counts for daemon.info, recounting only after a

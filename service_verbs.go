@@ -417,8 +417,10 @@ type statusReport struct {
 	Daemon json.RawMessage `json:"daemon,omitempty"`
 	// SelfUpdate is the running hephd's self-update state.
 	SelfUpdate *selfUpdateStatus `json:"self_update,omitempty"`
-	Problem    string            `json:"problem,omitempty"`
-	Warnings   []string          `json:"warnings,omitempty"`
+	// Hub is who owns the hub, when hephd runs as one.
+	Hub      *hubOwnership `json:"hub,omitempty"`
+	Problem  string        `json:"problem,omitempty"`
+	Warnings []string      `json:"warnings,omitempty"`
 }
 
 // status reports the service; it returns a *notRunningError (exit 3) when
@@ -447,6 +449,7 @@ func (d *daemonCtl) status() error {
 		if info, raw, err := queryDaemonRaw(paths.Socket); err == nil {
 			r.Version, r.PID, r.Socket, r.DB, r.Daemon = info.Version, info.PID, info.Socket, info.DB, raw
 			r.SelfUpdate = &info.SelfUpdate
+			r.Hub = info.Hub
 			r.Uptime = time.Since(info.Started).Round(time.Second).String()
 		} else {
 			r.Problem = strings.TrimSpace(r.Problem + "\nthe service runs but hephd does not answer on its socket: " + err.Error())
@@ -489,6 +492,9 @@ func (d *daemonCtl) printStatus(r statusReport, c DaemonConfig) {
 		fmt.Fprintf(w, "  binary:    %s\n", r.Binary)
 	}
 	fmt.Fprintf(w, "  socket:    %s\n  db:        %s\n  log:       %s\n", r.Socket, r.DB, r.Log)
+	if r.Hub != nil {
+		fmt.Fprintf(w, "  owners:    %s\n", hubOwnersLine(r.Hub))
+	}
 	if r.Installed {
 		args := make([]string, 0, len(c.Args()))
 		for _, a := range c.Args() {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -153,22 +154,61 @@ func (h *hub) authed(next authedHandler) http.HandlerFunc {
 var errForbidden = errors.New("subject is not an owner of this hub")
 
 // ownerFor finds (or, in multi-owner mode, opens) the store of sub's
-// owner. In single-owner mode the first subject to authenticate claims the
-// hub, persisted in the main store; --authorized-sub admits others.
+// owner. In single-owner mode with --authorized-sub, exactly those subjects
+// are the owners and nobody can claim the hub; without it, the first
+// subject to authenticate claims it, once and atomically (persisted in the
+// main store).
 func (h *hub) ownerFor(ctx context.Context, sub string) (*ownerStore, error) {
-	if !h.opts.MultiOwner {
+	if h.opts.MultiOwner {
+		return h.ownerStore(ownerKey(sub), nil)
+	}
+	if len(h.authz) > 0 {
 		if !h.authz[sub] {
-			owner, err := h.main.store.claimMeta(ctx, hubOwnerKey, sub)
-			if err != nil {
-				return nil, err
-			}
-			if owner != sub {
-				return nil, errForbidden
-			}
+			return nil, errForbidden
 		}
 		return h.ownerStore("", h.main)
 	}
-	return h.ownerStore(ownerKey(sub), nil)
+	owner, err := h.main.store.claimMeta(ctx, hubOwnerKey, sub)
+	if err != nil {
+		return nil, err
+	}
+	if owner != sub {
+		return nil, errForbidden
+	}
+	return h.ownerStore("", h.main)
+}
+
+// hubOwnership says who owns a hub, for daemon.info.
+type hubOwnership struct {
+	MultiOwner bool     `json:"multi_owner"`
+	Owners     []string `json:"owners"`            // the subjects admitted (single owner)
+	Source     string   `json:"source"`            // "authorized-sub", "claimed", "unclaimed" or "multi-owner"
+	Stale      string   `json:"stale,omitempty"`   // a claimed owner that --authorized-sub shuts out
+	Warning    string   `json:"warning,omitempty"` // what to do about Stale
+}
+
+// hubOwners reports the owners of the hub whose main store is s, under
+// opts (ownerFor's rule, read-only).
+func hubOwners(ctx context.Context, s *Store, opts daemonOptions) (*hubOwnership, error) {
+	if opts.MultiOwner {
+		return &hubOwnership{MultiOwner: true, Owners: []string{}, Source: "multi-owner"}, nil
+	}
+	claimed, err := s.metaValue(ctx, hubOwnerKey)
+	if err != nil {
+		return nil, err
+	}
+	if len(opts.AuthorizedSub) > 0 {
+		o := &hubOwnership{Owners: append([]string{}, opts.AuthorizedSub...), Source: "authorized-sub"}
+		if claimed != "" && !slices.Contains(opts.AuthorizedSub, claimed) {
+			o.Stale = claimed
+			o.Warning = fmt.Sprintf("subject %q claimed this hub before --authorized-sub was set and is now shut out; add --authorized-sub %q if it is yours", claimed, claimed)
+		}
+		return o, nil
+	}
+	if claimed == "" {
+		return &hubOwnership{Owners: []string{}, Source: "unclaimed"}, nil
+	}
+	return &hubOwnership{Owners: []string{claimed}, Source: "claimed"}, nil
 }
 
 // ownerKey names a subject's directory without putting the subject (which
@@ -453,6 +493,9 @@ func (h *hub) serve(ctx context.Context, ready func(addr string)) error {
 		scheme = "https"
 	}
 	h.log.Printf("hub serving %s://%s (issuer %s, audience %s, multi-owner %v)", scheme, ln.Addr(), h.opts.OIDCIssuer, h.opts.OIDCAudience, h.opts.MultiOwner)
+	if o, err := hubOwners(ctx, h.main.store, h.opts); err == nil {
+		h.log.Printf("hub owners: %s", hubOwnersLine(o))
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -480,4 +523,21 @@ func (h *hub) serve(ctx context.Context, ready func(addr string)) error {
 func isLoopback(a net.Addr) bool {
 	tcp, ok := a.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// hubOwnersLine is a hub's owners as one terminal line.
+func hubOwnersLine(o *hubOwnership) string {
+	var line string
+	switch o.Source {
+	case "multi-owner":
+		line = "every authenticated subject owns its own store (--multi-owner)"
+	case "unclaimed":
+		line = "none yet: the first subject to sync claims this hub"
+	default:
+		line = strings.Join(o.Owners, ", ") + " (" + o.Source + ")"
+	}
+	if o.Warning != "" {
+		line += "; WARNING: " + o.Warning
+	}
+	return displayText(line)
 }

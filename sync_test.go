@@ -410,10 +410,10 @@ func (f *failingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func TestHubOwners(t *testing.T) {
-	h := newTestHub(t, daemonOptions{AuthorizedSub: stringList{"me-at-work"}})
+	h := newTestHub(t, daemonOptions{AuthorizedSub: stringList{"me", "me-at-work"}})
 	a := newTestSpoke(t, h.URL, "tok:me")
 	a.create("task", "mine")
-	a.sync() // "me" claims the hub
+	a.sync() // "me" is an owner by --authorized-sub
 	w := newTestSpoke(t, h.URL, "tok:me-at-work")
 	w.sync()
 	assertConverged(t, a.s, w.s)
