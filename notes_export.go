@@ -87,12 +87,16 @@ func (s *Store) exportTo(ctx context.Context, dir string) (*exportResult, error)
 	}
 	res := &exportResult{Dir: dir, Nodes: len(files)}
 	for name, content := range files {
-		old, err := os.ReadFile(filepath.Join(dir, name))
+		path, err := confinedPath(dir, name)
+		if err != nil {
+			return nil, fmt.Errorf("export to %s: %w", dir, err)
+		}
+		old, err := os.ReadFile(path)
 		if err == nil && bytes.Equal(old, content) {
 			res.Unchanged++
 			continue
 		}
-		if err := writeFileAtomic(filepath.Join(dir, name), content); err != nil {
+		if err := writeFileAtomic(path, content); err != nil {
 			return nil, fmt.Errorf("export to %s: %w", dir, err)
 		}
 		res.Written++
@@ -114,6 +118,20 @@ func (s *Store) exportTo(ctx context.Context, dir string) (*exportResult, error)
 		res.Removed++
 	}
 	return res, nil
+}
+
+// confinedPath joins dir and name, where name comes from stored data (an
+// id, a title): it must be one plain file name, so the result is always
+// directly inside dir. Every path built from stored text goes through it.
+func confinedPath(dir, name string) (string, error) {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`+"\x00") || filepath.Base(name) != name {
+		return "", fmt.Errorf("refusing file name %q: not one plain name inside the directory", name)
+	}
+	path := filepath.Join(dir, name)
+	if filepath.Dir(path) != filepath.Clean(dir) {
+		return "", fmt.Errorf("refusing file name %q: it leaves the directory", name)
+	}
+	return path, nil
 }
 
 // writeFileAtomic replaces path with content through a temporary file.

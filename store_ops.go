@@ -201,6 +201,9 @@ func (t *Tx) record(op Op) error { return t.recordDecoded(op, nil) }
 // decoding op.Data again, when decoding would give the same values
 // (jsonShaped).
 func (t *Tx) recordDecoded(op Op, decoded any) error {
+	if err := checkLocalOp(op, decoded); err != nil {
+		return err
+	}
 	if t.pending != nil && deferrable(op, decoded) {
 		t.pending = append(t.pending, op)
 	} else {

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"database/sql"
+	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Regression tests for the hostile review of the hub (issue 12): a real
@@ -49,6 +54,90 @@ func TestHostileHub(t *testing.T) {
 			t.Fatalf("daemon.info hub owners: %+v, want alice claimed", info.Hub)
 		}
 	})
+
+	// Finding 2: ids that arrive by sync are checked like local input, at
+	// the hub on push and at the spoke on pull, and export stays in its
+	// directory.
+	t.Run("remote ops are validated", func(t *testing.T) {
+		hub := startHub(t, "", p)
+		file, tok := login(t, p, hub.URL, "alice")
+		evil := newULID(time.Now()) + "/../../../../escaped"
+		now := time.Now()
+		bad := []Op{
+			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: evil, Type: opCreate,
+				Data: json.RawMessage(`{"kind":"doc","fields":{"title":"x","body":"pwned"}}`)},
+			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: "short", Type: opCreate,
+				Data: json.RawMessage(`{"kind":"doc","fields":{"title":"x"}}`)},
+			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: newULID(now), Type: opCreate,
+				Data: json.RawMessage(`{"kind":"doc","fields":{"title":"a\u001b]0;owned\u0007"}}`)},
+			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: newULID(now), Type: opSet,
+				Data: json.RawMessage(`{"fields":{"owner":"mallory"}}`)},
+		}
+		for _, op := range bad {
+			code, body := pushOps(t, hub.URL, tok.AccessToken, op)
+			if code != http.StatusBadRequest || !strings.Contains(body, op.ID) {
+				t.Errorf("push of bad op %s on %q: %d %s, want 400 naming the op", op.ID, op.Node, code, body)
+			}
+		}
+		if n := hubOpsAt(t, hub.DB); n != 0 {
+			t.Fatalf("the hub stored %d bad ops", n)
+		}
+		// A hostile hub (here: a store written behind the hub's back) sends
+		// the op on pull: the spoke refuses it and exports nothing outside.
+		insertRawOp(t, hub.DB, bad[0])
+		spoke := startSpoke(t, hub.URL, file)
+		err := spoke.Call("sync.now", nil, nil)
+		if err == nil || !strings.Contains(err.Error(), bad[0].ID) || !strings.Contains(err.Error(), "not a ULID") {
+			t.Fatalf("spoke pull of a bad op: %v, want an error naming it", err)
+		}
+		out := filepath.Join(spoke.Dir, "a", "b", "c", "export")
+		spoke.MustCall("export", map[string]any{"dir": out}, nil)
+		if _, err := os.Stat(filepath.Join(spoke.Dir, "escaped.md")); err == nil {
+			t.Fatal("export wrote outside its directory")
+		}
+		var got []string
+		filepath.WalkDir(spoke.Dir, func(path string, d os.DirEntry, err error) error {
+			if err == nil && strings.HasSuffix(path, ".md") {
+				got = append(got, path)
+			}
+			return nil
+		})
+		if len(got) != 0 {
+			t.Fatalf("the bad op reached the spoke's store: %v", got)
+		}
+	})
+}
+
+// pushOps pushes ops to a hub with a bearer token and returns the status
+// and body.
+func pushOps(t *testing.T, base, token string, ops ...Op) (int, string) {
+	t.Helper()
+	b, err := json.Marshal(pushRequest{Replica: "evil", Ops: ops})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", base+"/sync/push", strings.NewReader(string(b)))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, readAll(t, resp.Body)
+}
+
+// insertRawOp writes op into the ops table of the store at path, behind
+// its daemon's back: what a compromised or impersonated hub would serve.
+func insertRawOp(t *testing.T, path string, op Op) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO ops(id,hlc,node,type,data,local) VALUES(?,?,?,?,?,0)`, op.ID, op.HLC, op.Node, op.Type, string(op.Data)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // readAll reads a response body for a test.

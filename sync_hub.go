@@ -310,29 +310,6 @@ func (h *hub) servePush(w http.ResponseWriter, r *http.Request, o *ownerStore, s
 	writeJSON(w, http.StatusOK, pushReply{Applied: res.Applied, Known: res.Known, Cursor: cursor})
 }
 
-// validateOps checks the shape of pushed ops before any is applied.
-func validateOps(ops []Op, now time.Time) error {
-	for i, op := range ops {
-		if op.ID == "" || op.Node == "" || op.Type == "" {
-			return fmt.Errorf("op %d: id, node and type are required", i)
-		}
-		h, err := parseHLC(op.HLC)
-		if err != nil {
-			return fmt.Errorf("op %s: %w", op.ID, err)
-		}
-		if h.Replica == "" {
-			return fmt.Errorf("op %s: hlc %q names no replica", op.ID, op.HLC)
-		}
-		if time.UnixMilli(h.Wall).After(now.Add(hubMaxClockAhead)) {
-			return fmt.Errorf("op %s: hlc %s is more than %s ahead of the hub's clock: check the spoke's clock", op.ID, op.HLC, hubMaxClockAhead)
-		}
-		if !json.Valid(op.Data) {
-			return fmt.Errorf("op %s: data is not JSON", op.ID)
-		}
-	}
-	return nil
-}
-
 // pullReply answers a pull.
 type pullReply struct {
 	Ops    []seqOp `json:"ops"`

@@ -192,6 +192,12 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 			for i, o := range page.Ops {
 				ops[i] = o.Op
 			}
+			if err := validateOps(ops, time.Now()); err != nil {
+				if page.More {
+					<-next
+				}
+				return rep, fmt.Errorf("the hub sent a bad op, nothing of its page applied: %w", err)
+			}
 			res, err := s.mergeRemote(ctx, ops, true, st.Pushed)
 			if err != nil {
 				if page.More {

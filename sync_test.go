@@ -477,7 +477,7 @@ func TestHubRejectsBadRequests(t *testing.T) {
 		{"POST", "/sync/push", `{not json`, "tok:me", 400},
 		{"POST", "/sync/push", `{"ops":[{"id":"x","hlc":"bad","node":"n","type":"node.set","data":{}}]}`, "tok:me", 400},
 		{"POST", "/sync/push", `{"ops":[{"id":"x","hlc":"9999999999999.000000.r","node":"n","type":"node.set","data":{}}]}`, "tok:me", 400},
-		{"POST", "/sync/push", `{"ops":[{"id":"x","hlc":"0000000000001.000000.r","node":"n","type":"bogus","data":{}}]}`, "tok:me", 422},
+		{"POST", "/sync/push", `{"ops":[{"id":"x","hlc":"0000000000001.000000.r","node":"n","type":"bogus","data":{}}]}`, "tok:me", 400},
 		{"GET", "/sync/pull?after=-1", "", "tok:me", 400},
 		{"GET", "/sync/pull?limit=x", "", "tok:me", 400},
 		{"GET", "/healthz", "", "", 200},
