@@ -159,6 +159,20 @@ func (d *dispatcher) call(ctx context.Context, req rpcRequest) (result any, err 
 	return h(ctx, req.Params)
 }
 
+// marshalJSON is json.Marshal without HTML escaping: heph's wire and its
+// ops carry text, and escaping each <, > and & as \u003c makes them up to
+// six times larger (a body of 4 MiB of "<" would not fit a request).
+// Everything heph encodes for the socket, the hub or an op goes through it.
+func marshalJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
 // encodeReply builds a reply line (with its trailing newline).
 func encodeReply(id json.RawMessage, result any, err error) []byte {
 	if id == nil {
@@ -168,14 +182,14 @@ func encodeReply(id json.RawMessage, result any, err error) []byte {
 	if err != nil {
 		resp.Error = toRPCError(err)
 	} else {
-		b, merr := json.Marshal(result)
+		b, merr := marshalJSON(result)
 		if merr != nil {
 			resp.Error = &rpcError{Code: codeInternal, Message: "encode result: " + merr.Error()}
 		} else {
 			resp.Result = b
 		}
 	}
-	out, merr := json.Marshal(resp)
+	out, merr := marshalJSON(resp)
 	if merr != nil {
 		out = []byte(`{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"encode reply failed"}}`)
 	}

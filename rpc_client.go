@@ -115,7 +115,7 @@ func (c *rpcClient) Call(ctx context.Context, method string, params, result any)
 	if params != nil {
 		req["params"] = params
 	}
-	line, err := json.Marshal(req)
+	line, err := marshalJSON(req)
 	if err != nil {
 		return fmt.Errorf("encode %s request: %w", method, err)
 	}

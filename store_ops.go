@@ -140,7 +140,7 @@ func (t *Tx) Create(kind string, fields map[string]any) (string, error) {
 	now := t.s.now()
 	id := newULID(now)
 	d := opCreateData{Kind: kind, Fields: fields}
-	data, err := json.Marshal(d)
+	data, err := marshalJSON(d)
 	if err != nil {
 		return "", fmt.Errorf("encode op: %w", err)
 	}
@@ -165,7 +165,7 @@ func (t *Tx) Set(id string, fields map[string]any) error {
 		return err
 	}
 	d := opSetData{Fields: fields, Prev: prev}
-	data, err := json.Marshal(d)
+	data, err := marshalJSON(d)
 	if err != nil {
 		return fmt.Errorf("encode op: %w", err)
 	}
@@ -185,7 +185,7 @@ func (t *Tx) Link(src, dst, kind, label string, add bool) error {
 		}
 		d.Observed = &seen
 	}
-	data, err := json.Marshal(d)
+	data, err := marshalJSON(d)
 	if err != nil {
 		return fmt.Errorf("encode op: %w", err)
 	}

@@ -19,9 +19,11 @@ type seqOp struct {
 	Op
 }
 
-// opsAfter returns up to limit ops with seq > after, in seq order. When
-// skipReplica is set, ops made by that replica are left out (it has them),
-// but the returned cursor still moves past them.
+// opsAfter returns up to limit ops with seq > after, in seq order, and
+// stops early once their data passes syncPageBytes (a page always holds
+// at least one op, so any op fits a page of its own). When skipReplica is
+// set, ops made by that replica are left out (it has them), but the
+// returned cursor still moves past them.
 func (s *Store) opsAfter(ctx context.Context, after int64, limit int, skipReplica string) (ops []seqOp, cursor int64, more bool, err error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT seq,id,hlc,node,type,data FROM ops WHERE seq>? ORDER BY seq LIMIT ?`, after, limit+1)
 	if err != nil {
@@ -29,7 +31,7 @@ func (s *Store) opsAfter(ctx context.Context, after int64, limit int, skipReplic
 	}
 	defer rows.Close()
 	cursor = after
-	n := 0
+	n, size := 0, 0
 	for rows.Next() {
 		var o seqOp
 		var data string
@@ -37,7 +39,7 @@ func (s *Store) opsAfter(ctx context.Context, after int64, limit int, skipReplic
 			return nil, after, false, fmt.Errorf("read ops after %d: %w", after, err)
 		}
 		n++
-		if n > limit {
+		if n > limit || (len(ops) > 0 && size+opWireSize(o.Op, len(data)) > syncPageBytes) {
 			more = true
 			break
 		}
@@ -46,13 +48,15 @@ func (s *Store) opsAfter(ctx context.Context, after int64, limit int, skipReplic
 			continue
 		}
 		o.Data = json.RawMessage(data)
+		size += opWireSize(o.Op, len(data))
 		ops = append(ops, o)
 	}
 	return ops, cursor, more, rows.Err()
 }
 
 // localOpsAfter returns up to limit ops made on this replica with seq >
-// after, in seq order: what a spoke still has to push.
+// after, in seq order, stopping once their data passes syncPageBytes (at
+// least one op): what a spoke still has to push.
 func (s *Store) localOpsAfter(ctx context.Context, after int64, limit int) ([]seqOp, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT seq,id,hlc,node,type,data FROM ops WHERE local=1 AND seq>? ORDER BY seq LIMIT ?`, after, limit)
 	if err != nil {
@@ -60,11 +64,15 @@ func (s *Store) localOpsAfter(ctx context.Context, after int64, limit int) ([]se
 	}
 	defer rows.Close()
 	var ops []seqOp
+	size := 0
 	for rows.Next() {
 		var o seqOp
 		var data string
 		if err := rows.Scan(&o.Seq, &o.ID, &o.HLC, &o.Node, &o.Type, &data); err != nil {
 			return nil, fmt.Errorf("read local ops: %w", err)
+		}
+		if size += opWireSize(o.Op, len(data)); len(ops) > 0 && size > syncPageBytes {
+			break
 		}
 		o.Data = json.RawMessage(data)
 		ops = append(ops, o)

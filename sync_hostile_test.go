@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"database/sql"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -106,6 +108,69 @@ func TestHostileHub(t *testing.T) {
 			t.Fatalf("the bad op reached the spoke's store: %v", got)
 		}
 	})
+
+	// Finding 3: batches are split by encoded bytes, so ops that grow when
+	// escaped (a 4 MiB body full of "<") sync both ways.
+	t.Run("large ops never jam sync", func(t *testing.T) {
+		hub := startHub(t, "", p)
+		file, _ := login(t, p, hub.URL, "alice")
+		a := startSpoke(t, hub.URL, file)
+		body := strings.Repeat("<", 3<<20+900<<10)
+		var ids []string
+		for i := 0; i < 3; i++ {
+			var n Node
+			rawCall(t, a.Socket, `{"jsonrpc":"2.0","id":1,"method":"doc.create","params":{"title":"big `+string(rune('a'+i))+`","body":"`+body+`"}}`, &n)
+			ids = append(ids, n.ID)
+		}
+		rawCall(t, a.Socket, `{"jsonrpc":"2.0","id":1,"method":"node.update","params":{"id":"`+ids[0]+`","body":"`+strings.Repeat("&", len(body))+`"}}`, nil)
+		var rep exchangeReport
+		if err := a.Call("sync.now", nil, &rep); err != nil {
+			t.Fatalf("push of large ops: %v", err)
+		}
+		b := startSpoke(t, hub.URL, file)
+		if err := b.Call("sync.now", nil, &rep); err != nil {
+			t.Fatalf("fresh spoke's pull of large ops: %v", err)
+		}
+		for i, id := range ids {
+			want := body
+			if i == 0 {
+				want = strings.Repeat("&", len(body))
+			}
+			if n := getTask(t, b, id); n.Body != want {
+				t.Fatalf("doc %d arrived with a %d-byte body, want %d bytes", i, len(n.Body), len(want))
+			}
+		}
+	})
+}
+
+// rawCall writes one request line as given (the test controls its
+// encoding) to a daemon's socket and decodes the result into out.
+func rawCall(t *testing.T, socket, line string, out any) {
+	t.Helper()
+	conn, err := net.Dial("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(line + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := bufio.NewReader(conn).ReadBytes('\n')
+	if err != nil {
+		t.Fatalf("read reply: %v", err)
+	}
+	var resp struct {
+		Result json.RawMessage `json:"result"`
+		Error  *rpcError       `json:"error"`
+	}
+	if err := json.Unmarshal(reply, &resp); err != nil || resp.Error != nil {
+		t.Fatalf("reply: %v %v", err, resp.Error)
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp.Result, out); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // pushOps pushes ops to a hub with a bearer token and returns the status

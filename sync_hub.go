@@ -34,11 +34,8 @@ import (
 
 // Hub limits.
 const (
-	hubMaxBody       = 32 << 20 // request body cap
-	hubPullDefault   = 1000     // ops per pull page unless asked
-	hubPullMax       = 5000     // most ops per pull page
-	hubRatePerSecond = 200      // sustained requests per subject
-	hubRateBurst     = 400      // burst per subject
+	hubRatePerSecond = 200 // sustained requests per subject
+	hubRateBurst     = 400 // burst per subject
 	hubMaxClockAhead = 24 * time.Hour
 	hubOwnerKey      = "hub_owner" // meta key: the subject that owns a single-owner hub
 )
@@ -146,7 +143,7 @@ func (h *hub) authed(next authedHandler) http.HandlerFunc {
 			httpError(w, http.StatusInternalServerError, "owner store unavailable (logged by the hub)")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, hubMaxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, syncMaxBody)
 		next(w, r, o, sub)
 	}
 }
@@ -286,10 +283,14 @@ func (h *hub) servePush(w http.ResponseWriter, r *http.Request, o *ownerStore, s
 	if err := dec.Decode(&req); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("push body over %d bytes: push fewer ops at once", hubMaxBody))
+			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("push body over %d bytes: push fewer ops at once", syncMaxBody))
 			return
 		}
 		httpError(w, http.StatusBadRequest, "bad push body: "+err.Error())
+		return
+	}
+	if len(req.Ops) > syncPageOps {
+		httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("push of %d ops: push at most %d at once", len(req.Ops), syncPageOps))
 		return
 	}
 	if err := validateOps(req.Ops, time.Now()); err != nil {
@@ -327,14 +328,14 @@ func (h *hub) servePull(w http.ResponseWriter, r *http.Request, o *ownerStore, s
 		httpError(w, http.StatusBadRequest, "after must be a non-negative integer (the cursor of the last pull)")
 		return
 	}
-	limit := hubPullDefault
+	limit := syncPageOps
 	if s := q.Get("limit"); s != "" {
 		limit, err = strconv.Atoi(s)
 		if err != nil || limit < 1 {
 			httpError(w, http.StatusBadRequest, "limit must be a positive integer")
 			return
 		}
-		limit = min(limit, hubPullMax)
+		limit = min(limit, syncPageOps)
 	}
 	ops, cursor, more, err := o.d.store.opsAfter(r.Context(), after, limit, q.Get("replica"))
 	if err != nil {
@@ -349,7 +350,7 @@ func (h *hub) servePull(w http.ResponseWriter, r *http.Request, o *ownerStore, s
 }
 
 func (h *hub) serveRPC(w http.ResponseWriter, r *http.Request, o *ownerStore, sub string) {
-	body, err := io.ReadAll(r.Body)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLine))
 	if err != nil {
 		httpError(w, http.StatusRequestEntityTooLarge, "request body too large")
 		return
@@ -398,7 +399,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
 }
 
 // rateLimiter is a token bucket per key (the subject).

@@ -27,8 +27,6 @@ import (
 const (
 	syncDebounce   = time.Second     // wait after a local mutation before syncing
 	syncMaxBackoff = 5 * time.Minute // longest wait after failures
-	syncPushBatch  = 2000            // ops per push request
-	syncPullLimit  = 2000            // ops per pull page
 )
 
 // hubTokenSource supplies the bearer token for hub requests.
@@ -81,7 +79,7 @@ func (c *hubClient) do(ctx context.Context, method, path string, body, out any) 
 	var rd io.Reader
 	var n int64
 	if body != nil {
-		b, err := json.Marshal(body)
+		b, err := marshalJSON(body)
 		if err != nil {
 			return fmt.Errorf("encode %s: %w", path, err)
 		}
@@ -106,13 +104,19 @@ func (c *hubClient) do(ctx context.Context, method, path string, body, out any) 
 		return fmt.Errorf("hub %s unreachable: %w", c.base, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, hubMaxBody+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, syncMaxBody+1))
 	c.mu.Lock()
 	c.bytesOut += n
 	c.bytesIn += int64(len(data))
 	c.mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("%s %s: read reply: %w", method, path, err)
+		return fmt.Errorf("%s %s: the reply was cut off after %d bytes: %w", method, path, len(data), err)
+	}
+	if len(data) > syncMaxBody {
+		return fmt.Errorf("%s %s: the reply is over %d bytes, more than any page may be: refusing it", method, path, syncMaxBody)
+	}
+	if resp.ContentLength >= 0 && int64(len(data)) != resp.ContentLength {
+		return fmt.Errorf("%s %s: the reply was cut off after %d of %d bytes", method, path, len(data), resp.ContentLength)
 	}
 	if resp.StatusCode/100 != 2 {
 		var e struct {
@@ -171,7 +175,7 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 		ch := make(chan fetched, 1)
 		go func() {
 			var page pullReply
-			q := "/sync/pull?after=" + strconv.FormatInt(after, 10) + "&limit=" + strconv.Itoa(syncPullLimit) + "&replica=" + url.QueryEscape(s.replica)
+			q := "/sync/pull?after=" + strconv.FormatInt(after, 10) + "&limit=" + strconv.Itoa(syncPageOps) + "&replica=" + url.QueryEscape(s.replica)
 			err := c.do(ctx, http.MethodGet, q, nil, &page)
 			ch <- fetched{page, err}
 		}()
@@ -223,7 +227,7 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 		}
 	}
 	for {
-		batch, err := s.localOpsAfter(ctx, st.Pushed, syncPushBatch)
+		batch, err := s.localOpsAfter(ctx, st.Pushed, syncPageOps)
 		if err != nil {
 			return rep, err
 		}

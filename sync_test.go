@@ -359,7 +359,7 @@ func TestSyncConcurrentEditConflict(t *testing.T) {
 func TestSyncSpokeResumesFromCursor(t *testing.T) {
 	h := newTestHub(t, daemonOptions{})
 	a := newTestSpoke(t, h.URL, "tok:me")
-	a.createMany(syncPullLimit + 500)
+	a.createMany(syncPageOps + 500)
 	a.sync()
 	b := newTestSpoke(t, h.URL, "tok:me")
 	rec := &failingTransport{base: http.DefaultTransport, failPull: 2}
@@ -502,7 +502,7 @@ func TestHubRejectsBadRequests(t *testing.T) {
 		t.Fatalf("export must not be reachable over HTTP: %d %s", code, body)
 	}
 	// Oversized body.
-	big := `{"ops":[` + strings.Repeat(" ", hubMaxBody) + `]}`
+	big := `{"ops":[` + strings.Repeat(" ", syncMaxBody) + `]}`
 	if got, _ := do("POST", "/sync/push", big, "tok:me"); got != 413 {
 		t.Fatalf("oversized push: status %d, want 413", got)
 	}

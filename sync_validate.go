@@ -13,10 +13,22 @@ import (
 // 4 MiB socket line re-encoded with every byte escaped as \u00XX, set
 // alongside its previous value, stays below it.
 const (
-	syncMaxOpBytes = 56 << 20             // the longest op data
+	syncMaxOpBytes = 56 << 20               // the longest op data
 	syncMaxBody    = syncMaxOpBytes + 1<<20 // a push body or pull page, envelope included
 	syncMaxReplica = 64                     // the longest replica id in an HLC
+
+	// A push or a pull page holds at most syncPageOps ops and stops adding
+	// ops once their encoded size passes syncPageBytes; an op bigger than
+	// that travels alone. Hub and spoke use the same values.
+	syncPageOps   = 2000
+	syncPageBytes = 8 << 20
 )
+
+// opWireSize estimates the bytes op takes in a push or a pull page whose
+// data is dataLen bytes: the data plus the envelope.
+func opWireSize(op Op, dataLen int) int {
+	return dataLen + len(op.ID) + len(op.HLC) + len(op.Node) + len(op.Type) + 64
+}
 
 // opLinkKinds are the link kinds an op may carry.
 var opLinkKinds = map[string]bool{"explicit": true, "context": true, "log": true}

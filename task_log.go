@@ -2,7 +2,6 @@ package main
 
 import (
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,7 +22,7 @@ type opLogData struct {
 
 // emit records and applies a new local op of any type.
 func (t *Tx) emit(node, typ string, data any) (Op, error) {
-	b, err := json.Marshal(data)
+	b, err := marshalJSON(data)
 	if err != nil {
 		return Op{}, fmt.Errorf("encode op: %w", err)
 	}
