@@ -205,7 +205,7 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 			return err
 		}
 		bg.Add(1)
-		go func() { defer bg.Done(); d.tokens.run(ctx) }()
+		go func() { defer bg.Done(); runGuarded(ctx, logger, "token refresh", d.tokens.run) }()
 	}
 	disp := &dispatcher{log: logger}
 	var h *hub
@@ -238,7 +238,7 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		d.store.onLocalWrite = d.syncer.notify
 		disp.methods = d.methods()
 		bg.Add(1)
-		go func() { defer bg.Done(); d.syncer.run(ctx) }()
+		go func() { defer bg.Done(); runGuarded(ctx, logger, "sync", d.syncer.run) }()
 		logger.Printf("syncing with %s every %s", c.base, o.SyncInterval)
 	default:
 		disp.methods = d.methods()
@@ -254,7 +254,11 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		logger.Printf("self-update: %v", err)
 	}
 	errc := make(chan error, 2)
-	go func() { errc <- srv.serve(context.WithoutCancel(ctx)) }()
+	go runGuarded(ctx, logger, "socket server", func(ctx context.Context) {
+		if err := srv.serve(context.WithoutCancel(ctx)); err != nil {
+			errc <- err
+		}
+	})
 	if h != nil {
 		bg.Add(1)
 		go func() {
@@ -312,9 +316,11 @@ func (d *daemon) startSelfUpdate(ctx context.Context, version string) error {
 		Executable: exe,
 	}, d.log)
 	d.log.Printf("self-update: on, checking %s every %s (running %s, binary %s)", module, formatInterval(time.Duration(d.opts.SelfUpdateInterval)*time.Second), version, exe)
-	go d.updater.Run(ctx, func(from, to string) {
-		d.log.Printf("self-update: %s -> %s", from, to)
-		d.stop()
+	go runGuarded(ctx, d.log, "self-update", func(ctx context.Context) {
+		d.updater.Run(ctx, func(from, to string) {
+			d.log.Printf("self-update: %s -> %s", from, to)
+			d.stop()
+		})
 	})
 	return nil
 }

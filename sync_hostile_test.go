@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -213,4 +215,70 @@ func readAll(t *testing.T, r io.Reader) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// writeTokenFile writes a token file that logs a spoke in to hubURL with a
+// long-lived opaque token (for fake hubs that check nothing).
+func writeTokenFile(t *testing.T, hubURL string) string {
+	t.Helper()
+	file := filepath.Join(shortTempDir(t), "token.json")
+	tf := tokenFile{Version: 1, Hubs: map[string]*storedToken{normalizeHubURL(hubURL): {
+		HubURL: normalizeHubURL(hubURL), Issuer: "https://issuer.invalid", ClientID: "heph", Audience: "heph",
+		TokenEndpoint: "https://issuer.invalid/token", AccessToken: "opaque", Expiry: time.Now().Add(24 * time.Hour),
+		Subject: "alice", Obtained: time.Now()}}}
+	b, err := json.Marshal(tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// Finding 4: a hostile or impersonated hub (a fake one here) cannot crash
+// a spoke: its bad ops are refused with an error naming them, the cursor
+// stays, and the spoke keeps serving. A cut-off reply is reported as such.
+func TestHostileHubCannotCrashSpoke(t *testing.T) {
+	now := time.Now()
+	short := Op{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: "x",
+		Type: opCreate, Data: json.RawMessage(`{"kind":"doc","fields":{"title":"boom"}}`)}
+	var mode atomic.Value
+	mode.Store("short")
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/sync/pull" {
+			writeJSON(w, http.StatusOK, pushReply{})
+			return
+		}
+		if mode.Load() == "cut" {
+			w.Header().Set("Content-Length", "100000")
+			w.Write([]byte(`{"ops":[{"seq":1,"id":"` + short.ID + `","data":"\u`))
+			return
+		}
+		writeJSON(w, http.StatusOK, pullReply{Ops: []seqOp{{Seq: 1, Op: short}}, Cursor: 1})
+	}))
+	defer fake.Close()
+	spoke := startSpoke(t, fake.URL, writeTokenFile(t, fake.URL))
+	for i := 0; i < 2; i++ {
+		err := spoke.Call("sync.now", nil, nil)
+		if err == nil || !strings.Contains(err.Error(), short.ID) {
+			t.Fatalf("sync with a hub sending a bad id: %v, want an error naming op %s\n%s", err, short.ID, spoke.Stderr.String())
+		}
+	}
+	var st syncStatus
+	spoke.MustCall("sync.status", nil, &st)
+	if !strings.Contains(st.LastError, "not a ULID") {
+		t.Fatalf("sync.status last error %q", st.LastError)
+	}
+	mode.Store("cut")
+	err := spoke.Call("sync.now", nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "cut off") {
+		t.Fatalf("a cut-off reply: %v, want it reported as cut off", err)
+	}
+	select {
+	case <-spoke.Exited():
+		t.Fatalf("the spoke died:\n%s", spoke.Stderr.String())
+	default:
+	}
+	spoke.MustCall("daemon.info", nil, nil)
 }

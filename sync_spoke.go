@@ -174,6 +174,11 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 	fetch := func(after int64) <-chan fetched {
 		ch := make(chan fetched, 1)
 		go func() {
+			defer func() {
+				if p := recover(); p != nil {
+					ch <- fetched{err: fmt.Errorf("pull: internal error (panic: %v)", p)}
+				}
+			}()
 			var page pullReply
 			q := "/sync/pull?after=" + strconv.FormatInt(after, 10) + "&limit=" + strconv.Itoa(syncPageOps) + "&replica=" + url.QueryEscape(s.replica)
 			err := c.do(ctx, http.MethodGet, q, nil, &page)
@@ -341,7 +346,11 @@ func (y *syncer) once(ctx context.Context) (exchangeReport, error) {
 	y.mu.Lock()
 	y.running = true
 	y.mu.Unlock()
-	rep, err := exchange(ctx, y.store, y.client)
+	var rep exchangeReport
+	var err error
+	if perr := callRecovered(y.log, "sync", func() { rep, err = exchange(ctx, y.store, y.client) }); perr != nil {
+		err = perr
+	}
 	now := time.Now()
 	y.mu.Lock()
 	defer y.mu.Unlock()
