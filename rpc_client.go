@@ -93,6 +93,10 @@ func (c *rpcClient) connect() error {
 		}
 		return fmt.Errorf("connect to hephd at %s: %w", c.socket, err)
 	}
+	if err := verifyPeerUID(conn, c.socket, os.Getuid()); err != nil {
+		conn.Close()
+		return err
+	}
 	c.conn, c.r = conn, bufio.NewReaderSize(conn, 64<<10)
 	return nil
 }

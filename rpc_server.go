@@ -8,7 +8,6 @@ import (
 	"log"
 	"net"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"syscall"
@@ -21,6 +20,7 @@ import (
 // daemon's own uid.
 type socketServer struct {
 	path string
+	id   fileID // the socket file this server created
 	ln   *net.UnixListener
 	d    *dispatcher
 	log  *log.Logger
@@ -45,8 +45,8 @@ func listenSocket(path string, d *dispatcher, logger *log.Logger) (*socketServer
 	if err := checkSocketPath(path); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("socket dir %s: %w", filepath.Dir(path), err)
+	if err := ensureSocketDir(path); err != nil {
+		return nil, err
 	}
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
@@ -71,14 +71,19 @@ func listenSocket(path string, d *dispatcher, logger *log.Logger) (*socketServer
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", path, err)
 	}
-	ln.SetUnlinkOnClose(true)
+	ln.SetUnlinkOnClose(false) // shutdown removes it only while it is still ours
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("chmod socket %s: %w", path, err)
 	}
+	id, err := statID(path)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("socket %s: %w", path, err)
+	}
 	trim := time.AfterFunc(time.Hour, debug.FreeOSMemory)
 	trim.Stop()
-	return &socketServer{path: path, ln: ln, d: d, log: logger, uid: os.Getuid(), conns: map[*net.UnixConn]bool{}, trim: trim}, nil
+	return &socketServer{path: path, id: id, ln: ln, d: d, log: logger, uid: os.Getuid(), conns: map[*net.UnixConn]bool{}, trim: trim}, nil
 }
 
 // serve accepts connections until shutdown closes the listener.
@@ -191,6 +196,9 @@ func (s *socketServer) shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	err := s.ln.Close()
+	if rerr := removeIfSame(s.path, s.id); rerr != nil {
+		s.log.Printf("remove socket %s: %v", s.path, rerr)
+	}
 	done := make(chan struct{})
 	go func() { s.inflight.Wait(); close(done) }()
 	select {
