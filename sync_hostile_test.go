@@ -68,13 +68,13 @@ func TestHostileHub(t *testing.T) {
 		evil := newULID(time.Now()) + "/../../../../escaped"
 		now := time.Now()
 		bad := []Op{
-			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: evil, Type: opCreate,
+			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: evil, Type: opNodeCreate,
 				Data: json.RawMessage(`{"kind":"doc","fields":{"title":"x","body":"pwned"}}`)},
-			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: "short", Type: opCreate,
+			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: "short", Type: opNodeCreate,
 				Data: json.RawMessage(`{"kind":"doc","fields":{"title":"x"}}`)},
-			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: newULID(now), Type: opCreate,
+			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: newULID(now), Type: opNodeCreate,
 				Data: json.RawMessage(`{"kind":"doc","fields":{"title":"a\u001b]0;owned\u0007"}}`)},
-			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: newULID(now), Type: opSet,
+			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: newULID(now), Type: opNodeSet,
 				Data: json.RawMessage(`{"fields":{"owner":"mallory"}}`)},
 		}
 		for _, op := range bad {
@@ -242,7 +242,7 @@ func writeTokenFile(t *testing.T, hubURL string) string {
 func TestHostileHubCannotCrashSpoke(t *testing.T) {
 	now := time.Now()
 	short := Op{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: "x",
-		Type: opCreate, Data: json.RawMessage(`{"kind":"doc","fields":{"title":"boom"}}`)}
+		Type: opNodeCreate, Data: json.RawMessage(`{"kind":"doc","fields":{"title":"boom"}}`)}
 	var mode atomic.Value
 	mode.Store("short")
 	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -64,7 +64,7 @@ func validateOp(op Op, now time.Time) error {
 		return fmt.Errorf("op %s: data is %d bytes, over the %d-byte limit", name, len(op.Data), syncMaxOpBytes)
 	}
 	if err := validateOpData(op.Type, op.Data); err != nil {
-		return fmt.Errorf("op %s (%s on %s): %w", name, printableID(op.Type), op.Node, err)
+		return fmt.Errorf("op %s (%s on %s): %w", name, printableID(string(op.Type)), op.Node, err)
 	}
 	return nil
 }
@@ -95,9 +95,9 @@ func validateHLC(s string, now time.Time) error {
 
 // validateOpData decodes data strictly (no unknown keys) as the payload of
 // an op of type typ and checks what it names.
-func validateOpData(typ string, data json.RawMessage) error {
+func validateOpData(typ opType, data json.RawMessage) error {
 	switch typ {
-	case opCreate:
+	case opNodeCreate:
 		var d opCreateData
 		if err := decodeStrict(data, &d); err != nil {
 			return err
@@ -106,7 +106,7 @@ func validateOpData(typ string, data json.RawMessage) error {
 			return fmt.Errorf("unknown kind %q", printableID(d.Kind))
 		}
 		return checkOpFields(d.Fields)
-	case opSet:
+	case opNodeSet:
 		var d opSetData
 		if err := decodeStrict(data, &d); err != nil {
 			return err
@@ -130,7 +130,7 @@ func validateOpData(typ string, data json.RawMessage) error {
 			return fmt.Errorf("entry %s is not an op id", printableID(d.Entry))
 		}
 		return nil
-	case opComplete, opUncomplete:
+	case opTaskComplete, opTaskUncomplete:
 		var d opCompleteData
 		if err := decodeStrict(data, &d); err != nil {
 			return err
