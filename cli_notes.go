@@ -37,7 +37,7 @@ func cmdLink(c *cli, _ *flag.FlagSet, args []string) error {
 	if args[0] == "rm" {
 		verb = "unlinked"
 	}
-	fmt.Fprintf(c.stdout, "%s %s %s -> %s %s\n", verb, res.Src.Handle, res.Src.Title, res.Dst.Handle, res.Dst.Title)
+	fmt.Fprintf(c.stdout, "%s %s %s -> %s %s\n", verb, res.Src.Handle, displayText(res.Src.Title), res.Dst.Handle, displayText(res.Dst.Title))
 	return nil
 }
 
@@ -52,7 +52,7 @@ func cmdLinks(c *cli, _ *flag.FlagSet, args []string) error {
 	if c.json {
 		return c.printJSON(res)
 	}
-	fmt.Fprintf(c.stdout, "%s  %s\n", res.Node.Handle, res.Node.Title)
+	fmt.Fprintf(c.stdout, "%s  %s\n", res.Node.Handle, displayText(res.Node.Title))
 	section := func(name string, entries []linkEntry) {
 		fmt.Fprintf(c.stdout, "%s:\n", name)
 		if len(entries) == 0 {
@@ -63,9 +63,9 @@ func cmdLinks(c *cli, _ *flag.FlagSet, args []string) error {
 		for _, e := range entries {
 			label := ""
 			if e.Label != "" {
-				label = "  (" + e.Label + ")"
+				label = "  (" + displayText(e.Label) + ")"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s%s\n", e.Node.Handle, e.Kind, e.Node.Kind, e.Node.Title, label)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s%s\n", e.Node.Handle, displayText(e.Kind), e.Node.Kind, displayText(e.Node.Title), label)
 		}
 		tw.Flush()
 	}
@@ -74,7 +74,7 @@ func cmdLinks(c *cli, _ *flag.FlagSet, args []string) error {
 	if len(res.Unresolved) > 0 {
 		fmt.Fprintln(c.stdout, "unresolved:")
 		for _, u := range res.Unresolved {
-			fmt.Fprintf(c.stdout, "  [[%s]]\n", u.Target)
+			fmt.Fprintf(c.stdout, "  [[%s]]\n", displayText(u.Target))
 		}
 	}
 	return nil
@@ -323,7 +323,7 @@ func (c *cli) printImportReport(r *importReport) {
 			fmt.Fprintf(c.stdout, "… and %d more (see --json)\n", len(r.Problems)-show)
 			break
 		}
-		fmt.Fprintf(c.stdout, "  %s: %s\n", p.Item, p.Message)
+		fmt.Fprintf(c.stdout, "  %s: %s\n", displayText(p.Item), displayText(p.Message))
 	}
 }
 

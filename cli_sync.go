@@ -73,7 +73,7 @@ func cmdSync(c *cli, fs *flag.FlagSet, args []string) error {
 	fmt.Fprintf(tw, "hub:\t%s\n", st.Hub)
 	fmt.Fprintf(tw, "last success:\t%s\n", ago(st.LastSuccess))
 	if st.LastError != "" && (st.LastSuccess == nil || (st.LastErrorAt != nil && st.LastErrorAt.After(*st.LastSuccess))) {
-		fmt.Fprintf(tw, "last error:\t%s (%s)\n", st.LastError, ago(st.LastErrorAt))
+		fmt.Fprintf(tw, "last error:\t%s (%s)\n", displayText(st.LastError), ago(st.LastErrorAt))
 	}
 	if st.NextRetry != nil {
 		fmt.Fprintf(tw, "next retry:\t%s (after %d failure(s))\n", st.NextRetry.Local().Format(time.TimeOnly), st.Failures)
@@ -111,7 +111,7 @@ func cmdConflicts(c *cli, fs *flag.FlagSet, args []string) error {
 		if c.json {
 			return c.printJSON(cf)
 		}
-		fmt.Fprintf(c.stdout, "resolved %s: %s %s kept %s\n", cf.ID, cf.Handle, cf.Field, keep)
+		fmt.Fprintf(c.stdout, "resolved %s: %s %s kept %s\n", cf.ID, cf.Handle, displayText(cf.Field), keep)
 		return nil
 	}
 	var list []*conflict
@@ -137,7 +137,9 @@ func cmdConflicts(c *cli, fs *flag.FlagSet, args []string) error {
 	return tw.Flush()
 }
 
+// clip is s made safe for the terminal (displayText) and cut to n runes.
 func clip(s string, n int) string {
+	s = displayText(s)
 	r := []rune(s)
 	if len(r) <= n {
 		return s

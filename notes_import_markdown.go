@@ -170,6 +170,7 @@ func readMarkdownFile(path string, rep *importReport, now time.Time) (*mdItem, e
 		if err := it.fromFrontMatter(fm, body, rep); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+		it.cleanTitle(rep)
 		return it, nil
 	}
 	title, _ := fm["title"].(string)
@@ -186,7 +187,23 @@ func readMarkdownFile(path string, rep *importReport, now time.Time) (*mdItem, e
 			rep.unmapped(path, k, "front matter key not used for a plain markdown doc")
 		}
 	}
+	it.cleanTitle(rep)
 	return it, nil
+}
+
+// cleanTitle applies the socket's title rule to an imported title: a
+// title is one line without control characters, so any it holds become
+// spaces (cleanTitle), and the report says so.
+func (it *mdItem) cleanTitle(rep *importReport) {
+	t, ok := it.fields["title"].(string)
+	if !ok || !badTitle(t) {
+		return
+	}
+	it.fields["title"] = cleanTitle(t)
+	if it.fields["title"] == "" {
+		it.fields["title"] = cleanTitle(strings.TrimSuffix(filepath.Base(it.path), filepath.Ext(it.path)))
+	}
+	rep.problem(it.path, "the title held control characters (a line break, ESC, ...): they became spaces")
 }
 
 // markdownTitle returns the first "# " heading and the body without it
