@@ -2,9 +2,11 @@ package main
 
 import (
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -62,5 +64,36 @@ func TestImportedTitlesCannotDriveTheTerminal(t *testing.T) {
 		if strings.ContainsRune(out, 0x1b) || strings.ContainsRune(out, 0x07) || strings.ContainsRune(out, 0x202e) {
 			t.Fatalf("heph %v printed a control character: %q", args, out)
 		}
+	}
+}
+
+// Finding 7: import markdown refuses symbolic links and anything that is
+// not a regular file, and lists them in its report.
+func TestImportMarkdownRefusesLinks(t *testing.T) {
+	td := startDaemon(t)
+	dir := filepath.Join(td.Dir, "notes")
+	os.MkdirAll(dir, 0o700)
+	secret := filepath.Join(td.Dir, "id_ed25519")
+	os.WriteFile(secret, []byte("-----BEGIN OPENSSH PRIVATE KEY----- sekrit\n"), 0o600)
+	if err := os.Symlink(secret, filepath.Join(dir, "readme.md")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.md"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "real.md"), []byte("# Real\n\ntext\n"), 0o600)
+	var rep importReport
+	td.MustCall("import.markdown", map[string]any{"dir": dir}, &rep)
+	var hits []struct{ Node *Node }
+	td.MustCall("search", map[string]any{"query": "sekrit"}, &hits)
+	if len(hits) != 0 {
+		t.Fatalf("import followed a symlink and stored the key: %+v", hits[0].Node)
+	}
+	if rep.Created != 1 || rep.Skipped != 2 {
+		t.Fatalf("report: %+v, want 1 created and the link and the pipe skipped", rep)
+	}
+	listed := fmt.Sprint(rep.Problems)
+	if !strings.Contains(listed, "readme.md") || !strings.Contains(listed, "symbolic link") || !strings.Contains(listed, "pipe.md") {
+		t.Fatalf("report does not list the link and the pipe: %s", listed)
 	}
 }

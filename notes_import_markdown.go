@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -123,6 +125,13 @@ func (s *Store) importMarkdown(ctx context.Context, dir string) (*importReport, 
 		if d.IsDir() || !strings.EqualFold(filepath.Ext(path), ".md") {
 			return nil
 		}
+		if !d.Type().IsRegular() {
+			// A link could point anywhere (~/.ssh/id_ed25519), and sync
+			// would carry what it reads to the hub: import only files.
+			rep.Skipped++
+			rep.problem(path, "not a regular file (%s): skipped; import the file itself, not a link to it", fileKind(d.Type()))
+			return nil
+		}
 		it, err := readMarkdownFile(path, rep, s.now())
 		if err != nil {
 			return err
@@ -150,7 +159,7 @@ func (s *Store) importMarkdown(ctx context.Context, dir string) (*importReport, 
 
 // readMarkdownFile parses one file into an item.
 func readMarkdownFile(path string, rep *importReport, now time.Time) (*mdItem, error) {
-	content, err := os.ReadFile(path)
+	content, err := readRegularFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -514,4 +523,24 @@ func (t *Tx) createAt(id, kind string, fields map[string]any, created, updated t
 	}
 	h = HLC{Wall: u, Replica: t.s.replica}
 	return t.record(Op{ID: newULID(now), HLC: h.String(), Node: id, Type: opNodeSet, Data: data})
+}
+
+// readRegularFile reads path without following a symbolic link at its end
+// and only when it is a regular file (not a FIFO that would block, nor a
+// device), checked on the open file so a swap after the walk cannot slip
+// another file in.
+func readRegularFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (symbolic links are not followed)", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	return io.ReadAll(f)
 }
