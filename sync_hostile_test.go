@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -281,4 +282,62 @@ func TestHostileHubCannotCrashSpoke(t *testing.T) {
 	default:
 	}
 	spoke.MustCall("daemon.info", nil, nil)
+}
+
+// openFDs counts this process's open file descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	requireComponent(t, err == nil, "/proc/self/fd to count open files: %v", err)
+	return len(ents)
+}
+
+// Finding 8: a multi-owner hub keeps a bounded number of owner stores
+// open and caps how many new owners appear per interval.
+func TestHubOwnerStoresBounded(t *testing.T) {
+	h := newTestHub(t, daemonOptions{MultiOwner: true})
+	h.maxOpen = 8
+	h.newOwners = newRateLimiter(1000, 1000)
+	pull := func(sub string) int { return pull2(t, h.URL, sub) }
+	pull("warmup")
+	before := openFDs(t)
+	for i := 0; i < 120; i++ {
+		if code := pull(fmt.Sprintf("owner-%d", i)); code != http.StatusOK {
+			t.Fatalf("owner %d: status %d", i, code)
+		}
+	}
+	if grew := openFDs(t) - before; grew > 8*4+20 {
+		t.Fatalf("120 owners left %d more files open; the hub must keep at most 8 owner stores open", grew)
+	}
+	if code := pull("owner-0"); code != http.StatusOK { // closed earlier, opens again
+		t.Fatalf("a closed owner store did not reopen: %d", code)
+	}
+
+	capped := newTestHub(t, daemonOptions{MultiOwner: true})
+	capped.newOwners = newRateLimiter(hubNewOwnersPerMinute/60.0, 3)
+	for i := 0; i < 3; i++ {
+		if code := pull2(t, capped.URL, fmt.Sprintf("n%d", i)); code != http.StatusOK {
+			t.Fatalf("new owner %d: %d", i, code)
+		}
+	}
+	if code := pull2(t, capped.URL, "n3"); code != http.StatusTooManyRequests {
+		t.Fatalf("a 4th new owner at once: status %d, want 429", code)
+	}
+	if code := pull2(t, capped.URL, "n0"); code != http.StatusOK {
+		t.Fatalf("an existing owner after the cap: %d", code)
+	}
+}
+
+// pull2 is a pull from base as subject sub (in-process token table).
+func pull2(t *testing.T, base, sub string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/sync/pull", nil)
+	req.Header.Set("Authorization", "Bearer tok:"+sub)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }

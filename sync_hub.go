@@ -11,6 +11,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -38,6 +39,13 @@ const (
 	hubRateBurst     = 400 // burst per subject
 	hubMaxClockAhead = 24 * time.Hour
 	hubOwnerKey      = "hub_owner" // meta key: the subject that owns a single-owner hub
+
+	// A multi-owner hub keeps at most hubMaxOpenOwners owner stores open
+	// (least recently used closed first) and admits at most
+	// hubNewOwnersBurst new owners at once, hubNewOwnersPerMinute after.
+	hubMaxOpenOwners      = 64
+	hubNewOwnersPerMinute = 30
+	hubNewOwnersBurst     = 60
 )
 
 // bearerVerifier checks a bearer token and returns its subject.
@@ -54,20 +62,28 @@ type hub struct {
 	limiter  *rateLimiter
 	authz    map[string]bool // --authorized-sub
 
-	mu     sync.Mutex
-	owners map[string]*ownerStore // multi-owner: by owner key
+	mu        sync.Mutex
+	owners    map[string]*ownerStore // open owner stores, by owner key
+	maxOpen   int                    // owner stores kept open (LRU beyond)
+	newOwners *rateLimiter           // owners whose store does not exist yet
 }
 
 // ownerStore is one owner's store and its RPC dispatcher.
 type ownerStore struct {
-	d    *daemon
-	disp *dispatcher
+	d     *daemon
+	disp  *dispatcher
+	users int       // requests using it now (never closed while > 0)
+	used  time.Time // last use, for the LRU
 }
+
+// errTooManyNewOwners refuses a new owner beyond hubNewOwnersPerMinute.
+var errTooManyNewOwners = errors.New("too many new owners: try again in a minute")
 
 // newHub builds the hub around the daemon serving the main store.
 func newHub(main *daemon, verifier bearerVerifier) *hub {
 	h := &hub{opts: main.opts, main: main, verifier: verifier, log: main.log,
-		limiter: newRateLimiter(hubRatePerSecond, hubRateBurst), authz: map[string]bool{}, owners: map[string]*ownerStore{}}
+		limiter: newRateLimiter(hubRatePerSecond, hubRateBurst), authz: map[string]bool{}, owners: map[string]*ownerStore{},
+		maxOpen: hubMaxOpenOwners, newOwners: newRateLimiter(hubNewOwnersPerMinute/60.0, hubNewOwnersBurst)}
 	for _, s := range main.opts.AuthorizedSub {
 		h.authz[s] = true
 	}
@@ -133,6 +149,12 @@ func (h *hub) authed(next authedHandler) http.HandlerFunc {
 			return
 		}
 		o, err := h.ownerFor(r.Context(), sub)
+		if errors.Is(err, errTooManyNewOwners) {
+			h.log.Printf("hub: new owner %q refused: more than %d new owners a minute", sub, hubNewOwnersPerMinute)
+			w.Header().Set("Retry-After", "60")
+			httpError(w, http.StatusTooManyRequests, err.Error())
+			return
+		}
 		if errors.Is(err, errForbidden) {
 			h.log.Printf("hub: subject %q is not an owner of this hub (add it with --authorized-sub)", sub)
 			httpError(w, http.StatusForbidden, "this hub belongs to another owner; ask them to add your subject with --authorized-sub")
@@ -143,6 +165,7 @@ func (h *hub) authed(next authedHandler) http.HandlerFunc {
 			httpError(w, http.StatusInternalServerError, "owner store unavailable (logged by the hub)")
 			return
 		}
+		defer h.release(o)
 		r.Body = http.MaxBytesReader(w, r.Body, syncMaxBody)
 		next(w, r, o, sub)
 	}
@@ -215,26 +238,64 @@ func ownerKey(sub string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
-// ownerStore returns the cached owner store for key, opening it under
-// <data dir>/owners/<key>/heph.db on first use (d is the main daemon for
-// the single owner).
+// ownerStore returns the owner store for key, in use until release,
+// opening it under <data dir>/owners/<key>/heph.db when it is not open (d
+// is the main daemon for the single owner). Opening one past h.maxOpen
+// closes the least recently used idle one; a store that does not exist yet
+// (a new owner) counts against h.newOwners.
 func (h *hub) ownerStore(key string, d *daemon) (*ownerStore, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	now := time.Now()
 	if o := h.owners[key]; o != nil {
+		o.users++
+		o.used = now
 		return o, nil
 	}
 	if d == nil {
 		path := filepath.Join(filepath.Dir(h.main.paths.DB), "owners", key, "heph.db")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !h.newOwners.allow("", now) {
+			return nil, errTooManyNewOwners
+		}
+		h.evictLocked()
 		s, err := openStore(context.Background(), path)
 		if err != nil {
 			return nil, err
 		}
 		d = &daemon{opts: h.opts, paths: Paths{DB: path}, store: s, log: h.log, started: h.main.started}
 	}
-	o := &ownerStore{d: d, disp: &dispatcher{methods: d.hubMethods(), log: h.log}}
+	o := &ownerStore{d: d, disp: &dispatcher{methods: d.hubMethods(), log: h.log}, users: 1, used: now}
 	h.owners[key] = o
 	return o, nil
+}
+
+// release ends a request's use of o.
+func (h *hub) release(o *ownerStore) {
+	h.mu.Lock()
+	o.users--
+	h.mu.Unlock()
+}
+
+// evictLocked closes idle owner stores, least recently used first, until
+// there is room for one more under h.maxOpen. Stores in use stay open
+// (the bound is then exceeded until they are released).
+func (h *hub) evictLocked() {
+	for len(h.owners) >= h.maxOpen {
+		var lruKey string
+		var lru *ownerStore
+		for k, o := range h.owners {
+			if o.users == 0 && o.d != h.main && (lru == nil || o.used.Before(lru.used)) {
+				lruKey, lru = k, o
+			}
+		}
+		if lru == nil {
+			return
+		}
+		if err := lru.d.store.Close(); err != nil {
+			h.log.Printf("hub: close owner store %s: %v", lru.d.paths.DB, err)
+		}
+		delete(h.owners, lruKey)
+	}
 }
 
 // close closes the owner stores the hub opened (not the main one).
