@@ -324,10 +324,8 @@ type pushReply struct {
 }
 
 func (h *hub) servePush(w http.ResponseWriter, r *http.Request, o *ownerStore, sub string) {
-	var req pushRequest
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	req, err := decodePush(r.Body)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("push body over %d bytes: push fewer ops at once", syncMaxBody))
@@ -356,6 +354,15 @@ func (h *hub) servePush(w http.ResponseWriter, r *http.Request, o *ownerStore, s
 		return
 	}
 	writeJSON(w, http.StatusOK, pushReply{Applied: res.Applied, Known: res.Known, Cursor: cursor})
+}
+
+// decodePush decodes a push body strictly: one object, no unknown keys.
+func decodePush(r io.Reader) (pushRequest, error) {
+	var req pushRequest
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	return req, err
 }
 
 // pullReply answers a pull.

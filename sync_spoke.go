@@ -197,24 +197,14 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 			next = fetch(page.Cursor)
 		}
 		if len(page.Ops) > 0 {
-			ops := make([]Op, len(page.Ops))
-			for i, o := range page.Ops {
-				ops[i] = o.Op
-			}
-			if err := validateOps(ops, time.Now()); err != nil {
-				if page.More {
-					<-next
-				}
-				return rep, fmt.Errorf("the hub sent a bad op, nothing of its page applied: %w", err)
-			}
-			res, err := s.mergeRemote(ctx, ops, true, st.Pushed)
+			res, err := s.mergePulled(ctx, page, st.Pushed)
 			if err != nil {
 				if page.More {
 					<-next // let the prefetch finish
 				}
-				return rep, fmt.Errorf("merge ops from the hub: %w", err)
+				return rep, err
 			}
-			rep.Pulled += len(ops)
+			rep.Pulled += len(page.Ops)
 			rep.Applied += res.Applied
 			rep.Conflicts += res.Conflicts
 		}
@@ -543,4 +533,21 @@ func (d *daemon) rpcSyncNow(ctx context.Context, params json.RawMessage) (any, e
 		return nil, syncErrorToRPC(err)
 	}
 	return rep, nil
+}
+
+// mergePulled checks every op of a pulled page (validateOp: a hub may be
+// hostile or impersonated) and merges them, all or none.
+func (s *Store) mergePulled(ctx context.Context, page pullReply, pushed int64) (mergeResult, error) {
+	ops := make([]Op, len(page.Ops))
+	for i, o := range page.Ops {
+		ops[i] = o.Op
+	}
+	if err := validateOps(ops, time.Now()); err != nil {
+		return mergeResult{}, fmt.Errorf("the hub sent a bad op, nothing of its page applied: %w", err)
+	}
+	res, err := s.mergeRemote(ctx, ops, true, pushed)
+	if err != nil {
+		return res, fmt.Errorf("merge ops from the hub: %w", err)
+	}
+	return res, nil
 }
