@@ -1,3 +1,5 @@
+// Ops: recording and applying every change (node.create, node.set, links, log, completion) last-writer-wins.
+
 package main
 
 import (

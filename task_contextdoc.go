@@ -1,3 +1,5 @@
+// A task's context doc: its checklist and the context.* handlers.
+
 package main
 
 import (
