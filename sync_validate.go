@@ -196,7 +196,7 @@ func checkOpFields(fields map[string]any) error {
 // checkFieldNames refuses a field name that is not a node field.
 func checkFieldNames(fields map[string]any) error {
 	for name := range fields {
-		if _, ok := nodeFields[name]; !ok {
+		if _, ok := nodeField(name); !ok {
 			return fmt.Errorf("unknown field %q", printableID(name))
 		}
 	}
