@@ -90,9 +90,16 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 // writes our pid into it, so a second daemon can name the owner.
 func lockStore(path string) (*os.File, error) {
 	lockPath := path + ".lock"
-	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0o600)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, fmt.Errorf("lock store %s: %s is a symbolic link: refusing to write through it (remove it; hephd creates the lock file)", path, lockPath)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock store %s: %w", path, err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("lock store %s: %s is not a regular file: refusing to use it (remove it; hephd creates the lock file)", path, lockPath)
 	}
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		defer f.Close()
