@@ -180,7 +180,15 @@ func (s *fileTokenStore) locked(fn func() error) error {
 }
 
 func (s *fileTokenStore) read() (*tokenFile, error) {
-	fi, err := os.Stat(s.path)
+	fi, err := os.Lstat(s.path)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// Writing replaces the file (rename), which would replace the
+		// link and leave the tokens in its target: refuse links instead.
+		return nil, fmt.Errorf("token file %s is a symbolic link: heph neither reads nor replaces tokens through a link; point --token-file at the file itself", s.path)
+	}
+	if err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("token file %s is not a regular file", s.path)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return &tokenFile{}, nil
 	}
@@ -261,8 +269,11 @@ func (s *fileTokenStore) List(context.Context) ([]*storedToken, error) {
 	var out []*storedToken
 	err := s.locked(func() error {
 		f, err := s.read()
+		if err != nil {
+			return err
+		}
 		out = listTokens(f)
-		return err
+		return nil
 	})
 	return out, err
 }

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Regression tests for the token and lock file findings of the hostile
+// review (issue 12), run through the real binary.
+
+// Finding 9: auth status on a 0644 or unreadable token file says what to
+// do instead of crashing.
+func TestAuthStatusBadTokenFile(t *testing.T) {
+	dir := shortTempDir(t)
+	env := append(cleanEnv(), "HOME="+dir, "XDG_CONFIG_HOME=", "HEPH_SOCKET="+filepath.Join(dir, "none.sock"))
+	file := filepath.Join(dir, "token.json")
+	os.WriteFile(file, []byte(`{"version":1,"hubs":{}}`), 0o644)
+	os.Chmod(file, 0o644)
+	_, stderr, code := runHeph(t, env, "", "auth", "status", "--token-file", file)
+	if code != 1 || !strings.Contains(stderr, "chmod 600") || strings.Contains(stderr, "panic") {
+		t.Fatalf("auth status on a 0644 token file: exit %d, stderr %q; want exit 1 and the chmod 600 advice", code, stderr)
+	}
+	os.Remove(file)
+	os.Mkdir(file, 0o700) // unreadable as a file
+	_, stderr, code = runHeph(t, env, "", "auth", "status", "--token-file", file)
+	if code != 1 || strings.Contains(stderr, "panic") {
+		t.Fatalf("auth status on a directory: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// Finding 10: heph refuses a token file that is a symbolic link, so
+// logout can never claim to delete tokens that stay in the link's target.
+func TestTokenFileSymlinkRefused(t *testing.T) {
+	dir := shortTempDir(t)
+	target, link := filepath.Join(dir, "real.json"), filepath.Join(dir, "token.json")
+	content := `{"version":1,"hubs":{"https://hub.example":{"hub_url":"https://hub.example","access_token":"secret","expiry":"2099-01-01T00:00:00Z"}}}`
+	os.WriteFile(target, []byte(content), 0o600)
+	os.Symlink(target, link)
+	env := append(cleanEnv(), "HOME="+dir, "XDG_CONFIG_HOME=", "HEPH_SOCKET="+filepath.Join(dir, "none.sock"))
+	_, stderr, code := runHeph(t, env, "", "auth", "logout", "--token-file", link, "--hub-url", "https://hub.example")
+	if code == 0 || !strings.Contains(stderr, "symbolic link") {
+		t.Fatalf("logout through a token file link: exit %d, stderr %q; want a refusal naming the link", code, stderr)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatal("the link was replaced by a regular file")
+	}
+	store, err := openTokenStore(tokenStoreOptions{File: link}, osGetenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Load(context.Background(), "https://hub.example"); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("load through a link: %v", err)
+	}
+}
+
+// Finding 11: the store's lock file is never followed through a link nor
+// truncated when it is not a regular file.
+func TestStoreLockFileNoFollow(t *testing.T) {
+	dir := shortTempDir(t)
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte("precious\n"), 0o600)
+	db := filepath.Join(dir, "heph.db")
+	os.Symlink(victim, db+".lock")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(filepath.Dir(hephBinary(t)), "hephd"), "--db", db, "--socket", filepath.Join(dir, "s.sock"))
+	cmd.Env = append(cleanEnv(), "HOME="+dir)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "symbolic link") {
+		t.Fatalf("hephd with a symlinked lock file: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Fatalf("the lock file's link target was overwritten: %q", b)
+	}
+}
