@@ -78,3 +78,29 @@ func TestStoreLockFileNoFollow(t *testing.T) {
 		t.Fatalf("the lock file's link target was overwritten: %q", b)
 	}
 }
+
+// Finding 15: hephd refuses, with what to do, a store with corrupted pages
+// or one it cannot write, instead of starting and failing later.
+func TestStoreHealthCheckedAtStart(t *testing.T) {
+	td := startDaemon(t)
+	for i := 0; i < 200; i++ {
+		td.MustCall("task.create", map[string]any{"title": strings.Repeat("fill the pages ", 20)}, nil)
+	}
+	td.Stop()
+	b, err := os.ReadFile(td.DB)
+	if err != nil || len(b) < 16<<10 {
+		t.Fatalf("store too small to damage: %d %v", len(b), err)
+	}
+	for i := 8 << 10; i < len(b)-4096; i += 4096 { // every page after the first two
+		copy(b[i+100:i+400], strings.Repeat("\xde\xad", 150))
+	}
+	os.WriteFile(td.DB, b, 0o600)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(filepath.Dir(hephBinary(t)), "hephd"), "--db", td.DB, "--socket", td.Socket)
+	cmd.Env = td.Env
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "restore it from a backup") {
+		t.Fatalf("hephd on a damaged store: %v\n%s\nwant exit 1 and what to do", err, out)
+	}
+}

@@ -17,7 +17,7 @@ import (
 type Recurrence struct {
 	freq       recurFreq
 	interval   int          // >= 1
-	byDay      []weekdayNum // sorted by weekday (Monday first), then ordinalEnglish
+	byDay      []weekdayNum // sorted by weekday (Monday first), then ordinal
 	byMonthDay []int        // sorted, each in -31..-1 or 1..31
 	byMonth    []time.Month // sorted
 	count      int          // 0: no COUNT

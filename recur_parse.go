@@ -264,7 +264,7 @@ func (r *Recurrence) validate(seen map[string]bool) error {
 	if r.freq == freqDaily || r.freq == freqWeekly {
 		for _, wd := range r.byDay {
 			if wd.n != 0 {
-				return fmt.Errorf("BYDAY=%s: an ordinalEnglish needs FREQ=MONTHLY or YEARLY", wd)
+				return fmt.Errorf("BYDAY=%s: an ordinal needs FREQ=MONTHLY or YEARLY", wd)
 			}
 		}
 	}
@@ -305,7 +305,7 @@ func parseByDay(value string) ([]weekdayNum, error) {
 	for _, item := range strings.Split(value, ",") {
 		item = strings.TrimSpace(item)
 		if len(item) < 2 {
-			return nil, fmt.Errorf("BYDAY value %q: want MO..SU with an optional ordinalEnglish (2TU, -1FR)", item)
+			return nil, fmt.Errorf("BYDAY value %q: want MO..SU with an optional ordinal (2TU, -1FR)", item)
 		}
 		code, num := item[len(item)-2:], item[:len(item)-2]
 		i := slices.Index(rruleDays[:], code)
@@ -316,7 +316,7 @@ func parseByDay(value string) ([]weekdayNum, error) {
 		if num != "" {
 			n, err := strconv.Atoi(num)
 			if err != nil || n == 0 || n < -53 || n > 53 || strings.TrimLeft(num, "+-") == "" {
-				return nil, fmt.Errorf("BYDAY value %q: the ordinalEnglish must be -53..-1 or 1..53", item)
+				return nil, fmt.Errorf("BYDAY value %q: the ordinal must be -53..-1 or 1..53", item)
 			}
 			wn.n = n
 		}

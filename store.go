@@ -75,6 +75,10 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
 	s := &Store{db: db, path: path, lock: lock, now: time.Now}
+	if err := s.checkIntegrity(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -82,6 +86,10 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 	if err := s.loadReplica(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := s.probeWrite(ctx); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -410,4 +418,35 @@ func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {
 	}
 	defer sqlTx.Rollback()
 	return fn(&Tx{s: s, tx: sqlTx, ctx: ctx})
+}
+
+// storeCheckTime bounds the integrity check at start.
+const storeCheckTime = 20 * time.Second
+
+// checkIntegrity refuses a store with corrupted pages (PRAGMA
+// quick_check, bounded in time), saying what to do, rather than starting
+// and answering "database disk image is malformed" later.
+func (s *Store) checkIntegrity(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, storeCheckTime)
+	defer cancel()
+	var res string
+	err := s.db.QueryRowContext(cctx, `PRAGMA quick_check(1)`).Scan(&res)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(cctx.Err(), context.DeadlineExceeded):
+		// A huge store on a slow disk: do not hold the start hostage.
+	case err != nil:
+		return fmt.Errorf("store %s is damaged (%v): restore it from a backup or a heph export; hephd will not start on it", s.path, err)
+	case res != "ok":
+		return fmt.Errorf("store %s is damaged (integrity check: %s): restore it from a backup or a heph export; hephd will not start on it", s.path, res)
+	}
+	return nil
+}
+
+// probeWrite refuses a store this process cannot write (read-only file
+// or directory, full disk) at start, rather than failing every write.
+func (s *Store) probeWrite(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO meta(key,value) VALUES('write_probe',?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, strconv.FormatInt(time.Now().UnixMilli(), 10)); err != nil {
+		return fmt.Errorf("store %s cannot be written (%v): check the permissions and owner of the file, its -wal and -shm files and its directory, and the free disk space", s.path, err)
+	}
+	return nil
 }
