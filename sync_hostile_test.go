@@ -60,6 +60,38 @@ func TestHostileHub(t *testing.T) {
 		}
 	})
 
+	// Finding 14: hub clients get what a client needs, not the machine's
+	// paths, pid, exact version or self-update state.
+	t.Run("hub info is minimal", func(t *testing.T) {
+		hub := startHub(t, "", p)
+		_, alice := login(t, p, hub.URL, "alice")
+		req, _ := http.NewRequest("POST", hub.URL+"/rpc", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"daemon.info"}`))
+		req.Header.Set("Authorization", "Bearer "+alice.AccessToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, resp.Body)
+		resp.Body.Close()
+		resp, err = http.Get(hub.URL + "/config")
+		if err != nil {
+			t.Fatal(err)
+		}
+		config := readAll(t, resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(body, `"protocol"`) {
+			t.Fatalf("/rpc daemon.info: %s", body)
+		}
+		for _, leak := range []string{`"db"`, `"socket"`, `"pid"`, `"self_update"`, `"version"`, hub.DB} {
+			if strings.Contains(body, leak) {
+				t.Errorf("/rpc daemon.info tells a hub client %s: %s", leak, body)
+			}
+		}
+		if strings.Contains(config, `"version"`) {
+			t.Errorf("/config advertises the version to anyone: %s", config)
+		}
+	})
+
 	// Finding 2: ids that arrive by sync are checked like local input, at
 	// the hub on push and at the spoke on pull, and export stays in its
 	// directory.

@@ -122,9 +122,10 @@ func (h *hub) recoverer(next http.Handler) http.Handler {
 }
 
 func (h *hub) serveConfig(w http.ResponseWriter, r *http.Request) {
-	v, _ := buildVersion()
+	// Unauthenticated: what login needs, and not the exact version (a
+	// map of known holes for anyone scanning).
 	writeJSON(w, http.StatusOK, hubConfig{Issuer: h.opts.OIDCIssuer, ClientID: h.opts.OIDCClientID,
-		Audience: h.opts.OIDCAudience, Version: v})
+		Audience: h.opts.OIDCAudience})
 }
 
 // authedHandler serves a request for an authenticated owner.
@@ -266,7 +267,9 @@ func (h *hub) ownerStore(key string, d *daemon) (*ownerStore, error) {
 		}
 		d = &daemon{opts: h.opts, paths: Paths{DB: path}, store: s, log: h.log, started: h.main.started}
 	}
-	o := &ownerStore{d: d, disp: &dispatcher{methods: d.hubMethods(), log: h.log}, users: 1, used: now}
+	methods := d.hubMethods()
+	methods["daemon.info"] = d.rpcHubInfo
+	o := &ownerStore{d: d, disp: &dispatcher{methods: methods, log: h.log}, users: 1, used: now}
 	h.owners[key] = o
 	return o, nil
 }
@@ -576,4 +579,25 @@ func hubOwnersLine(o *hubOwnership) string {
 		line += "; WARNING: " + o.Warning
 	}
 	return displayText(line)
+}
+
+// hubInfo is daemon.info as the hub serves it on /rpc: what a client of
+// the hub needs, and none of the hub machine's details (paths, pid, exact
+// version, self-update state).
+type hubInfo struct {
+	Mode     string         `json:"mode"`
+	Protocol int            `json:"protocol"`
+	Counts   map[string]int `json:"counts"`
+}
+
+func (d *daemon) rpcHubInfo(ctx context.Context, params json.RawMessage) (any, error) {
+	var p noParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	counts, err := d.store.counts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return hubInfo{Mode: "server", Protocol: protocolVersion, Counts: counts}, nil
 }

@@ -59,6 +59,8 @@ func (f *forwarder) status(ctx context.Context, params json.RawMessage) (any, er
 		return st, nil
 	}
 	st["reachable"] = true
-	st["hub_version"] = cfg.Version
+	if cfg.Version != "" { // hubs before 0.x advertised it; current ones do not
+		st["hub_version"] = cfg.Version
+	}
 	return st, nil
 }
