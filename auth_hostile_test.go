@@ -104,3 +104,18 @@ func TestStoreHealthCheckedAtStart(t *testing.T) {
 		t.Fatalf("hephd on a damaged store: %v\n%s\nwant exit 1 and what to do", err, out)
 	}
 }
+
+// Finding 13: login refuses an http:// hub off loopback unless told
+// --insecure-http, and a spoke of one warns in its log.
+func TestCleartextHubRefusedOrWarned(t *testing.T) {
+	dir := shortTempDir(t)
+	env := append(cleanEnv(), "HOME="+dir, "XDG_CONFIG_HOME=", "HEPH_SOCKET="+filepath.Join(dir, "none.sock"))
+	_, stderr, code := runHeph(t, env, "", "auth", "login", "--hub-url", "http://192.0.2.1:8417", "--token-file", filepath.Join(dir, "t.json"))
+	if code == 0 || !strings.Contains(stderr, "--insecure-http") || !strings.Contains(stderr, "in clear") {
+		t.Fatalf("login to a cleartext hub: exit %d, stderr %q; want a refusal naming --insecure-http", code, stderr)
+	}
+	td := startDaemon(t, "--hub-url", "http://192.0.2.1:8417", "--token-file", filepath.Join(dir, "t.json"), "--sync-interval", "1h")
+	if !pollUntil(5*time.Second, func() bool { return strings.Contains(td.Stderr.String(), "WARNING: the hub http://192.0.2.1:8417 is plain http://") }) {
+		t.Fatalf("a spoke of a cleartext hub did not warn:\n%s", td.Stderr.String())
+	}
+}

@@ -116,12 +116,38 @@ type loginOptions struct {
 	Issuer   string
 	ClientID string
 	Audience string
+	// InsecureHTTP allows an http:// hub off loopback (--insecure-http).
+	InsecureHTTP bool
+}
+
+// cleartextHub reports whether u is http:// to a host that is not
+// loopback: bearer tokens would cross the network in clear, and the
+// unauthenticated /config that names the issuer could be forged.
+func cleartextHub(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme != "http" {
+		return false
+	}
+	host := p.Hostname()
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}
+
+// cleartextWarning is what login and spokes say about a cleartext hub.
+func cleartextWarning(u string) string {
+	return fmt.Sprintf("WARNING: the hub %s is plain http:// off loopback: your bearer tokens and tasks cross the network in clear, and anyone on the path can forge the hub's /config (the issuer you log in to). Use https://", u)
 }
 
 // resolveLogin fills issuer, client id and audience from the hub.
 func resolveLogin(ctx context.Context, client *http.Client, o loginOptions) (loginOptions, error) {
 	if o.HubURL == "" {
 		return o, usagef("which hub? give --hub-url URL (or set HEPH_HUB_URL)")
+	}
+	if cleartextHub(o.HubURL) && !o.InsecureHTTP {
+		return o, usagef("%s; or, if you accept that, add --insecure-http", cleartextWarning(o.HubURL))
 	}
 	if err := checkHubURL("hub-url", o.HubURL); err != nil {
 		return o, usagef("%v", err)

@@ -31,6 +31,7 @@ func authCommand() *command {
 			fs.String("token-file", "", "token `file` (default $XDG_CONFIG_HOME/heph/hub-token.json)")
 			fs.String("token-load-cmd", "", "shell `command` that prints the token JSON (instead of a file)")
 			fs.String("token-save-cmd", "", "shell `command` that stores the token JSON it reads on stdin")
+			fs.Bool("insecure-http", false, "login: allow an http:// hub off loopback (tokens cross the network in clear)")
 		},
 		run: cmdAuth,
 	}
@@ -54,7 +55,11 @@ func cmdAuth(c *cli, fs *flag.FlagSet, args []string) error {
 	defer stop()
 	switch args[0] {
 	case "login":
-		t, err := authLogin(ctx, client, store, loginOptions{HubURL: hub, Issuer: get("oidc-issuer"), ClientID: get("oidc-client-id"), Audience: get("oidc-audience")}, c.stdout)
+		opts := loginOptions{HubURL: hub, Issuer: get("oidc-issuer"), ClientID: get("oidc-client-id"), Audience: get("oidc-audience"), InsecureHTTP: get("insecure-http") == "true"}
+		if cleartextHub(hub) && opts.InsecureHTTP {
+			fmt.Fprintln(c.stderr, cleartextWarning(hub))
+		}
+		t, err := authLogin(ctx, client, store, opts, c.stdout)
 		if err != nil {
 			return err
 		}

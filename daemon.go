@@ -286,6 +286,9 @@ func (d *daemon) startTokens(ctx context.Context, bg *sync.WaitGroup) error {
 	if d.tokens, err = newDaemonTokenSource(d.opts); err != nil {
 		return err
 	}
+	if cleartextHub(d.opts.HubURL) {
+		d.log.Print(cleartextWarning(d.opts.HubURL))
+	}
 	bg.Add(1)
 	go func() { defer bg.Done(); runGuarded(ctx, d.log, "token refresh", d.tokens.run) }()
 	return nil
