@@ -115,7 +115,9 @@ func TestCleartextHubRefusedOrWarned(t *testing.T) {
 		t.Fatalf("login to a cleartext hub: exit %d, stderr %q; want a refusal naming --insecure-http", code, stderr)
 	}
 	td := startDaemon(t, "--hub-url", "http://192.0.2.1:8417", "--token-file", filepath.Join(dir, "t.json"), "--sync-interval", "1h")
-	if !pollUntil(5*time.Second, func() bool { return strings.Contains(td.Stderr.String(), "WARNING: the hub http://192.0.2.1:8417 is plain http://") }) {
+	if !pollUntil(5*time.Second, func() bool {
+		return strings.Contains(td.Stderr.String(), "WARNING: the hub http://192.0.2.1:8417 is plain http://")
+	}) {
 		t.Fatalf("a spoke of a cleartext hub did not warn:\n%s", td.Stderr.String())
 	}
 }
