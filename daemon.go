@@ -336,6 +336,9 @@ func (d *daemon) methods() map[string]handler {
 	for name, h := range authMethods(d.tokens) {
 		m[name] = h
 	}
+	for name, h := range eventsMethods(d.store) {
+		m[name] = h
+	}
 	return m
 }
 
