@@ -69,7 +69,7 @@ func subscribeEvents(t testing.TB, socket string, after *int64) *testSub {
 		params["after"] = *after
 	}
 	s.send("events.subscribe", params)
-	m := s.next(5 * time.Second)
+	m := s.next(20 * time.Second)
 	if m.Error != nil || m.Method != "" {
 		t.Fatalf("subscribe: %s", m.raw)
 	}
