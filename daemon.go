@@ -48,6 +48,10 @@ type daemonOptions struct {
 	SelfUpdateInterval   int
 	SelfUpdateModule     string
 	SelfUpdatePrerelease bool
+
+	// Live events (events_hook.go).
+	OnChange        string
+	OnChangeTimeout time.Duration
 }
 
 // stringList is a repeatable string flag.
@@ -89,6 +93,8 @@ func daemonFlagSet(o *daemonOptions, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.SelfUpdateInterval, "self-update-interval-secs", 21600, "seconds between self-update checks")
 	fs.StringVar(&o.SelfUpdateModule, "self-update-module", "", "module to update from (default: this binary's main module)")
 	fs.BoolVar(&o.SelfUpdatePrerelease, "self-update-prerelease", false, "also update to pre-release versions")
+	fs.StringVar(&o.OnChange, "on-change", "", "run shell `command` for each committed change, with the event's JSON on stdin (in order, one at a time)")
+	fs.DurationVar(&o.OnChangeTimeout, "on-change-timeout", 30*time.Second, "kill an --on-change command (and its process group) still running after this long")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: hephd [flags]   (or: heph hephd [flags])\n\nhephd owns heph's store and serves clients on a unix socket.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -180,6 +186,12 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 	if o.Mode == "server" && o.OIDCAudience == "" {
 		return fmt.Errorf("--mode server needs --oidc-audience AUD (the audience hub tokens carry)")
 	}
+	if o.OnChange != "" && o.Mode == "client" {
+		return fmt.Errorf("--on-change needs a store: a thin client (--mode client) has none; run the hook where hephd owns the store")
+	}
+	if o.OnChangeTimeout <= 0 {
+		return fmt.Errorf("--on-change-timeout must be positive, not %s", o.OnChangeTimeout)
+	}
 	if o.SelfUpdateInterval < 1 {
 		return fmt.Errorf("--self-update-interval-secs must be at least 1, not %d", o.SelfUpdateInterval)
 	}
@@ -242,6 +254,13 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		logger.Printf("syncing with %s every %s", c.base, o.SyncInterval)
 	default:
 		disp.methods = d.methods()
+	}
+	if o.OnChange != "" {
+		wait, err := startChangeHook(ctx, d.store, &changeHook{cmd: o.OnChange, timeout: o.OnChangeTimeout, socket: paths.Socket, log: logger})
+		if err != nil {
+			return err
+		}
+		defer wait()
 	}
 	srv, err := listenSocket(paths.Socket, disp, logger)
 	if err != nil {
