@@ -114,6 +114,11 @@ type daemon struct {
 	syncer  *syncer            // a spoke's sync loop (nil without --hub-url)
 	updater *selfUpdater       // nil unless --self-update
 	tokens  *tokenSource       // the hub's access tokens (nil without --hub-url)
+	// hubEvents and ownerKey: on a hub, its event tickets and the owner
+	// this daemon's store belongs to (events_hub.go).
+	hubEvents *hubEvents
+	ownerKey  string
+	fwd     *forwarder         // a thin client's link to its hub (nil unless --mode client)
 }
 
 // runDaemon is hephd's main. It returns the exit status.
@@ -227,19 +232,15 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		if err != nil {
 			return err
 		}
-		f := &forwarder{c: c}
-		disp.methods = map[string]handler{"daemon.info": d.info, "sync.status": f.status}
-		for name, h := range authMethods(d.tokens) {
-			disp.methods[name] = h
-		}
-		disp.forward = f.forward
+		d.fwd = &forwarder{c: c}
+		disp.methods = d.socketMethods(d.fwd)
 	case o.Mode == "server":
 		if o.HubURL != "" {
 			logger.Printf("--hub-url is ignored in server mode: a hub does not sync with another hub")
 		}
 		h = newHub(d, newLazyVerifier(o, logger))
 		defer h.close()
-		disp.methods = d.methods()
+		disp.methods = d.socketMethods(nil)
 	case o.HubURL != "":
 		c, err := newHubClient(o.HubURL, o.HubCA, d.tokens)
 		if err != nil {
@@ -248,12 +249,12 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		d.syncer = newSyncer(d.store, c, o.SyncInterval, logger)
 		d.syncer.auth = d.tokens.Status
 		d.store.onLocalWrite = d.syncer.notify
-		disp.methods = d.methods()
+		disp.methods = d.socketMethods(nil)
 		bg.Add(1)
 		go func() { defer bg.Done(); d.syncer.run(ctx) }()
 		logger.Printf("syncing with %s every %s", c.base, o.SyncInterval)
 	default:
-		disp.methods = d.methods()
+		disp.methods = d.socketMethods(nil)
 	}
 	if o.OnChange != "" {
 		wait, err := startChangeHook(ctx, d.store, &changeHook{cmd: o.OnChange, timeout: o.OnChangeTimeout, socket: paths.Socket, log: logger})
@@ -338,29 +339,6 @@ func (d *daemon) startSelfUpdate(ctx context.Context, version string) error {
 	return nil
 }
 
-// methods is the daemon's full RPC method table.
-func (d *daemon) methods() map[string]handler {
-	m := map[string]handler{
-		"daemon.info": d.info,
-	}
-	for name, h := range nodeMethods(d.store) {
-		m[name] = h
-	}
-	for name, h := range syncMethods(d.store, d.syncer) {
-		m[name] = h
-	}
-	for name, h := range notesMethods(d.store) {
-		m[name] = h
-	}
-	for name, h := range authMethods(d.tokens) {
-		m[name] = h
-	}
-	for name, h := range eventsMethods(d.store) {
-		m[name] = h
-	}
-	return m
-}
-
 // daemonInfo is the reply of daemon.info.
 type daemonInfo struct {
 	Version  string         `json:"version"`
@@ -379,8 +357,9 @@ type daemonInfo struct {
 // protocolVersion changes only when a change would break existing clients.
 const protocolVersion = 1
 
-func (d *daemon) info(ctx context.Context, params json.RawMessage) (any, error) {
-	var p struct{}
+// rpcInfo is daemon.info.
+func (d *daemon) rpcInfo(ctx context.Context, params json.RawMessage) (any, error) {
+	var p noParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}

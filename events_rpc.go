@@ -115,13 +115,6 @@ func (c *rpcConn) pump(sub *eventSub, done chan struct{}) {
 	}
 }
 
-// eventsMethods serves events.subscribe for the store.
-func eventsMethods(s *Store) map[string]handler {
-	return map[string]handler{"events.subscribe": func(ctx context.Context, params json.RawMessage) (any, error) {
-		return s.rpcSubscribe(ctx, params)
-	}}
-}
-
 type subscribeParams struct {
 	After *int64 `json:"after"`
 }

@@ -58,6 +58,7 @@ type hub struct {
 
 	mu     sync.Mutex
 	owners map[string]*ownerStore // multi-owner: by owner key
+	events *hubEvents             // GET /events and its tickets (events_hub.go)
 }
 
 // ownerStore is one owner's store and its RPC dispatcher.
@@ -73,6 +74,13 @@ func newHub(main *daemon, verifier bearerVerifier) *hub {
 	for _, s := range main.opts.AuthorizedSub {
 		h.authz[s] = true
 	}
+	h.events = newHubEvents(func(key string) (*ownerStore, error) {
+		if key == "" {
+			return h.ownerStore("", h.main)
+		}
+		return h.ownerStore(key, nil)
+	})
+	main.hubEvents = h.events
 	return h
 }
 
@@ -86,6 +94,7 @@ func (h *hub) handler() http.Handler {
 	mux.HandleFunc("POST /sync/push", h.authed(h.servePush))
 	mux.HandleFunc("GET /sync/pull", h.authed(h.servePull))
 	mux.HandleFunc("POST /rpc", h.authed(h.serveRPC))
+	mux.HandleFunc("GET /events", h.serveEvents)
 	return h.recoverer(mux)
 }
 
@@ -193,9 +202,10 @@ func (h *hub) ownerStore(key string, d *daemon) (*ownerStore, error) {
 		if err != nil {
 			return nil, err
 		}
-		d = &daemon{opts: h.opts, paths: Paths{DB: path}, store: s, log: h.log, started: h.main.started}
+		d = &daemon{opts: h.opts, paths: Paths{DB: path}, store: s, log: h.log, started: h.main.started,
+			hubEvents: h.events, ownerKey: key}
 	}
-	o := &ownerStore{d: d, disp: &dispatcher{methods: hubRPCMethods(d), log: h.log}}
+	o := &ownerStore{d: d, disp: &dispatcher{methods: d.hubMethods(), log: h.log}}
 	h.owners[key] = o
 	return o, nil
 }
@@ -210,20 +220,6 @@ func (h *hub) close() {
 		}
 		delete(h.owners, k)
 	}
-}
-
-// hubRPCMethods is the method table served on /rpc: the socket's, less
-// what must not be reachable over the network (reading or writing files
-// on the hub machine) and with sync methods that describe the hub.
-func hubRPCMethods(d *daemon) map[string]handler {
-	m := d.methods()
-	for _, name := range []string{"export", "import.markdown", "sync.now", "sync.status", "daemon.stop"} {
-		delete(m, name)
-	}
-	m["sync.status"] = func(ctx context.Context, params json.RawMessage) (any, error) {
-		return map[string]any{"mode": "server", "hub": true}, nil
-	}
-	return m
 }
 
 // pushRequest is the body of POST /sync/push.
@@ -337,7 +333,7 @@ func (h *hub) serveRPC(w http.ResponseWriter, r *http.Request, o *ownerStore, su
 		httpError(w, http.StatusRequestEntityTooLarge, "request body too large")
 		return
 	}
-	reply := o.disp.handleLine(r.Context(), body)
+	reply := o.disp.handleLine(context.WithValue(r.Context(), hubSubjectKey{}, sub), body)
 	w.Header().Set("Content-Type", "application/json")
 	if reply == nil {
 		w.WriteHeader(http.StatusNoContent)
@@ -448,6 +444,7 @@ func (h *hub) serve(ctx context.Context, ready func(addr string)) error {
 		ErrorLog:          h.log,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	srv.RegisterOnShutdown(h.events.shutdown)
 	scheme := "http"
 	if tlsOn {
 		scheme = "https"
