@@ -447,3 +447,40 @@ func TestEventsManySubscribers(t *testing.T) {
 		s.quiet(50 * time.Millisecond)
 	}
 }
+
+// TestEventsTick: a tick arrives when a do date comes and when a late date
+// passes, computed from the tasks (no write happens then), and a write
+// that moves the next boundary re-arms the timer.
+func TestEventsTick(t *testing.T) {
+	d := startDaemon(t)
+	s := subscribeEvents(t, d.Socket, nil)
+	far := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	task := mustCreate(t, d, map[string]any{"title": "later", "do": far})
+	s.nextEvent()
+	soon := time.Now().Add(1200 * time.Millisecond).UTC().Truncate(time.Millisecond)
+	d.MustCall("task.edit", map[string]any{"id": task.ID, "do": soon.Format(time.RFC3339Nano)}, nil)
+	s.nextEvent()
+	lateAt := soon.Add(600 * time.Millisecond)
+	mustCreate(t, d, map[string]any{"title": "late soon", "late": lateAt.Format(time.RFC3339Nano)})
+	s.nextEvent()
+	for _, want := range []time.Time{soon, lateAt} {
+		m := s.next(10 * time.Second)
+		if m.Method != "event" || !m.Params.Tick || m.Params.Seq != nil {
+			t.Fatalf("want a tick at %v, got %s", want, m.raw)
+		}
+		at, err := time.Parse(time.RFC3339Nano, m.Params.At)
+		if err != nil || !at.Equal(want) {
+			t.Fatalf("tick at %q, want %v", m.Params.At, want)
+		}
+		if time.Now().Before(want) {
+			t.Fatalf("the tick for %v came early (%v)", want, time.Now())
+		}
+	}
+	// The task is next now, without any write since.
+	var next struct{ Tasks []Node }
+	d.MustCall("task.next", nil, &next)
+	if len(next.Tasks) != 2 {
+		t.Fatalf("after the ticks next has %d tasks, want both", len(next.Tasks))
+	}
+	s.quiet(500 * time.Millisecond)
+}
