@@ -134,7 +134,7 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	}
 	s.generation.Add(1)
 	if len(t.evOps) > 0 {
-		s.publishTx(ctx, seq, t.evOps)
+		s.publishTx(ctx, seq, t.evOps, time.Now())
 	}
 	if len(t.Ops) > 0 && s.onLocalWrite != nil {
 		s.onLocalWrite()
