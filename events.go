@@ -58,9 +58,9 @@ type event struct {
 	// committed is when the transaction committed (zero for replays and
 	// ticks); benchmarks measure latency from it.
 	committed time.Time
-	once   sync.Once
-	data   []byte // params JSON
-	line   []byte // the JSON-RPC notification line, newline included
+	once      sync.Once
+	data      []byte // params JSON
+	line      []byte // the JSON-RPC notification line, newline included
 }
 
 func changeEvent(seq int64, origin string, nodes []eventNode) *event {
@@ -311,10 +311,11 @@ func (sub *eventSub) markClosed() {
 
 // evOp is what an event needs to know of one op a transaction applied.
 type evOp struct {
-	node, typ, kind string
-	data            json.RawMessage
-	local           bool
-	batch           string
+	node, kind string
+	typ        opType
+	data       json.RawMessage
+	local      bool
+	batch      string
 }
 
 // eventNodes derives the nodes an event reports from a transaction's ops,
@@ -327,9 +328,9 @@ func eventNodes(ops []evOp) []eventNode {
 	for _, op := range ops {
 		change := "update"
 		switch op.typ {
-		case opCreate:
+		case opNodeCreate:
 			change = "create"
-		case opSet:
+		case opNodeSet:
 			if d, ok := tombstoneOf(op.data); ok {
 				change = "create"
 				if d {
@@ -395,7 +396,7 @@ func fillKinds(ctx context.Context, q querier, ops []evOp) error {
 	kinds := map[string]string{}
 	var missing []string
 	for _, op := range ops {
-		if op.typ == opCreate {
+		if op.typ == opNodeCreate {
 			if k := createKind(op.data); k != "" {
 				kinds[op.node] = k
 			}
