@@ -118,7 +118,7 @@ type daemon struct {
 	// this daemon's store belongs to (events_hub.go).
 	hubEvents *hubEvents
 	ownerKey  string
-	fwd     *forwarder         // a thin client's link to its hub (nil unless --mode client)
+	fwd       *forwarder // a thin client's link to its hub (nil unless --mode client)
 }
 
 // runDaemon is hephd's main. It returns the exit status.
