@@ -50,6 +50,10 @@ type daemonOptions struct {
 	SelfUpdateInterval   int
 	SelfUpdateModule     string
 	SelfUpdatePrerelease bool
+
+	// Live events (events_hook.go).
+	OnChange        string
+	OnChangeTimeout time.Duration
 }
 
 // stringList is a repeatable string flag.
@@ -91,6 +95,8 @@ func daemonFlagSet(o *daemonOptions, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.SelfUpdateInterval, "self-update-interval-secs", 21600, "seconds between self-update checks")
 	fs.StringVar(&o.SelfUpdateModule, "self-update-module", "", "module to update from (default: this binary's main module)")
 	fs.BoolVar(&o.SelfUpdatePrerelease, "self-update-prerelease", false, "also update to pre-release versions")
+	fs.StringVar(&o.OnChange, "on-change", "", "run shell `command` for each committed change, with the event's JSON on stdin (in order, one at a time)")
+	fs.DurationVar(&o.OnChangeTimeout, "on-change-timeout", 30*time.Second, "kill an --on-change command (and its process group) still running after this long")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: hephd [flags]   (or: heph hephd [flags])\n\nhephd owns heph's store and serves clients on a unix socket.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -110,7 +116,11 @@ type daemon struct {
 	syncer  *syncer            // a spoke's sync loop (nil without --hub-url)
 	updater *selfUpdater       // nil unless --self-update
 	tokens  *tokenSource       // the hub's access tokens (nil without --hub-url)
-	fwd     *forwarder         // a thin client's link to its hub (nil unless --mode client)
+	// hubEvents and ownerKey: on a hub, its event tickets and the owner
+	// this daemon's store belongs to (events_hub.go).
+	hubEvents *hubEvents
+	ownerKey  string
+	fwd       *forwarder // a thin client's link to its hub (nil unless --mode client)
 }
 
 // runDaemon is hephd's main. It returns the exit status.
@@ -211,6 +221,12 @@ func checkModeOptions(o daemonOptions) error {
 	default:
 		return fmt.Errorf("unknown --mode %q: want local, server or client", o.Mode)
 	}
+	if o.OnChange != "" && o.Mode == "client" {
+		return fmt.Errorf("--on-change needs a store: a thin client (--mode client) has none; run the hook where hephd owns the store")
+	}
+	if o.OnChangeTimeout <= 0 {
+		return fmt.Errorf("--on-change-timeout must be positive, not %s", o.OnChangeTimeout)
+	}
 	if o.SelfUpdateInterval < 1 {
 		return fmt.Errorf("--self-update-interval-secs must be at least 1, not %d", o.SelfUpdateInterval)
 	}
@@ -238,6 +254,13 @@ func (d *daemon) serve(parent context.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if d.opts.OnChange != "" {
+		stopHook, err := startChangeHook(ctx, d.store, &changeHook{cmd: d.opts.OnChange, timeout: d.opts.OnChangeTimeout, socket: d.paths.Socket, log: d.log})
+		if err != nil {
+			return err
+		}
+		defer stopHook()
 	}
 	srv, err := listenSocket(d.paths.Socket, &dispatcher{methods: d.socketMethods(d.fwd), log: d.log}, d.log)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -324,5 +325,41 @@ func TestNvimSocketPathMatchesCLI(t *testing.T) {
 		if !strings.Contains(out, "SOCKET="+want.Socket+"\n") {
 			t.Errorf("env %v: heph.nvim's socket differs from the CLI's %s:\n%s", env, want.Socket, out)
 		}
+	}
+}
+
+// TestNvimLiveChanges: heph.nvim follows hephd's events (live_spec.lua).
+func TestNvimLiveChanges(t *testing.T) {
+	nvimPath(t)
+	td := startDaemon(t)
+	td.MustCall("task.create", map[string]any{"title": "already there"}, nil)
+	var doc Node
+	td.MustCall("doc.create", map[string]any{"title": "Live doc", "body": "original body\n"}, &doc)
+	stampDir := shortTempDir(t)
+	stamp := func(name string) {
+		at := strconv.FormatInt(time.Now().UnixMicro(), 10)
+		if err := os.WriteFile(filepath.Join(stampDir, name+".at"), []byte(at+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syncs := map[string]func(){
+		"cli_task": func() {
+			td.MustHeph("task", "made with the CLI")
+			stamp("cli_task")
+		},
+		"do_soon": func() {
+			do := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+			td.MustHeph("task", "due in a moment", "--do", do)
+		},
+		"edit_doc": func() {
+			td.MustCall("node.update", map[string]any{"id": doc.ID, "body": "changed by another client\n"}, nil)
+		},
+		"edit_doc_again": func() {
+			td.MustCall("node.update", map[string]any{"id": doc.ID, "body": "changed once more\n"}, nil)
+		},
+	}
+	out := mustNvimScriptSync(t, td, syncs, "live_spec.lua", "HEPH_TEST_ID="+doc.ID, "HEPH_TEST_STAMPS="+stampDir)
+	if i := strings.Index(out, "LATENCY_MS="); i >= 0 {
+		t.Logf("CLI change to :Heph next: %s", strings.Fields(out[i:])[0])
 	}
 }

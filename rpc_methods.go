@@ -91,6 +91,10 @@ func methodTable() []rpcMethod {
 		{name: "conflict.list", alias: "conflicts.list", run: onStore((*Store).rpcConflictList), params: conflictListParams{}, hub: true, thin: true},
 		{name: "conflict.resolve", alias: "conflicts.resolve", run: onStore((*Store).rpcConflictResolve), params: conflictResolveParams{}, mutates: true, hub: true, thin: true},
 
+		// Live events (events_rpc.go, events_hub.go).
+		{name: "events.subscribe", run: onStore((*Store).rpcSubscribe), params: subscribeParams{}},
+		{name: "events.ticket", run: (*daemon).rpcEventsTicket, params: noParams{}, hub: true},
+
 		// Auth (this daemon's hub tokens).
 		{name: "auth.status", run: (*daemon).rpcAuthStatus, params: noParams{}},
 		{name: "auth.reload", run: (*daemon).rpcAuthReload, params: authReloadParams{}},

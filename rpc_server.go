@@ -152,36 +152,39 @@ func (s *socketServer) setBusy(c *net.UnixConn, busy bool) bool {
 	return !s.closing
 }
 
-// serveConn answers requests from one client, one line at a time.
+// serveConn answers requests from one client, one line at a time. Replies
+// and, once the connection subscribes, event notifications share one
+// writer (events_rpc.go).
 func (s *socketServer) serveConn(ctx context.Context, c *net.UnixConn) {
+	conn := &rpcConn{w: newConnWriter(c), nc: c}
+	ctx = withConn(ctx, conn)
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
 		c.Close()
+		conn.close()
 		s.inflight.Done()
 	}()
 	sc := bufio.NewScanner(c)
 	sc.Buffer(make([]byte, 64<<10), maxLine)
-	w := bufio.NewWriter(c)
 	for sc.Scan() {
 		if !s.setBusy(c, true) {
 			return
 		}
 		reply := s.d.handleLine(ctx, sc.Bytes())
 		if reply != nil {
-			w.Write(reply)
-			if err := w.Flush(); err != nil {
+			if err := conn.w.write(reply); err != nil {
 				return
 			}
 		}
+		conn.replied()
 		if !s.setBusy(c, false) {
 			return
 		}
 	}
 	if errors.Is(sc.Err(), bufio.ErrTooLong) {
-		w.Write(encodeReply(nil, nil, &rpcError{Code: codeInvalidRequest, Message: fmt.Sprintf("request line longer than %d bytes: closing the connection", maxLine)}))
-		w.Flush()
+		conn.w.write(encodeReply(nil, nil, &rpcError{Code: codeInvalidRequest, Message: fmt.Sprintf("request line longer than %d bytes: closing the connection", maxLine)}))
 	}
 }
 

@@ -66,6 +66,8 @@ func bakeableFlags() []bakeable {
 		{"self-update-interval-secs", kindString},
 		{"self-update-module", kindString},
 		{"self-update-prerelease", kindBool},
+		{"on-change", kindString},
+		{"on-change-timeout", kindString},
 	}
 }
 

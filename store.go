@@ -40,6 +40,8 @@ type Store struct {
 	// onLocalWrite, when set, is called after a write that recorded local
 	// ops commits (the spoke's sync debounce listens here).
 	onLocalWrite func()
+	// events publishes each committed write transaction (events.go).
+	events *eventBus
 }
 
 // storeInUseError is returned when another hephd holds the store.
@@ -91,6 +93,12 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	seq, err := s.maxSeq(ctx)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s.events = newEventBus(s, seq)
 	return s, nil
 }
 
@@ -130,6 +138,9 @@ func lockStore(path string) (*os.File, error) {
 
 // Close closes the database and releases the lock.
 func (s *Store) Close() error {
+	if s.events != nil {
+		s.events.close()
+	}
 	err := s.db.Close()
 	if s.lock != nil {
 		s.lock.Close()

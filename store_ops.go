@@ -131,6 +131,9 @@ type Tx struct {
 	// wikiRefs: whether wiki_refs may have rows, once wikiRefsKnown
 	// (hasWikiRefs).
 	wikiRefs, wikiRefsKnown bool
+	// evOps are the ops applied so far, local and remote, for the
+	// transaction's event (events.go).
+	evOps []evOp
 }
 
 // Write runs fn in one serialized write transaction. Every op fn records is
@@ -151,10 +154,20 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 		sqlTx.Rollback()
 		return err
 	}
+	var seq int64
+	if len(t.evOps) > 0 {
+		if err := sqlTx.QueryRowContext(ctx, `SELECT coalesce(max(seq),0) FROM ops`).Scan(&seq); err != nil {
+			sqlTx.Rollback()
+			return fmt.Errorf("read event seq: %w", err)
+		}
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	s.generation.Add(1)
+	if len(t.evOps) > 0 {
+		s.publishTx(ctx, seq, t.evOps, time.Now())
+	}
 	if len(t.Ops) > 0 && s.onLocalWrite != nil {
 		s.onLocalWrite()
 	}
@@ -251,6 +264,7 @@ func (t *Tx) recordDecoded(op Op, decoded any) error {
 		return err
 	}
 	t.Ops = append(t.Ops, op)
+	t.evOps = append(t.evOps, evOp{node: op.Node, typ: op.Type, data: op.Data, local: true, batch: t.Batch})
 	return nil
 }
 
@@ -318,8 +332,8 @@ func (t *Tx) ApplyRemote(op Op) (applied bool, lost []string, err error) {
 	if err != nil {
 		return false, nil, err
 	}
-	res, err := t.exec(`INSERT OR IGNORE INTO ops(id,hlc,node,type,data,local) VALUES(?,?,?,?,?,0)`,
-		op.ID, op.HLC, op.Node, op.Type, string(op.Data))
+	res, err := t.exec(`INSERT OR IGNORE INTO ops(id,hlc,node,type,data,local,batch) VALUES(?,?,?,?,?,0,?)`,
+		op.ID, op.HLC, op.Node, op.Type, string(op.Data), t.Batch)
 	if err != nil {
 		return false, nil, fmt.Errorf("record op: %w", err)
 	}
@@ -328,6 +342,7 @@ func (t *Tx) ApplyRemote(op Op) (applied bool, lost []string, err error) {
 	}
 	t.s.clock.Observe(h)
 	lost, err = t.apply(op, false, nil)
+	t.evOps = append(t.evOps, evOp{node: op.Node, typ: op.Type, data: op.Data, batch: t.Batch})
 	return true, lost, err
 }
 

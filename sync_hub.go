@@ -68,6 +68,7 @@ type hub struct {
 	owners    map[string]*ownerStore // open owner stores, by owner key
 	maxOpen   int                    // owner stores kept open (LRU beyond)
 	newOwners *rateLimiter           // owners whose store does not exist yet
+	events    *hubEvents             // GET /events and its tickets (events_hub.go)
 }
 
 // ownerStore is one owner's store and its RPC dispatcher.
@@ -89,6 +90,13 @@ func newHub(main *daemon, verifier bearerVerifier) *hub {
 	for _, s := range main.opts.AuthorizedSub {
 		h.authz[s] = true
 	}
+	h.events = newHubEvents(func(key string) (*ownerStore, error) {
+		if key == "" {
+			return h.ownerStore("", h.main)
+		}
+		return h.ownerStore(key, nil)
+	})
+	main.hubEvents = h.events
 	return h
 }
 
@@ -102,6 +110,7 @@ func (h *hub) handler() http.Handler {
 	mux.HandleFunc("POST /sync/push", h.authed(h.servePush))
 	mux.HandleFunc("GET /sync/pull", h.authed(h.servePull))
 	mux.HandleFunc("POST /rpc", h.authed(h.serveRPC))
+	mux.HandleFunc("GET /events", h.serveEvents)
 	return h.recoverer(mux)
 }
 
@@ -265,7 +274,8 @@ func (h *hub) ownerStore(key string, d *daemon) (*ownerStore, error) {
 		if err != nil {
 			return nil, err
 		}
-		d = &daemon{opts: h.opts, paths: Paths{DB: path}, store: s, log: h.log, started: h.main.started}
+		d = &daemon{opts: h.opts, paths: Paths{DB: path}, store: s, log: h.log, started: h.main.started,
+			hubEvents: h.events, ownerKey: key}
 	}
 	methods := d.hubMethods()
 	methods["daemon.info"] = d.rpcHubInfo
@@ -414,7 +424,7 @@ func (h *hub) serveRPC(w http.ResponseWriter, r *http.Request, o *ownerStore, su
 		httpError(w, http.StatusRequestEntityTooLarge, "request body too large")
 		return
 	}
-	reply := o.disp.handleLine(r.Context(), body)
+	reply := o.disp.handleLine(context.WithValue(r.Context(), hubSubjectKey{}, sub), body)
 	w.Header().Set("Content-Type", "application/json")
 	if reply == nil {
 		w.WriteHeader(http.StatusNoContent)
@@ -527,6 +537,7 @@ func (h *hub) serve(ctx context.Context, ready func(addr string)) error {
 		ErrorLog:          h.log,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	srv.RegisterOnShutdown(h.events.shutdown)
 	scheme := "http"
 	if tlsOn {
 		scheme = "https"

@@ -37,3 +37,12 @@ vim.api.nvim_create_autocmd('BufWipeout', {
     require('heph.commands').listings[ev.buf] = nil
   end,
 })
+vim.api.nvim_create_autocmd('BufWinEnter', {
+  group = group,
+  pattern = 'heph://*',
+  callback = function(ev)
+    if vim.b[ev.buf].heph_stale then
+      vim.wo.statusline = require('heph.live').statusline
+    end
+  end,
+})

@@ -58,6 +58,40 @@ local function fill(bufnr, node, extra)
   vim.b[bufnr].heph_id = node.id
   vim.b[bufnr].heph_title = node.title
   vim.b[bufnr].heph_updated = node.updated
+  local live = require('heph.live')
+  live.set_stale(bufnr, false)
+  live.ensure()
+end
+
+-- changed_elsewhere is called when an event names the buffer's node: an
+-- unmodified buffer reloads when the node's `updated` moved; a modified
+-- one is flagged in its status line and warned about once (the conflict
+-- rules of :w still apply).
+function M.changed_elsewhere(bufnr)
+  local st = M.state[bufnr]
+  if not st or st.saving then
+    return
+  end
+  rpc.request('node.get', { id = st.id }, function(err, node)
+    if err or not vim.api.nvim_buf_is_valid(bufnr) or M.state[bufnr] ~= st or st.saving then
+      return
+    end
+    if node.updated == st.updated then
+      return
+    end
+    if not vim.bo[bufnr].modified then
+      fill(bufnr, node)
+      vim.b[bufnr].heph_reloaded = (vim.b[bufnr].heph_reloaded or 0) + 1
+      return
+    end
+    if not vim.b[bufnr].heph_stale then
+      heph.notify(
+        ('"%s" changed in the store since you opened it; :w will ask what to keep, :e! reloads'):format(st.title or st.id),
+        vim.log.levels.WARN
+      )
+    end
+    require('heph.live').set_stale(bufnr, true)
+  end)
 end
 
 local function setup_buffer(bufnr)
@@ -159,6 +193,17 @@ function M.on_write(bufnr)
     return
   end
   local body = buffer_body(bufnr)
+  st.saving = true
+  local ok, perr = pcall(M.save, bufnr, st, body)
+  st.saving = false
+  if not ok then
+    error(perr, 0)
+  end
+end
+
+-- save is on_write's body, run with st.saving set so that the event of
+-- this very save is not taken for a change made elsewhere.
+function M.save(bufnr, st, body)
   local err, node = rpc.request_sync('node.update', { id = st.id, body = body, expect_updated = st.updated }, heph.config.timeout_ms)
   if err and err.code == rpc.codes.conflict then
     heph.notify(('"%s" changed in the store since you opened it; not saved'):format(st.title or st.id), vim.log.levels.WARN)
@@ -177,6 +222,7 @@ function M.on_write(bufnr)
           st.updated = node.updated
           vim.b[bufnr].heph_updated = node.updated
           vim.bo[bufnr].modified = false
+          require('heph.live').set_stale(bufnr, false)
           heph.notify('overwrote ' .. (node.handle or node.id))
         end
       end
@@ -193,6 +239,7 @@ function M.on_write(bufnr)
   st.title = node.title
   vim.b[bufnr].heph_updated = node.updated
   vim.bo[bufnr].modified = false
+  require('heph.live').set_stale(bufnr, false)
   heph.notify(('saved %s "%s"'):format(node.handle or node.id, node.title or ''))
 end
 

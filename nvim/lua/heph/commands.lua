@@ -50,6 +50,7 @@ local function listing_buffer(kind)
     M.refresh(bufnr)
   end, 'refresh')
   M.listings[bufnr] = M.listings[bufnr] or { kind = kind, tasks = {} }
+  require('heph.live').ensure()
   return bufnr
 end
 

@@ -32,6 +32,12 @@ local state = {
 -- config is filled by require('heph').setup; rpc only reads socket/timeout.
 M.config = { socket = nil, timeout_ms = 10000 }
 
+-- on_notification(method, params), when set, receives the notifications
+-- hephd sends on the connection (events after events.subscribe); it runs
+-- on the main loop. on_close(), when set, runs when the connection drops.
+M.on_notification = nil
+M.on_close = nil
+
 -- not_running_message is the one message a person sees when no daemon
 -- answers; it matches the CLI's.
 function M.not_running_message(path)
@@ -97,6 +103,12 @@ local function handle_line(line)
   end
   local id = nil_if_null(msg.id)
   if id == nil then
+    if type(msg.method) == 'string' and M.on_notification then
+      local ok2, err = pcall(M.on_notification, msg.method, nil_if_null(msg.params))
+      if not ok2 then
+        vim.notify(('heph: handling %s failed: %s'):format(msg.method, tostring(err)), vim.log.levels.ERROR)
+      end
+    end
     return
   end
   local e = nil_if_null(msg.error)
@@ -110,6 +122,9 @@ end
 local function on_read(err, chunk)
   if err or not chunk then
     close_pipe()
+    if M.on_close then
+      vim.schedule(M.on_close)
+    end
     fail_all({
       code = M.codes.disconnected,
       message = ('the connection to hephd at %s closed%s; try again'):format(
@@ -248,7 +263,11 @@ end
 
 -- disconnect closes the connection; the next request reconnects.
 function M.disconnect()
+  local was = state.pipe ~= nil
   close_pipe()
+  if was and M.on_close then
+    vim.schedule(M.on_close)
+  end
 end
 
 -- status reports the connection state and socket path.
