@@ -25,7 +25,8 @@ import (
 //	GET  /healthz       unauthenticated liveness
 //	POST /sync/push     {replica, ops:[Op]} → {applied, known, cursor}
 //	GET  /sync/pull     ?after=SEQ&limit=N&replica=R → {ops, cursor, more}
-//	POST /rpc           one JSON-RPC 2.0 request → its reply
+//	POST /rpc           one JSON-RPC 2.0 request → its reply (Idempotency-Key: web_idempotency.go)
+//	GET  /, /callback, /v/…  the web app (web.go)
 //
 // Every endpoint but /config and /healthz needs "Authorization: Bearer
 // JWT" that the OIDC verifier accepts; a request without one gets 401 and
@@ -58,6 +59,9 @@ type hub struct {
 
 	mu     sync.Mutex
 	owners map[string]*ownerStore // multi-owner: by owner key
+
+	web  *webServer // the web app (web.go)
+	idem *idemKeys  // Idempotency-Key on /rpc (web_idempotency.go)
 }
 
 // ownerStore is one owner's store and its RPC dispatcher.
@@ -69,7 +73,8 @@ type ownerStore struct {
 // newHub builds the hub around the daemon serving the main store.
 func newHub(main *daemon, verifier bearerVerifier) *hub {
 	h := &hub{opts: main.opts, main: main, verifier: verifier, log: main.log,
-		limiter: newRateLimiter(hubRatePerSecond, hubRateBurst), authz: map[string]bool{}, owners: map[string]*ownerStore{}}
+		limiter: newRateLimiter(hubRatePerSecond, hubRateBurst), authz: map[string]bool{}, owners: map[string]*ownerStore{},
+		web: newWebServer(main.opts.WebRoot, main.opts.OIDCIssuer, main.log), idem: newIdemKeys()}
 	for _, s := range main.opts.AuthorizedSub {
 		h.authz[s] = true
 	}
@@ -86,6 +91,7 @@ func (h *hub) handler() http.Handler {
 	mux.HandleFunc("POST /sync/push", h.authed(h.servePush))
 	mux.HandleFunc("GET /sync/pull", h.authed(h.servePull))
 	mux.HandleFunc("POST /rpc", h.authed(h.serveRPC))
+	mux.Handle("/", h.web)
 	return h.recoverer(mux)
 }
 
@@ -108,7 +114,7 @@ func (h *hub) recoverer(next http.Handler) http.Handler {
 func (h *hub) serveConfig(w http.ResponseWriter, r *http.Request) {
 	v, _ := buildVersion()
 	writeJSON(w, http.StatusOK, hubConfig{Issuer: h.opts.OIDCIssuer, ClientID: h.opts.OIDCClientID,
-		Audience: h.opts.OIDCAudience, Version: v})
+		Audience: h.opts.OIDCAudience, Version: v, WebClientID: webClientID(h.opts)})
 }
 
 // authedHandler serves a request for an authenticated owner.
@@ -337,7 +343,10 @@ func (h *hub) serveRPC(w http.ResponseWriter, r *http.Request, o *ownerStore, su
 		httpError(w, http.StatusRequestEntityTooLarge, "request body too large")
 		return
 	}
-	reply := o.disp.handleLine(r.Context(), body)
+	reply, ok := h.dispatchRPC(w, r, o, body)
+	if !ok {
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if reply == nil {
 		w.WriteHeader(http.StatusNoContent)
