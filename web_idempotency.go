@@ -20,7 +20,8 @@ import (
 // request to POST /rpc. The hub records, in the owner's store, K with a
 // fingerprint of the request and the reply it gave. A later request with
 // the same K from the same owner is not run again: it gets the recorded
-// reply (with its own JSON-RPC id) and "Idempotency-Replayed: true". The
+// reply (with its own JSON-RPC id) and "Idempotency-Replayed: true". Only
+// methods the table marks mutates are recorded; a key on a read is ignored. The
 // same K with a different method or params is 422. Keys are per owner
 // store, so two owners never see each other's keys. Replies that say the
 // hub could not run the request (internal, unavailable) are not recorded,
@@ -100,6 +101,10 @@ func (h *hub) dispatchRPC(w http.ResponseWriter, r *http.Request, o *ownerStore,
 	if err := json.Unmarshal(bytes.TrimSpace(body), &req); err != nil || req.ID == nil {
 		httpError(w, http.StatusBadRequest, "a request with an "+idemHeader+" must be one JSON-RPC request with an id")
 		return nil, false
+	}
+	if m, known := lookupMethod(req.Method); !known || !m.mutates {
+		// Reads are safe to repeat: nothing to record.
+		return o.disp.handleLine(r.Context(), body), true
 	}
 	l, err := h.idem.lock(r.Context(), o.d.store)
 	if err != nil {

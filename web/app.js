@@ -88,7 +88,7 @@ async function followWiki(main, target) {
   } catch (e) {
     if (!(e instanceof RpcError)) throw e;
   }
-  const hits = await rpc('search', { query: `title:"${target.replace(/"/g, '')}"`, limit: 5 }).catch(() => []);
+  const hits = await rpc('node.search', { query: `title:"${target.replace(/"/g, '')}"`, limit: 5 }).catch(() => []);
   const hit = hits.find((r) => r.node.title.toLowerCase() === target.toLowerCase()) || hits[0];
   if (hit) location.replace(nodeHref(hit.node));
   else fill(main, h('h1', null, target), h('p', { class: 'empty' }, 'No note with this title yet.'));

@@ -25,7 +25,7 @@ export async function renderTask(main, id, refresh) {
     h('button', { type: 'submit' }, 'Save'));
   const act = (label, method, what) => h('button', { type: 'button', 'aria-label': `${label}: ${n.title}`, onclick: async () => {
     try {
-      const r = await write(method, method === 'undo' ? {} : { id: n.id }, `${label}: ${n.title}`);
+      const r = await write(method, method === 'store.undo' ? {} : { id: n.id }, `${label}: ${n.title}`);
       status(r.queued ? `${what} (will sync when online)` : what);
     } catch (e) { status(`${label} failed: ${e.message}`, 'error'); }
     refresh();
@@ -38,7 +38,7 @@ export async function renderTask(main, id, refresh) {
       outstanding && h('button', { type: 'button', class: 'primary', 'aria-label': `Done: ${n.title}`, onclick: () => markDone(n, refresh) }, 'Done'),
       outstanding && t.recur && act('Skip', 'task.skip', `Skipped: ${n.title}`),
       outstanding && act('Drop', 'task.drop', `Dropped: ${n.title}`),
-      act('Undo', 'undo', 'Undone')),
+      act('Undo', 'store.undo', 'Undone')),
     form,
     h('section', { 'aria-labelledby': 'ctx-h', id: 'context' }, h('h2', { id: 'ctx-h' }, 'Context'), h('p', null, 'Loading…')),
     h('section', { 'aria-labelledby': 'log-h', id: 'log' }, h('h2', { id: 'log-h' }, 'Log'), h('p', null, 'Loading…')));

@@ -89,7 +89,7 @@ export async function renderSearch(main, q) {
     fill(main, h('h1', null, 'Search'), h('p', { class: 'empty' }, 'Type in the search field (press / to get there).'));
     return;
   }
-  const hits = await load(`search:${q}`, 'search', { query: q, limit: 50 });
+  const hits = await load(`search:${q}`, 'node.search', { query: q, limit: 50 });
   fill(main, h('h1', null, `Search: ${q}`),
     hits.length ? h('ul', { class: 'hits' }, hits.map((r) => h('li', null,
       h('a', { href: nodeHref(r.node) }, r.node.title),
