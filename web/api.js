@@ -85,7 +85,7 @@ export async function has(method, probe = {}) {
 export async function load(cacheKey, method, params = {}) {
   try {
     const value = await rpc(method, params);
-    await cache.put(cacheKey, value);
+    cache.put(cacheKey, value).catch(() => {}); // kept for offline use; not waited for
     net.asOf = null;
     return value;
   } catch (e) {

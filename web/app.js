@@ -10,7 +10,6 @@ const mainEl = document.getElementById('main');
 const ctx = { editing: false, refresh: () => route() };
 
 async function start() {
-  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
   if (location.pathname === '/callback') {
     try {
       location.hash = (await handleCallback()) || '#/next';
@@ -18,7 +17,10 @@ async function start() {
       return showLogin(e.message);
     }
   }
-  if (!(await signedIn())) return showLogin();
+  if (!(await signedIn())) {
+    if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
+    return showLogin();
+  }
   document.body.classList.add('signed-in');
   wireHeader();
   window.addEventListener('hashchange', () => { ctx.editing = false; route(); });
@@ -26,6 +28,9 @@ async function start() {
   queueEvents.addEventListener('change', showQueue);
   window.addEventListener('online', () => flush());
   await route();
+  // The service worker (and its copy of the shell) after the first page is
+  // on screen, so a cold start does not fetch everything twice at once.
+  if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
   showQueue();
   flush().then(afterFlush).catch(() => {});
   hideMissing();

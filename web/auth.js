@@ -47,8 +47,19 @@ function setAccess(token, exp, tell) {
   if (tell && channel) channel.postMessage({ type: 'token', access: token, exp });
 }
 
-// config is the hub's /config (cached for offline starts).
-export async function config() {
+// config is the hub's /config, cached in IndexedDB: a start with a cached
+// copy uses it at once and refreshes it in the background.
+let configP = null;
+export function config() {
+  configP ||= auth.get('config').then((c) => {
+    const fresh = fetchConfig();
+    if (c) { fresh.catch(() => {}); return c; }
+    return fresh;
+  }).catch((e) => { configP = null; throw e; });
+  return configP;
+}
+
+async function fetchConfig() {
   try {
     const resp = await fetch('/config', { cache: 'no-store' });
     if (!resp.ok) throw new Error(`/config: ${resp.status}`);
@@ -179,9 +190,8 @@ export async function refreshAfter401(token) {
 function refresh() {
   const run = async () => {
     if (access && Date.now() < accessExp - SKEW_MS) return;
-    const rt = await auth.get('refresh');
+    const [rt, cfg] = await Promise.all([auth.get('refresh'), config()]);
     if (!rt) throw new LoginRequired();
-    const cfg = await config();
     const d = await discovery(cfg);
     try {
       await keep(await tokenRequest(d, { grant_type: 'refresh_token', refresh_token: rt, client_id: cfg.web_client_id || cfg.client_id }));

@@ -47,9 +47,9 @@ function refreshButton(refresh) {
 }
 
 export async function renderNext(main, refresh) {
-  const v = await load('next', 'task.next', { limit: 100 });
-  const waiting = new Set((await queue.all()).map((i) => i.ref));
-  const pending = ((await cache.get('pending-tasks'))?.value || []).filter((p) => waiting.has(p.id));
+  const [v, queued, local] = await Promise.all([load('next', 'task.next', { limit: 100 }), queue.all(), cache.get('pending-tasks')]);
+  const waiting = new Set(queued.map((i) => i.ref));
+  const pending = (local?.value || []).filter((p) => waiting.has(p.id));
   const tasks = [...pending, ...(v.tasks || [])];
   fill(main, h('div', { class: 'head' }, h('h1', null, 'Next'), refreshButton(refresh)),
     listOrEmpty(tasks, 'Nothing is next. Add something with Quick add.', refresh));
