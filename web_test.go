@@ -320,3 +320,24 @@ func TestHephdWebFlags(t *testing.T) {
 		t.Errorf("hephd with a missing --web-root said %q", out)
 	}
 }
+
+// TestWebColdLoadBudget: everything a cold first load can fetch from the
+// hub (every app file, gzipped as served) stays within 150 KB, leaving room
+// for the headers and the first answers. bench/web_first_load.sh measures
+// the real transfer.
+func TestWebColdLoadBudget(t *testing.T) {
+	ws := newWebServer("", "https://id.example.com", quietLogger())
+	ws.load()
+	total := 0
+	for name, f := range ws.files {
+		n := len(f.body)
+		if f.gz != nil {
+			n = len(f.gz)
+		}
+		total += n
+		t.Logf("%-24s %6d bytes on the wire", name, n)
+	}
+	if total > webFirstLoadTargetBytes-30<<10 {
+		t.Errorf("the app is %d bytes gzipped: over the cold-load budget of %d less 30 KB for headers and data", total, webFirstLoadTargetBytes)
+	}
+}

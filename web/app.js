@@ -210,6 +210,7 @@ function scheduleRetry() {
       await flush();
       afterFlush();
       route();
+      hideMissing();
       live();
     } catch {
       retryDelay = Math.min(retryDelay * 2, 30000);

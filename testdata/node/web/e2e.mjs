@@ -246,9 +246,8 @@ try {
   await liveStep(page);
   await installable(client);
   await offlineStep(page, client, fx.plumber, fx.renew);
-  // Pack bag is needed for the task screenshot: done in the last step.
-  await doneStep(page, fx.pack);
   await screenshots(page, fx.pack);
+  await doneStep(page, fx.pack);
   assert.deepEqual(problems, [], 'no CSP violations or page errors');
   log('CSP violations: none');
   for (const s of skipped) log(`SKIPPED (dependency not landed): ${s}`);
