@@ -1,5 +1,5 @@
 // app.js: heph's web app — start-up, sign-in screen, routing, Quick add, search, the offline banner, refused writes and live updates.
-import { h, fill, hhmm, status, friendly, attentionMark } from './ui.js';
+import { h, fill, hhmm, status, friendly, attentionMark, recurText } from './ui.js';
 import { rpc, net, flush, queueEvents, retry, discard, caps, RpcError, METHOD_NOT_FOUND, OfflineError } from './api.js';
 import { signedIn, login, logout, handleCallback, LoginRequired } from './auth.js';
 import { queue } from './store.js';
@@ -182,7 +182,7 @@ async function parsePreview(text, el, mine, latest) {
   if (p.attention) parts.push(h('span', { class: 'chip' }, attentionMark(p.attention)));
   if (p.do) parts.push(h('span', { class: 'chip' }, h('b', null, 'do '), friendly(p.do)));
   if (p.late) parts.push(h('span', { class: 'chip' }, h('b', null, 'late '), friendly(p.late)));
-  if (p.recur) parts.push(h('span', { class: 'chip' }, h('b', null, 'repeats '), p.recur));
+  if (p.recur) parts.push(h('span', { class: 'chip' }, h('b', null, 'repeats '), recurText(p.recur), p.recur_after_done ? ' after done' : ''));
   if (p.project) parts.push(h('span', { class: 'chip' }, h('b', null, 'project '), p.project.path || p.project));
   for (const t of p.tags || []) parts.push(h('span', { class: 'chip' }, `+${t}`));
   fill(el, h('span', { class: 'sr' }, 'Will add: '), parts);
