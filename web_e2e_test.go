@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,11 +40,11 @@ type webWorld struct {
 	token string // alice's access token (for "hubcall")
 }
 
-func startWebWorld(t *testing.T, hubArgs ...string) *webWorld {
+func startWebWorld(t *testing.T, providerArgs ...string) *webWorld {
 	t.Helper()
 	addr := freeLoopbackAddr(t)
-	p := startOIDCProvider(t, "--web-redirect", "http://"+addr+"/callback", "--web-client-id", "heph-web")
-	hub := startHub(t, "", p, append([]string{"--web-client-id", "heph-web", "--http-addr", addr}, hubArgs...)...)
+	p := startOIDCProvider(t, append([]string{"--web-redirect", "http://" + addr + "/callback", "--web-client-id", "heph-web"}, providerArgs...)...)
+	hub := startHub(t, "", p, "--web-client-id", "heph-web", "--http-addr", addr)
 	tokenFile, tok := login(t, p, hub.URL, "alice")
 	spoke := startSpoke(t, hub.URL, tokenFile)
 	return &webWorld{p: p, hub: hub, spoke: spoke, token: tok.AccessToken}
@@ -135,6 +134,9 @@ func (w *webWorld) answer(t *testing.T, line string) map[string]any {
 			return map[string]any{"error": r.Error.Message, "code": r.Error.Code}
 		}
 		return map[string]any{"result": r.Result}
+	case "grants":
+		ok, failed := w.p.grants(t, req.Method)
+		return map[string]any{"result": map[string]int{"ok": ok, "failed": failed}}
 	case "heph":
 		out, errOut, code := w.spoke.HephIn(req.Stdin, req.Args...)
 		return map[string]any{"result": map[string]any{"stdout": out, "stderr": errOut, "code": code}}
@@ -164,5 +166,14 @@ func TestWebAppInChromium(t *testing.T) {
 			}
 		}
 	}
-	_ = io.Discard
+}
+
+// TestWebAppSignInLifecycle: two tabs, access tokens refreshed before
+// expiry one tab at a time, no token in a URL, sign out revokes.
+func TestWebAppSignInLifecycle(t *testing.T) {
+	requireBrowser(t)
+	w := startWebWorld(t, "--access-ttl", "70")
+	if log := w.runBrowserScript(t, "auth.mjs"); !strings.Contains(log, "e2e: all steps passed") {
+		t.Fatalf("the script did not finish:\n%s", log)
+	}
 }
