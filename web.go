@@ -204,10 +204,8 @@ func (ws *webServer) file(name string) (*webFile, error) {
 func readRootFile(root *os.Root, name string) ([]byte, error) {
 	f, err := root.Open(name)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "escapes") {
-			return nil, fs.ErrNotExist
-		}
-		return nil, fmt.Errorf("open %s: %w", name, err)
+		// Missing, or a name or symlink leading out of the root: not found.
+		return nil, fmt.Errorf("%w: %v", fs.ErrNotExist, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()

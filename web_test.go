@@ -72,10 +72,9 @@ func checkSecurityHeaders(t *testing.T, path string, resp *http.Response, issuer
 	}
 }
 
-var webAssetRE = regexp.MustCompile(`src="(/v/([0-9a-f]{12})/app\.js)"`)
-
 func TestWebServesEmbeddedApp(t *testing.T) {
 	h := newTestHub(t, daemonOptions{OIDCIssuer: "https://id.example.com/realms/x", OIDCClientID: "heph-cli"})
+	webAssetRE := regexp.MustCompile(`src="(/v/([0-9a-f]{12})/app\.js)"`)
 	var version, appJS string
 	for _, p := range []string{"/", "/callback"} {
 		resp, body := webGet(t, h.URL+p, nil)
@@ -339,5 +338,21 @@ func TestWebColdLoadBudget(t *testing.T) {
 	}
 	if total > webFirstLoadTargetBytes-30<<10 {
 		t.Errorf("the app is %d bytes gzipped: over the cold-load budget of %d less 30 KB for headers and data", total, webFirstLoadTargetBytes)
+	}
+}
+
+// TestWebServiceWorkerCachesShell: sw.js caches every script and style of
+// the app (a file it missed would be absent offline).
+func TestWebServiceWorkerCachesShell(t *testing.T) {
+	sw, err := webEmbedded.ReadFile("web/sw.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := webEmbedded.ReadDir("web")
+	for _, e := range entries {
+		n := e.Name()
+		if (strings.HasSuffix(n, ".js") || strings.HasSuffix(n, ".css")) && n != "sw.js" && !strings.Contains(string(sw), "'"+n+"'") {
+			t.Errorf("sw.js does not cache %s", n)
+		}
 	}
 }

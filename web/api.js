@@ -66,20 +66,6 @@ export async function rpc(method, params = {}, key) {
 // built yet): their UI is hidden rather than failing.
 export const caps = { missing: new Set() };
 
-export async function has(method, probe = {}) {
-  if (caps.missing.has(method)) return false;
-  try {
-    await rpc(method, probe);
-    return true;
-  } catch (e) {
-    if (e instanceof RpcError && e.code === METHOD_NOT_FOUND) {
-      caps.missing.add(method);
-      return false;
-    }
-    return true; // exists (bad params, offline): assume yes
-  }
-}
-
 // load reads through the cache: fresh from the hub when it answers (and
 // kept for later), else the last copy seen, with net.asOf set to its time.
 export async function load(cacheKey, method, params = {}) {
