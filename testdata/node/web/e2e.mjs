@@ -116,6 +116,41 @@ async function conflictStep(page, renew) {
   log('doc conflict: ok');
 }
 
+// browseStep: views, a wiki link, and (when the hub has them) projects and
+// today's journal.
+async function browseStep(page, renew) {
+  await page.evaluate(() => { location.hash = '#/view/ondeck'; });
+  await waitText(page, 'li.task', 'Read the [[Renew passport]] notes');
+  assert.equal(await page.$eval('.tabs a[aria-current="page"]', (e) => e.textContent.replace(/ \(\d+\)$/, '')), 'On deck');
+  const linker = await call('task.create', { title: 'Photos for the form' });
+  await call('context.edit', { id: linker.id, append: 'see [[Renew passport]] first' });
+  await sync();
+  await page.evaluate((id) => { location.hash = `#/task/${id}`; }, linker.id);
+  await tap(page, '#context a.wiki');
+  await page.waitForFunction((id) => location.hash === `#/task/${id}`, { timeout: 10000 }, renew.id);
+  await waitText(page, 'h1', 'Renew passport');
+  log('views and wiki links: ok');
+  if (await hubHas('project.list')) {
+    await call('project.add', { name: 'Home' });
+    await call('task.create', { title: 'Fix shelf', project: 'Home' });
+    await sync();
+    await page.evaluate(() => { location.hash = '#/projects'; });
+    await waitText(page, '.tree li', '1 open');
+    log('projects: ok');
+  } else {
+    skipped.push('projects tree (hub has no project.list)');
+  }
+  if (await hubHas('journal.get')) {
+    await call('journal.append', { text: 'Slept well' });
+    await sync();
+    await page.evaluate(() => { location.hash = '#/journal'; });
+    await waitText(page, 'article.md', 'Slept well');
+    log('journal: ok');
+  } else {
+    skipped.push("today's journal (hub has no journal.get)");
+  }
+}
+
 async function liveStep(page) {
   if (!(await hubHas('events.ticket'))) {
     skipped.push('live change from a spoke within 2 s (hub has no events.ticket / /events)');
@@ -243,6 +278,7 @@ try {
   await checklistStep(page, fx.pack);
   await searchStep(page);
   await conflictStep(page, fx.renew);
+  await browseStep(page, fx.renew);
   await liveStep(page);
   await installable(client);
   await offlineStep(page, client, fx.plumber, fx.renew);
