@@ -1,3 +1,5 @@
+// Ops: recording and applying every change (node.create, node.set, links, log, completion) last-writer-wins.
+
 package main
 
 import (
@@ -66,7 +68,7 @@ type opLinkData struct {
 	Kind  string `json:"kind"`
 	Label string `json:"label,omitempty"`
 	// Observed (link.rm): the link.add ops the removal saw; only those
-	// are removed, so a concurrent add wins (mergerules.go). Nil in ops
+	// are removed, so a concurrent add wins (sync_merge.go). Nil in ops
 	// made before this rule: see recomputeLink.
 	Observed *[]string `json:"observed,omitempty"`
 }
@@ -74,21 +76,40 @@ type opLinkData struct {
 // fieldColumn says where each node field lives.
 type fieldColumn struct{ table, column string }
 
-var nodeFields = map[string]fieldColumn{
-	"title":            {"nodes", "title"},
-	"body":             {"nodes", "body"},
-	"deleted":          {"nodes", "deleted"},
-	"state":            {"tasks", "state"},
-	"attention":        {"tasks", "attention"},
-	"do":               {"tasks", "do_at"},
-	"late":             {"tasks", "late_at"},
-	"recur":            {"tasks", "recur"},
-	"recur_after_done": {"tasks", "recur_after_done"},
-	"occurrences":      {"tasks", "occurrences"},
-	"project":          {"tasks", "project"},
-	"tags":             {"tasks", "tags"},
-	"context":          {"tasks", "context_id"},
-	"log":              {"tasks", "log_id"},
+// nodeField says where node field name lives; ok is false for a name
+// that is no node field.
+func nodeField(name string) (col fieldColumn, ok bool) {
+	switch name {
+	case "title":
+		return fieldColumn{"nodes", "title"}, true
+	case "body":
+		return fieldColumn{"nodes", "body"}, true
+	case "deleted":
+		return fieldColumn{"nodes", "deleted"}, true
+	case "state":
+		return fieldColumn{"tasks", "state"}, true
+	case "attention":
+		return fieldColumn{"tasks", "attention"}, true
+	case "do":
+		return fieldColumn{"tasks", "do_at"}, true
+	case "late":
+		return fieldColumn{"tasks", "late_at"}, true
+	case "recur":
+		return fieldColumn{"tasks", "recur"}, true
+	case "recur_after_done":
+		return fieldColumn{"tasks", "recur_after_done"}, true
+	case "occurrences":
+		return fieldColumn{"tasks", "occurrences"}, true
+	case "project":
+		return fieldColumn{"tasks", "project"}, true
+	case "tags":
+		return fieldColumn{"tasks", "tags"}, true
+	case "context":
+		return fieldColumn{"tasks", "context_id"}, true
+	case "log":
+		return fieldColumn{"tasks", "log_id"}, true
+	}
+	return fieldColumn{}, false
 }
 
 // errNotFound marks an unknown node id or handle.
@@ -103,7 +124,7 @@ type Tx struct {
 	// unit that undo reverts.
 	Batch string
 	Ops   []Op // ops recorded so far, in order
-	// stmts are the statements prepared in this transaction (stmtcache.go).
+	// stmts are the statements prepared in this transaction (store_stmtcache.go).
 	stmts map[string]*sql.Stmt
 	// pending holds the ops recorded inside batchOps, not yet inserted.
 	pending []Op
@@ -233,7 +254,7 @@ func (t *Tx) recordDecoded(op Op, decoded any) error {
 // deferrable says whether a local op's insert may wait inside batchOps:
 // its application reads no ops. That holds for a create without a
 // tombstone and for a link.add (applyLink); tombstones and link removals
-// follow rules that read the ops of their node or link (mergerules.go).
+// follow rules that read the ops of their node or link (sync_merge.go).
 func deferrable(op Op, decoded any) bool {
 	switch op.Type {
 	case opNodeCreate:
@@ -307,6 +328,19 @@ func (t *Tx) ApplyRemote(op Op) (applied bool, lost []string, err error) {
 	return true, lost, err
 }
 
+// opData is an op's data as T: decoded, when the op's recorder passed the
+// value it encoded and usable accepts it, else decoded from op.Data.
+func opData[T any](op Op, decoded any, usable func(*T) bool) (*T, error) {
+	if d, ok := decoded.(*T); ok && usable != nil && usable(d) {
+		return d, nil
+	}
+	d := new(T)
+	if err := json.Unmarshal(op.Data, d); err != nil {
+		return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+	}
+	return d, nil
+}
+
 // apply makes op's effect on the materialized tables and returns the
 // fields whose newer local value kept them from being set. local says the op
 // was just made here: a local create names a new id, which no other op can
@@ -319,44 +353,35 @@ func (t *Tx) apply(op Op, local bool, decoded any) ([]string, error) {
 	}
 	switch op.Type {
 	case opNodeCreate:
-		d, ok := decoded.(*opCreateData)
-		if !ok || !jsonShaped(d.Fields) {
-			d = &opCreateData{}
-			if err := json.Unmarshal(op.Data, d); err != nil {
-				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
-			}
+		d, err := opData(op, decoded, func(d *opCreateData) bool { return jsonShaped(d.Fields) })
+		if err != nil {
+			return nil, err
 		}
 		return nil, t.applyCreate(op.Node, h, *d, local)
 	case opNodeSet:
-		d, ok := decoded.(*opSetData)
-		if !ok || !jsonShaped(d.Fields) {
-			d = &opSetData{}
-			if err := json.Unmarshal(op.Data, d); err != nil {
-				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
-			}
+		d, err := opData(op, decoded, func(d *opSetData) bool { return jsonShaped(d.Fields) })
+		if err != nil {
+			return nil, err
 		}
 		return t.applyFields(op.Node, op.HLC, h, d.Fields)
 	case opLinkAdd, opLinkRm:
-		d, ok := decoded.(*opLinkData)
-		if !ok {
-			d = &opLinkData{}
-			if err := json.Unmarshal(op.Data, d); err != nil {
-				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
-			}
+		d, err := opData(op, decoded, func(*opLinkData) bool { return true })
+		if err != nil {
+			return nil, err
 		}
 		return nil, t.applyLink(op, *d, local)
 	case opLogAppend, opLogRemove:
-		var d opLogData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, err := opData[opLogData](op, nil, nil)
+		if err != nil {
+			return nil, err
 		}
-		return nil, t.applyLog(op, h, d)
+		return nil, t.applyLog(op, h, *d)
 	case opTaskComplete, opTaskUncomplete:
-		var d opCompleteData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, err := opData[opCompleteData](op, nil, nil)
+		if err != nil {
+			return nil, err
 		}
-		return t.applyComplete(op, h, d)
+		return t.applyComplete(op, h, *d)
 	}
 	return nil, fmt.Errorf("unknown op type %q in op %s", op.Type, op.ID)
 }
@@ -427,7 +452,7 @@ func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, 
 	vals := make([]any, len(names))
 	var mask int64
 	for i, name := range names {
-		col, ok := nodeFields[name]
+		col, ok := nodeField(name)
 		if !ok {
 			return false, fmt.Errorf("node %s: unknown field %q", id, name)
 		}
@@ -455,7 +480,7 @@ func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, 
 		cols := []string{"node_id", "node_created", "node_deleted"}
 		args := []any{id, h.Wall, node["deleted"]}
 		for _, f := range createFieldOrder {
-			if col := nodeFields[f]; col.table == "tasks" {
+			if col, _ := nodeField(f); col.table == "tasks" {
 				if v, ok := task[col.column]; ok {
 					cols, args = append(cols, col.column), append(args, v)
 				}
@@ -496,7 +521,7 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 	var writes []write
 	tombstone := false
 	for _, name := range names {
-		col, ok := nodeFields[name]
+		col, ok := nodeField(name)
 		if !ok {
 			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
 		}
@@ -725,7 +750,7 @@ func (t *Tx) readFields(id string, names []string) (map[string]any, error) {
 	all := n.fieldValues()
 	out := make(map[string]any, len(names))
 	for _, name := range names {
-		if _, ok := nodeFields[name]; !ok {
+		if _, ok := nodeField(name); !ok {
 			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
 		}
 		out[name] = all[name]
