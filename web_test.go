@@ -223,7 +223,7 @@ func webRPC(t *testing.T, base, subject, key, body string) (*http.Response, []by
 func TestHubIdempotencyKeys(t *testing.T) {
 	h := newTestHub(t, daemonOptions{OIDCIssuer: "https://id.example.com", MultiOwner: true})
 	create := func(id int, title string) string {
-		return `{"jsonrpc":"2.0","id":` + jsonInt(id) + `,"method":"task.create","params":{"title":"` + title + `"}}`
+		return `{"jsonrpc":"2.0","id":` + rpcIDText(id) + `,"method":"task.create","params":{"title":"` + title + `"}}`
 	}
 	r1, first := webRPC(t, h.URL, "alice", "k-1", create(1, "Water plants"))
 	if r1.StatusCode != 200 || r1.Header.Get("Idempotency-Replayed") != "" {
@@ -289,7 +289,7 @@ func TestHubIdempotencyKeys(t *testing.T) {
 	}
 }
 
-func jsonInt(n int) string { b, _ := json.Marshal(n); return string(b) }
+func rpcIDText(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 // TestHephdWebFlags runs the real hephd: --web-root serves that copy and
 // a missing one stops hephd at start with a clear error.
