@@ -30,6 +30,9 @@ type hubConfig struct {
 	ClientID string `json:"client_id"`
 	Audience string `json:"audience"`
 	Version  string `json:"version,omitempty"`
+	// WebClientID is the public client the hub's web app logs in with
+	// (hephd --web-client-id, default --oidc-client-id).
+	WebClientID string `json:"web_client_id,omitempty"`
 }
 
 // fetchHubConfig reads the hub's /config.

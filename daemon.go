@@ -45,6 +45,10 @@ type daemonOptions struct {
 	OIDCClientID string
 	OIDCLeeway   time.Duration
 
+	// Web app (server mode; web.go).
+	WebRoot     string
+	WebClientID string
+
 	// Self-update.
 	SelfUpdate           bool
 	SelfUpdateInterval   int
@@ -91,6 +95,8 @@ func daemonFlagSet(o *daemonOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.OIDCAudience, "oidc-audience", "", "server mode: the audience hub tokens must carry")
 	fs.StringVar(&o.OIDCClientID, "oidc-client-id", "", "the public OIDC client id spokes log in with (served on /config)")
 	fs.DurationVar(&o.OIDCLeeway, "oidc-leeway", 60*time.Second, "clock skew allowed when checking token times")
+	fs.StringVar(&o.WebRoot, "web-root", "", "server mode: serve the web app from `DIR` instead of the copy built in")
+	fs.StringVar(&o.WebClientID, "web-client-id", "", "server mode: the public OIDC client `id` the web app logs in with (default --oidc-client-id)")
 	fs.BoolVar(&o.SelfUpdate, "self-update", false, "install newer releases with `go install` and restart onto them")
 	fs.IntVar(&o.SelfUpdateInterval, "self-update-interval-secs", 21600, "seconds between self-update checks")
 	fs.StringVar(&o.SelfUpdateModule, "self-update-module", "", "module to update from (default: this binary's main module)")
@@ -226,6 +232,11 @@ func checkModeOptions(o daemonOptions) error {
 	}
 	if o.OnChangeTimeout <= 0 {
 		return fmt.Errorf("--on-change-timeout must be positive, not %s", o.OnChangeTimeout)
+	}
+	if o.WebRoot != "" {
+		if err := checkWebRoot(o.WebRoot); err != nil {
+			return err
+		}
 	}
 	if o.SelfUpdateInterval < 1 {
 		return fmt.Errorf("--self-update-interval-secs must be at least 1, not %d", o.SelfUpdateInterval)

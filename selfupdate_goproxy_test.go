@@ -43,6 +43,8 @@ func workingTreeSources(t *testing.T) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	web, _ := filepath.Glob("web/*") // embedded in the binary (web.go)
+	matches = append(matches, web...)
 	for _, name := range append(matches, "go.mod", "go.sum") {
 		if strings.HasSuffix(name, "_test.go") {
 			continue

@@ -62,6 +62,8 @@ func bakeableFlags() []bakeable {
 		{"oidc-audience", kindString},
 		{"oidc-client-id", kindString},
 		{"oidc-leeway", kindString},
+		{"web-root", kindPath},
+		{"web-client-id", kindString},
 		{"self-update", kindBool},
 		{"self-update-interval-secs", kindString},
 		{"self-update-module", kindString},

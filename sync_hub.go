@@ -29,7 +29,8 @@ import (
 //	GET  /healthz       unauthenticated liveness
 //	POST /sync/push     {replica, ops:[Op]} → {applied, known, cursor}
 //	GET  /sync/pull     ?after=SEQ&limit=N&replica=R → {ops, cursor, more}
-//	POST /rpc           one JSON-RPC 2.0 request → its reply
+//	POST /rpc           one JSON-RPC 2.0 request → its reply (Idempotency-Key: web_idempotency.go)
+//	GET  /, /callback, /v/…  the web app (web.go)
 //
 // Every endpoint but /config and /healthz needs "Authorization: Bearer
 // JWT" that the OIDC verifier accepts; a request without one gets 401 and
@@ -69,6 +70,8 @@ type hub struct {
 	maxOpen   int                    // owner stores kept open (LRU beyond)
 	newOwners *rateLimiter           // owners whose store does not exist yet
 	events    *hubEvents             // GET /events and its tickets (events_hub.go)
+	web       *webServer             // the web app (web.go)
+	idem      *idemKeys              // Idempotency-Key on /rpc (web_idempotency.go)
 }
 
 // ownerStore is one owner's store and its RPC dispatcher.
@@ -86,7 +89,8 @@ var errTooManyNewOwners = errors.New("too many new owners: try again in a minute
 func newHub(main *daemon, verifier bearerVerifier) *hub {
 	h := &hub{opts: main.opts, main: main, verifier: verifier, log: main.log,
 		limiter: newRateLimiter(hubRatePerSecond, hubRateBurst), authz: map[string]bool{}, owners: map[string]*ownerStore{},
-		maxOpen: hubMaxOpenOwners, newOwners: newRateLimiter(hubNewOwnersPerMinute/60.0, hubNewOwnersBurst)}
+		maxOpen: hubMaxOpenOwners, newOwners: newRateLimiter(hubNewOwnersPerMinute/60.0, hubNewOwnersBurst),
+		web: newWebServer(main.opts.WebRoot, main.opts.OIDCIssuer, main.log), idem: newIdemKeys()}
 	for _, s := range main.opts.AuthorizedSub {
 		h.authz[s] = true
 	}
@@ -111,6 +115,7 @@ func (h *hub) handler() http.Handler {
 	mux.HandleFunc("GET /sync/pull", h.authed(h.servePull))
 	mux.HandleFunc("POST /rpc", h.authed(h.serveRPC))
 	mux.HandleFunc("GET /events", h.serveEvents)
+	mux.Handle("/", h.web)
 	return h.recoverer(mux)
 }
 
@@ -134,7 +139,7 @@ func (h *hub) serveConfig(w http.ResponseWriter, r *http.Request) {
 	// Unauthenticated: what login needs, and not the exact version (a
 	// map of known holes for anyone scanning).
 	writeJSON(w, http.StatusOK, hubConfig{Issuer: h.opts.OIDCIssuer, ClientID: h.opts.OIDCClientID,
-		Audience: h.opts.OIDCAudience})
+		Audience: h.opts.OIDCAudience, WebClientID: webClientID(h.opts)})
 }
 
 // authedHandler serves a request for an authenticated owner.
@@ -424,7 +429,11 @@ func (h *hub) serveRPC(w http.ResponseWriter, r *http.Request, o *ownerStore, su
 		httpError(w, http.StatusRequestEntityTooLarge, "request body too large")
 		return
 	}
-	reply := o.disp.handleLine(context.WithValue(r.Context(), hubSubjectKey{}, sub), body)
+	r = r.WithContext(context.WithValue(r.Context(), hubSubjectKey{}, sub))
+	reply, ok := h.dispatchRPC(w, r, o, body)
+	if !ok {
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if reply == nil {
 		w.WriteHeader(http.StatusNoContent)

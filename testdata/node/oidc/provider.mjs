@@ -2,7 +2,13 @@
 // sync tests. Test-only: dev interactions, in-memory storage.
 //
 // Usage: node test/oidc/provider.mjs [--port N] [--audience AUD] [--client-id ID]
-//        [--access-ttl SECONDS]
+//        [--access-ttl SECONDS] [--web-client-id ID --web-redirect URI]
+//
+// With --web-redirect a second public client (default id heph-web) is
+// registered for the hub's web app: authorization code + PKCE (S256, which
+// oidc-provider requires of every public client) and refresh tokens,
+// redirecting only to URI (the hub's <URL>/callback); CORS on the token and
+// revocation endpoints follows from that redirect URI's origin.
 //
 // Prints one JSON line on stdout once listening:
 //   {"issuer":"http://127.0.0.1:PORT","client_id":"heph-cli","audience":"urn:heph:hub","kid":"..."}
@@ -26,6 +32,8 @@ const audience = arg('audience', 'urn:heph:hub');
 const clientId = arg('client-id', 'heph-cli');
 const accessTTL = Number(arg('access-ttl', '600'));
 const port = Number(arg('port', '0'));
+const webClientId = arg('web-client-id', 'heph-web');
+const webRedirect = arg('web-redirect', '');
 
 function newSigningKey() {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -53,7 +61,16 @@ const configuration = {
     grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
     response_types: [],
     redirect_uris: [],
-  }],
+  }, ...(webRedirect ? [{
+    client_id: webClientId,
+    client_name: 'heph web',
+    application_type: 'web',
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [webRedirect],
+    post_logout_redirect_uris: [new URL('/', webRedirect).href],
+  }] : [])],
   jwks: { keys },
   cookies: { keys: [randomUUID()] },
   scopes: ['openid', 'offline_access'],
@@ -104,7 +121,7 @@ function setKeys(next) {
 }
 
 const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
-out({ issuer, client_id: clientId, audience, kid: keys[0].kid });
+out({ issuer, client_id: clientId, audience, kid: keys[0].kid, ...(webRedirect ? { web_client_id: webClientId } : {}) });
 
 const rl = createInterface({ input: process.stdin });
 rl.on('line', (line) => {

@@ -1,0 +1,84 @@
+// ui.js: DOM building without HTML strings, and the small formatting helpers the views share.
+
+// h builds an element: h('a', {href: '#/next', class: 'x', onclick: fn}, 'text', child).
+// Text is always set as text, never parsed as HTML.
+export function h(tag, attrs, ...kids) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v == null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'value') el.value = v;
+    else if (k === 'checked') el.checked = !!v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const kid of kids.flat(Infinity)) {
+    if (kid == null || kid === false) continue;
+    el.append(kid instanceof Node ? kid : String(kid));
+  }
+  return el;
+}
+
+// clear empties el and appends kids.
+export function fill(el, ...kids) {
+  el.replaceChildren();
+  for (const kid of kids.flat(Infinity)) if (kid != null && kid !== false) el.append(kid);
+  return el;
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+export function hhmm(t) {
+  const d = new Date(t);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+// localDate is YYYY-MM-DD, with HH:MM unless it is midnight.
+export function localDate(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return d.getHours() || d.getMinutes() ? `${day} ${hhmm(d)}` : day;
+}
+
+// friendly is a short date: "today", "tomorrow", "Wed 2 Dec".
+export function friendly(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const today = new Date(); today.setHours(0, 0, 0, 0);
+  const day = new Date(d); day.setHours(0, 0, 0, 0);
+  const diff = Math.round((day - today) / 86400000);
+  const time = d.getHours() || d.getMinutes() ? ` ${hhmm(d)}` : '';
+  if (diff === 0) return `today${time}`;
+  if (diff === 1) return `tomorrow${time}`;
+  if (diff === -1) return `yesterday${time}`;
+  return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short' }) + time;
+}
+
+// Attention: colour AND a shape/text marker, never colour alone.
+const MARKS = { red: '▲', orange: '◆', white: '○', blue: '▼' };
+export function attentionMark(att) {
+  const a = att || 'white';
+  return h('span', { class: `att att-${a}`, title: `attention: ${a}` }, h('span', { 'aria-hidden': 'true' }, MARKS[a] || '○'), ` ${a}`);
+}
+
+// recurText makes an RRULE readable enough for a phone.
+export function recurText(rule) {
+  if (!rule) return '';
+  const p = Object.fromEntries(rule.split(';').map((kv) => kv.split('=')));
+  const unit = { DAILY: 'day', WEEKLY: 'week', MONTHLY: 'month', YEARLY: 'year' }[p.FREQ];
+  if (!unit) return rule;
+  const n = Number(p.INTERVAL || 1);
+  let s = n === 1 ? `every ${unit}` : `every ${n} ${unit}s`;
+  if (p.BYDAY) s += ` on ${p.BYDAY.toLowerCase()}`;
+  return s;
+}
+
+// status announces a short message to the person (and screen readers).
+export function status(msg, kind = 'info') {
+  const el = document.getElementById('status');
+  if (!el) return;
+  fill(el, h('p', { class: `msg msg-${kind}` }, msg));
+  clearTimeout(status.t);
+  status.t = setTimeout(() => el.replaceChildren(), kind === 'error' ? 10000 : 4000);
+}
