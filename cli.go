@@ -65,6 +65,7 @@ func commands() []*command {
 	}
 	cmds = append(cmds, taskCommands()...)
 	cmds = append(cmds, syncCommands()...)
+	cmds = append(cmds, captureCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
@@ -321,7 +322,7 @@ func (c *cli) flagTerms(msg string) string {
 // verbHints name heph's verb for what people coming from Taskwarrior or
 // Todoist type out of habit.
 var verbHints = map[string]string{
-	"add": "task", "new": "task", "create": "task",
+	"new": "task", "create": "task",
 	"modify": "edit", "mod": "edit", "annotate": "log", "note": "doc",
 	"complete": "done", "finish": "done", "delete": "rm", "del": "rm", "remove": "rm",
 	"ls": "list", "info": "show", "cat": "get", "find": "search",
