@@ -192,14 +192,13 @@ func cmdJournal(c *cli, fs *flag.FlagSet, args []string) error {
 		return usagef("heph today takes no date: heph journal DATE for another day")
 	}
 	p := journalParams{Date: strings.Join(args, " ")}
-	appendText, edit := flagStr(fs, "append"), flagStr(fs, "edit") == "true"
+	edit := flagStr(fs, "edit") == "true"
 	switch {
 	case flagSet(fs, "append") && edit:
 		return usagef("give --append or --edit, not both")
 	case flagSet(fs, "append"):
-		p.Text = appendText
 		var n Node
-		if err := c.call("journal.append", p, &n); err != nil {
+		if err := c.call("journal.append", journalAppendParams{Date: p.Date, Text: flagStr(fs, "append")}, &n); err != nil {
 			return err
 		}
 		if c.json {
@@ -298,7 +297,7 @@ func (c *cli) journalEdit(p journalParams) error {
 	}
 	var n Node
 	if e.Node == nil {
-		err = c.call("journal.append", journalParams{Date: e.Date, Text: body}, &n)
+		err = c.call("journal.append", journalAppendParams{Date: e.Date, Text: body}, &n)
 	} else {
 		updated := e.Node.Updated.Format(time.RFC3339Nano)
 		err = c.call("node.update", nodeUpdateParams{ID: e.Node.ID, Body: &body, ExpectUpdated: &updated}, &n)

@@ -42,11 +42,18 @@ func journalID(date string) (string, error) {
 	return encodeULID(b), nil
 }
 
-// journalParams are the params of journal.get and journal.append. Date is
-// any day form of heph's date syntax (2026-12-01, today, yesterday, -2d);
-// the default is today. TZ, when given, is the IANA zone "today" is read
-// in; the default is hephd's.
+// journalParams are the params of journal.get. Date is any day form of
+// heph's date syntax (2026-12-01, today, yesterday, -2d); the default is
+// today. TZ, when given, is the IANA zone "today" is read in; the default
+// is hephd's.
 type journalParams struct {
+	Date string `json:"date"`
+	TZ   string `json:"tz"`
+}
+
+// journalAppendParams are the params of journal.append: journalParams and
+// the text to add.
+type journalAppendParams struct {
 	Date string `json:"date"`
 	Text string `json:"text"`
 	TZ   string `json:"tz"`
@@ -111,9 +118,6 @@ func (s *Store) rpcJournalGet(ctx context.Context, params json.RawMessage) (any,
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
-	if p.Text != "" {
-		return nil, invalidParams("journal.get takes no param \"text\": use journal.append")
-	}
 	now, err := s.clientNow(p.TZ)
 	if err != nil {
 		return nil, err
@@ -130,7 +134,7 @@ func (s *Store) rpcJournalGet(ctx context.Context, params json.RawMessage) (any,
 }
 
 func (s *Store) rpcJournalAppend(ctx context.Context, params json.RawMessage) (any, error) {
-	var p journalParams
+	var p journalAppendParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}

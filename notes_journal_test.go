@@ -164,7 +164,7 @@ func TestJournalSyncMerges(t *testing.T) {
 		}
 	}
 	var conflicts []conflict
-	b.MustCall("conflicts.list", nil, &conflicts)
+	b.MustCall("conflict.list", nil, &conflicts)
 	if len(conflicts) != 1 || conflicts[0].Field != "body" || !strings.Contains(string(conflicts[0].Mine)+string(conflicts[0].Theirs), "from a") {
 		t.Fatalf("conflicts: %+v", conflicts)
 	}

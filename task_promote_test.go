@@ -45,7 +45,7 @@ func TestPromote(t *testing.T) {
 	}
 	// One undo reverts both halves.
 	var undo undoResult
-	d.MustCall("undo", nil, &undo)
+	d.MustCall("store.undo", nil, &undo)
 	var back Node
 	d.MustCall("node.get", map[string]any{"id": doc.ID}, &back)
 	var gone Node

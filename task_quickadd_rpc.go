@@ -1,4 +1,4 @@
-// Quick add over RPC (task.parse, task.quickadd), the project lookup it matches #Project against, and the capture method table.
+// Quick add over RPC (task.parse, task.quickadd) and the project lookup it matches #Project against.
 package main
 
 import (
@@ -7,19 +7,6 @@ import (
 	"fmt"
 	"strings"
 )
-
-// captureMethods are the RPC methods of quick add, journals and promote
-// (docs/protocol.md, "Capture").
-func captureMethods(s *Store) map[string]handler {
-	return map[string]handler{
-		"task.parse":      s.rpcTaskParse,
-		"task.quickadd":   s.rpcTaskQuickAdd,
-		"journal.get":     s.rpcJournalGet,
-		"journal.append":  s.rpcJournalAppend,
-		"journal.list":    s.rpcJournalList,
-		"context.promote": s.rpcContextPromote,
-	}
-}
 
 // projectLookup lists the projects #Project may name. The store's
 // implementation is quickAddProjects.

@@ -47,7 +47,7 @@ func TestQuickAddThroughDaemon(t *testing.T) {
 		t.Fatalf("want 4 tasks (seed + 3 adds; --dry-run adds none), have %d", len(list))
 	}
 	var undo undoResult
-	d.MustCall("undo", nil, &undo)
+	d.MustCall("store.undo", nil, &undo)
 	d.MustCall("task.list", map[string]any{"state": "all"}, &list)
 	if len(list) != 3 || len(undo.Reverted) != 1 {
 		t.Fatalf("one undo should remove the last quick add whole: %d tasks left, reverted %+v", len(list), undo.Reverted)
