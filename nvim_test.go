@@ -254,7 +254,7 @@ func TestNvimDaemonNotRunning(t *testing.T) {
 	}
 }
 
-func TestNvimToday(t *testing.T) {
+func TestNvimAgenda(t *testing.T) {
 	nvimPath(t)
 	td := startDaemon(t)
 	create := func(p map[string]any) Node {
@@ -280,7 +280,7 @@ func TestNvimToday(t *testing.T) {
 		t.Fatalf("task.next should hold both tasks due today; got %+v", next.Tasks)
 	}
 	b, _ := json.Marshal(want)
-	mustNvimScript(t, td, "today_spec.lua", "HEPH_TEST_EXPECT="+string(b))
+	mustNvimScript(t, td, "agenda_spec.lua", "HEPH_TEST_EXPECT="+string(b))
 }
 
 func TestNvimReconnectsAfterRestart(t *testing.T) {
@@ -323,6 +323,37 @@ func TestNvimSocketPathMatchesCLI(t *testing.T) {
 		}
 		if !strings.Contains(out, "SOCKET="+want.Socket+"\n") {
 			t.Errorf("env %v: heph.nvim's socket differs from the CLI's %s:\n%s", env, want.Socket, out)
+		}
+	}
+}
+
+// TestNvimCapture: :Heph add gives the fields task.parse and heph add give
+// for the same text; :Heph today, gp and :Heph journals (capture_spec.lua).
+func TestNvimCapture(t *testing.T) {
+	nvimPath(t)
+	td := startDaemon(t)
+	td.MustCall("task.create", map[string]any{"title": "seed", "project": "Home/Garden"}, nil)
+	const text = "Water plants tomorrow p2 #garden every 3 days +green by fri"
+	mustNvimScript(t, td, "capture_spec.lua", "HEPH_TEST_TEXT="+text)
+	var parsed quickAddResult
+	td.MustCall("task.parse", map[string]any{"text": text}, &parsed)
+	var viaCLI Node
+	decodeJSON(t, td.MustHeph("--json", "add", text), &viaCLI)
+	var list []*Node
+	td.MustCall("task.list", map[string]any{}, &list)
+	var viaNvim *Node
+	for _, n := range list {
+		if n.Title == "Water plants" && n.ID != viaCLI.ID {
+			viaNvim = n
+		}
+	}
+	if viaNvim == nil {
+		t.Fatalf(":Heph add created no task: %+v", list)
+	}
+	for _, n := range []*Node{viaNvim, &viaCLI} {
+		checkQuickAdded(t, n, parsed)
+		if !n.Task.Late.Equal(*parsed.Late) {
+			t.Fatalf("late %v, parsed %v", n.Task.Late, parsed.Late)
 		}
 	}
 }
