@@ -174,14 +174,19 @@ func parseDayForm(in string, now time.Time) (time.Time, bool, error) {
 	}
 }
 
-// monthNames maps every accepted month spelling to its month.
-func monthNames() map[string]time.Month {
-	m := map[string]time.Month{"sept": time.September}
+// monthNamed returns the month w names: its full English name, its first
+// three letters, or "sept" (lower case).
+func monthNamed(w string) (time.Month, bool) {
+	if w == "sept" {
+		return time.September, true
+	}
 	for mo := time.January; mo <= time.December; mo++ {
 		full := strings.ToLower(mo.String())
-		m[full], m[full[:3]] = mo, mo
+		if w == full || w == full[:3] {
+			return mo, true
+		}
 	}
-	return m
+	return 0, false
 }
 
 // parseMonthDay parses "dec 24", "24 dec" and "december 24": the next such
@@ -191,11 +196,10 @@ func parseMonthDay(in string, now time.Time) (time.Time, bool, error) {
 	if len(f) != 2 {
 		return time.Time{}, false, nil
 	}
-	names := monthNames()
-	mo, ok := names[f[0]]
+	mo, ok := monthNamed(f[0])
 	day := f[1]
 	if !ok {
-		if mo, ok = names[f[1]]; !ok {
+		if mo, ok = monthNamed(f[1]); !ok {
 			return time.Time{}, false, nil
 		}
 		day = f[0]

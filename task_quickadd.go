@@ -84,9 +84,37 @@ const quickAddMaxSpan = 7
 // name. It is pure: it reads nothing else and never fails; what it does not
 // understand stays in the title.
 func parseQuickAdd(text string, now time.Time, projects []projectRef) quickAddResult {
-	p := &qaParser{words: splitQuickAdd(text), now: now, projects: projects}
+	p := &qaParser{words: splitQuickAdd(text), now: now, projects: indexProjects(projects)}
 	p.run()
 	return p.res
+}
+
+// projectIndex finds projects by lower-cased path and by lower-cased name.
+type projectIndex struct {
+	byPath map[string]projectRef
+	byName map[string][]projectRef
+}
+
+func indexProjects(projects []projectRef) projectIndex {
+	ix := projectIndex{byPath: map[string]projectRef{}, byName: map[string][]projectRef{}}
+	for _, pr := range projects {
+		ix.byPath[strings.ToLower(pr.Path)] = pr
+		name := strings.ToLower(pr.Title)
+		ix.byName[name] = append(ix.byName[name], pr)
+	}
+	return ix
+}
+
+// find finds the project whose path, else whose name, is want
+// (lower-cased); a name several projects share finds nothing.
+func (ix projectIndex) find(want string) (projectRef, bool) {
+	if pr, ok := ix.byPath[want]; ok {
+		return pr, true
+	}
+	if prs := ix.byName[want]; len(prs) == 1 {
+		return prs[0], true
+	}
+	return projectRef{}, false
 }
 
 // splitQuickAdd splits text into words at white space. A word that starts
@@ -136,7 +164,7 @@ func wordEnd(s string, i int) int {
 type qaParser struct {
 	words    []qaWord
 	now      time.Time
-	projects []projectRef
+	projects projectIndex
 	res      quickAddResult
 	// titles holds, for each token, the text it adds to the title when
 	// its role is title.
@@ -269,33 +297,13 @@ func (p *qaParser) matchProject(i int, lookahead bool) (qaMatch, bool) {
 			continue
 		}
 		want := strings.Trim(s[1:], "/")
-		if pr, ok := findProject(p.projects, want); ok {
+		if pr, ok := p.projects.find(want); ok {
 			return qaMatch{n: n, role: "project", apply: func(r *quickAddResult) {
 				r.Project = &quickAddProject{ID: pr.ID, Path: pr.Path}
 			}}, true
 		}
 	}
 	return qaMatch{}, false
-}
-
-// findProject finds the project whose path, else whose name, is want
-// (lower-cased); a name several projects share finds nothing.
-func findProject(projects []projectRef, want string) (projectRef, bool) {
-	for _, pr := range projects {
-		if strings.ToLower(pr.Path) == want {
-			return pr, true
-		}
-	}
-	var found []projectRef
-	for _, pr := range projects {
-		if strings.ToLower(pr.Title) == want {
-			found = append(found, pr)
-		}
-	}
-	if len(found) == 1 {
-		return found[0], true
-	}
-	return projectRef{}, false
 }
 
 func (p *qaParser) matchTag(i int, _ bool) (qaMatch, bool) {
@@ -341,7 +349,9 @@ func (p *qaParser) matchDo(i int, lookahead bool) (qaMatch, bool) {
 	if strings.EqualFold(p.words[i].raw, "on") && i+1 < len(p.words) {
 		skip = 1
 	}
-	n, t, ok := p.dateAt(i+skip, skip == 0)
+	// The name guard looks at the next word; a lookahead does not, so
+	// guards never chain along a run of date words.
+	n, t, ok := p.dateAt(i+skip, skip == 0 && !lookahead)
 	if !ok {
 		return qaMatch{}, false
 	}
@@ -369,6 +379,9 @@ func (p *qaParser) dateAt(i int, guard bool) (int, time.Time, bool) {
 	if guard && i > 0 && !p.words[i-1].literal && isDeterminer(p.words[i-1].raw) {
 		return 0, time.Time{}, false
 	}
+	if !mayStartDate(strings.ToLower(p.words[i].raw)) {
+		return 0, time.Time{}, false
+	}
 	for n := min(3, len(p.words)-i); n >= 1; n-- {
 		s, ok := p.span(i, n)
 		if !ok || !quickDateForm(s) {
@@ -384,6 +397,26 @@ func (p *qaParser) dateAt(i int, guard bool) (int, time.Time, bool) {
 		return n, t, true
 	}
 	return 0, time.Time{}, false
+}
+
+// mayStartDate reports whether a date form can start with word w (lower
+// case), so most title words cost no date parse.
+func mayStartDate(w string) bool {
+	if w == "" {
+		return false
+	}
+	if strings.ContainsRune("0123456789+-", rune(w[0])) {
+		return true
+	}
+	switch w {
+	case "today", "tomorrow", "yesterday", "next", "in":
+		return true
+	}
+	if _, ok := weekdayNames[w]; ok {
+		return true
+	}
+	_, ok := monthNamed(w)
+	return ok
 }
 
 // quickDateForm refuses the date forms quick add does not take from text:

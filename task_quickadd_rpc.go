@@ -50,10 +50,16 @@ type quickAddParams struct {
 	TZ   string `json:"tz"`
 }
 
+// maxQuickAddText bounds the text quick add reads.
+const maxQuickAddText = 8 << 10
+
 // quickAddParse checks p and parses its text against the store's projects.
 func (s *Store) quickAddParse(ctx context.Context, q querier, p quickAddParams) (quickAddResult, error) {
 	if strings.TrimSpace(p.Text) == "" {
 		return quickAddResult{}, invalidParams("missing param \"text\": say what the task is, e.g. \"Water plants tomorrow p2\"")
+	}
+	if len(p.Text) > maxQuickAddText {
+		return quickAddResult{}, invalidParams("param \"text\" is %d bytes; quick add takes at most %d (a task is one line: put the rest in its context)", len(p.Text), maxQuickAddText)
 	}
 	if badTitle(strings.Join(strings.Fields(p.Text), " ")) {
 		return quickAddResult{}, invalidParams("param \"text\" is one line without control characters")

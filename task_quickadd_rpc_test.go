@@ -77,6 +77,7 @@ func TestQuickAddErrors(t *testing.T) {
 		{map[string]any{"text": "Pay tomorrow", "tz": "Mars/Olympus"}, "unknown time zone"},
 		{map[string]any{"text": "Pay tomorrow", "tz": "../../etc/passwd"}, "unknown time zone"},
 		{map[string]any{"text": 3}, "text"},
+		{map[string]any{"text": strings.Repeat("x ", maxQuickAddText)}, "at most 8192"},
 	} {
 		err := d.Call("task.quickadd", c.params, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -274,3 +274,31 @@ func TestParseQuickAddNeverPanics(t *testing.T) {
 		checkTokens(t, in, got)
 	}
 }
+
+// TestParseQuickAddLongInput: the longest text quick add takes, made of
+// the words that make the parser look furthest (capitalized date words,
+// project and recurrence starts), keeps every word.
+func TestParseQuickAddLongInput(t *testing.T) {
+	now := time.Date(2026, 11, 26, 15, 4, 0, 0, time.UTC)
+	for _, word := range []string{"Friday ", "#Camano ", "every ", "by ", "on ", "weekly "} {
+		text := strings.Repeat(word, maxQuickAddText/len(word))
+		got := parseQuickAdd(text, now, qaProjects)
+		checkTokens(t, text[:len(text)-1], got)
+	}
+}
+
+// BenchmarkParseQuickAdd parses a typical line and the longest text quick
+// add accepts (make bench).
+func BenchmarkParseQuickAdd(b *testing.B) {
+	now := time.Date(2026, 11, 26, 15, 4, 0, 0, time.UTC)
+	for _, c := range []struct{ name, text string }{
+		{"typical", "Water plants tomorrow p2 #Garden every 3 days +green by fri"},
+		{"longest", strings.Repeat("Friday ", maxQuickAddText/7)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				parseQuickAdd(c.text, now, qaProjects)
+			}
+		})
+	}
+}
