@@ -180,7 +180,7 @@ func openJournal(tx *Tx, date string) (*Node, error) {
 	if errors.Is(err, errNotFound) {
 		batch := tx.Batch
 		tx.Batch = ""
-		err = tx.CreateWithID(id, "doc", map[string]any{"title": date})
+		err = tx.createWithID(id, "doc", map[string]any{"title": date})
 		tx.Batch = batch
 		if err != nil {
 			return nil, err

@@ -149,13 +149,13 @@ func (t *Tx) Context() context.Context { return t.ctx }
 // Create records and applies a node.create op and returns the new id.
 func (t *Tx) Create(kind string, fields map[string]any) (string, error) {
 	id := newULID(t.s.now())
-	return id, t.CreateWithID(id, kind, fields)
+	return id, t.createWithID(id, kind, fields)
 }
 
-// CreateWithID is Create for an id the caller derived (a day's journal,
+// createWithID is Create for an id the caller derived (a day's journal,
 // journalID): replicas that create the same id offline end with one node,
 // merged field by field. The caller checks that the node does not exist.
-func (t *Tx) CreateWithID(id, kind string, fields map[string]any) error {
+func (t *Tx) createWithID(id, kind string, fields map[string]any) error {
 	d := opCreateData{Kind: kind, Fields: fields}
 	data, err := json.Marshal(d)
 	if err != nil {

@@ -89,14 +89,14 @@ func parseQuickAdd(text string, now time.Time, projects []projectRef) quickAddRe
 	return p.res
 }
 
-// projectIndex finds projects by lower-cased path and by lower-cased name.
-type projectIndex struct {
+// qaProjectIndex finds projects by lower-cased path and by lower-cased name.
+type qaProjectIndex struct {
 	byPath map[string]projectRef
 	byName map[string][]projectRef
 }
 
-func indexProjects(projects []projectRef) projectIndex {
-	ix := projectIndex{byPath: map[string]projectRef{}, byName: map[string][]projectRef{}}
+func indexProjects(projects []projectRef) qaProjectIndex {
+	ix := qaProjectIndex{byPath: map[string]projectRef{}, byName: map[string][]projectRef{}}
 	for _, pr := range projects {
 		ix.byPath[strings.ToLower(pr.Path)] = pr
 		name := strings.ToLower(pr.Title)
@@ -107,7 +107,7 @@ func indexProjects(projects []projectRef) projectIndex {
 
 // find finds the project whose path, else whose name, is want
 // (lower-cased); a name several projects share finds nothing.
-func (ix projectIndex) find(want string) (projectRef, bool) {
+func (ix qaProjectIndex) find(want string) (projectRef, bool) {
 	if pr, ok := ix.byPath[want]; ok {
 		return pr, true
 	}
@@ -164,7 +164,7 @@ func wordEnd(s string, i int) int {
 type qaParser struct {
 	words    []qaWord
 	now      time.Time
-	projects projectIndex
+	projects qaProjectIndex
 	res      quickAddResult
 	// titles holds, for each token, the text it adds to the title when
 	// its role is title.
