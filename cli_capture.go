@@ -220,8 +220,30 @@ func cmdJournal(c *cli, fs *flag.FlagSet, args []string) error {
 		fmt.Fprintf(c.stderr, "No journal for %s yet: heph journal %s--append TEXT (or --edit) writes one.\n", e.Date, dateArg(p.Date, e.Date))
 		return nil
 	}
-	_, err := io.WriteString(c.stdout, e.Node.Body)
-	return err
+	if _, err := io.WriteString(c.stdout, e.Node.Body); err != nil {
+		return err
+	}
+	c.noteConflicts(e.Node)
+	return nil
+}
+
+// noteConflicts says on stderr when text written on another device lost to
+// this journal's body in a sync (two devices wrote the day offline): it
+// waits in the conflicts queue.
+func (c *cli) noteConflicts(n *Node) {
+	var list []conflict
+	if err := c.call("conflict.list", conflictListParams{}, &list); err != nil {
+		return // a daemon without conflicts (a thin client's hub) has nothing to add
+	}
+	count := 0
+	for _, k := range list {
+		if k.Node == n.ID {
+			count++
+		}
+	}
+	if count > 0 {
+		fmt.Fprintf(c.stderr, "note: %d version(s) of this journal written on another device wait in the conflicts queue: heph conflicts\n", count)
+	}
 }
 
 // dateArg is the DATE argument to repeat in a hint ("" for today).

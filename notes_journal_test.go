@@ -168,6 +168,9 @@ func TestJournalSyncMerges(t *testing.T) {
 	if len(conflicts) != 1 || conflicts[0].Field != "body" || !strings.Contains(string(conflicts[0].Mine)+string(conflicts[0].Theirs), "from a") {
 		t.Fatalf("conflicts: %+v", conflicts)
 	}
+	if _, stderr, _ := b.Heph("journal", "2026-12-01"); !strings.Contains(stderr, "1 version(s) of this journal") {
+		t.Fatalf("heph journal on b does not point at the conflict: %q", stderr)
+	}
 	// Both keep appending to the one journal.
 	a.MustCall("journal.append", map[string]any{"date": "2026-12-01", "text": "more from a"}, nil)
 	syncNow(t, a)
