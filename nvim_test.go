@@ -357,3 +357,45 @@ func TestNvimCapture(t *testing.T) {
 		}
 	}
 }
+
+// TestNvimHelpListsEverySubcommand: each :Heph subcommand in commands.lua
+// has its entry in nvim/doc/heph.txt and a row in nvim/README.md.
+func TestNvimHelpListsEverySubcommand(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("nvim", "lua", "heph", "commands.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	help, err := os.ReadFile(filepath.Join("nvim", "doc", "heph.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join("nvim", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(src), "M.subcommands = {")
+	if !ok {
+		t.Fatal("commands.lua has no M.subcommands table")
+	}
+	table, _, _ = strings.Cut(table, "\n}\n")
+	n := 0
+	for _, line := range strings.Split(table, "\n") {
+		name, ok := strings.CutSuffix(strings.TrimSpace(line), " = function()")
+		if !ok {
+			name, ok = strings.CutSuffix(strings.TrimSpace(line), " = function(arg)")
+		}
+		if !ok || strings.HasPrefix(line, "    ") {
+			continue
+		}
+		n++
+		if !strings.Contains(string(help), ":Heph "+name) {
+			t.Errorf(":Heph %s is not in nvim/doc/heph.txt", name)
+		}
+		if !strings.Contains(string(readme), ":Heph "+name) {
+			t.Errorf(":Heph %s is not in nvim/README.md", name)
+		}
+	}
+	if n < 10 {
+		t.Fatalf("found only %d subcommands in commands.lua", n)
+	}
+}
