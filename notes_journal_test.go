@@ -129,10 +129,12 @@ func TestJournalSyncMerges(t *testing.T) {
 	bFile, _ := login(t, p, hub.URL, "alice")
 	a := startSpoke(t, hub.URL, aFile)
 	b := startSpoke(t, hub.URL, bFile)
+	// Today's journal, as heph today --append writes it on each device.
 	var ja, jb Node
-	a.MustCall("journal.append", map[string]any{"date": "2026-12-01", "text": "from a"}, &ja)
+	a.MustCall("journal.append", map[string]any{"text": "from a"}, &ja)
 	time.Sleep(5 * time.Millisecond)
-	b.MustCall("journal.append", map[string]any{"date": "2026-12-01", "text": "from b"}, &jb)
+	b.MustCall("journal.append", map[string]any{"text": "from b"}, &jb)
+	day := ja.Title
 	if ja.ID != jb.ID {
 		t.Fatalf("the spokes derived different ids: %s %s", ja.ID, jb.ID)
 	}
@@ -142,8 +144,8 @@ func TestJournalSyncMerges(t *testing.T) {
 	}
 	syncNow(t, a)
 	var ea, eb journalEntry
-	a.MustCall("journal.get", map[string]any{"date": "2026-12-01"}, &ea)
-	b.MustCall("journal.get", map[string]any{"date": "2026-12-01"}, &eb)
+	a.MustCall("journal.get", map[string]any{"date": day}, &ea)
+	b.MustCall("journal.get", map[string]any{"date": day}, &eb)
 	if ea.Node == nil || eb.Node == nil || ea.Node.ID != eb.Node.ID || ea.Node.Body != eb.Node.Body || ea.Node.Body != "from b\n" {
 		t.Fatalf("journals differ after sync:\n%+v\n%+v", ea.Node, eb.Node)
 	}
@@ -159,8 +161,8 @@ func TestJournalSyncMerges(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("want one journal, have %d: %+v", n, list)
 		}
-		if out := d.MustHeph("search", "from"); strings.Count(out, "2026-12-01") != 1 {
-			t.Fatalf("want one doc titled 2026-12-01:\n%s", out)
+		if out := d.MustHeph("search", "from"); strings.Count(out, day) != 1 {
+			t.Fatalf("want one doc titled %s:\n%s", day, out)
 		}
 	}
 	var conflicts []conflict
@@ -168,14 +170,14 @@ func TestJournalSyncMerges(t *testing.T) {
 	if len(conflicts) != 1 || conflicts[0].Field != "body" || !strings.Contains(string(conflicts[0].Mine)+string(conflicts[0].Theirs), "from a") {
 		t.Fatalf("conflicts: %+v", conflicts)
 	}
-	if _, stderr, _ := b.Heph("journal", "2026-12-01"); !strings.Contains(stderr, "1 version(s) of this journal") {
+	if _, stderr, _ := b.Heph("today"); !strings.Contains(stderr, "1 version(s) of this journal") {
 		t.Fatalf("heph journal on b does not point at the conflict: %q", stderr)
 	}
 	// Both keep appending to the one journal.
-	a.MustCall("journal.append", map[string]any{"date": "2026-12-01", "text": "more from a"}, nil)
+	a.MustCall("journal.append", map[string]any{"date": day, "text": "more from a"}, nil)
 	syncNow(t, a)
 	syncNow(t, b)
-	b.MustCall("journal.get", map[string]any{"date": "2026-12-01"}, &eb)
+	b.MustCall("journal.get", map[string]any{"date": day}, &eb)
 	if eb.Node.Body != "from b\nmore from a\n" {
 		t.Fatalf("b after a's append: %q", eb.Node.Body)
 	}
