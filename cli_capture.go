@@ -42,20 +42,14 @@ func cmdAdd(c *cli, fs *flag.FlagSet, args []string) error {
 	p := quickAddParams{Text: text}
 	if flagStr(fs, "dry-run") == "true" {
 		var r quickAddResult
-		if err := c.call("task.parse", p, &r); err != nil {
+		if done, err := c.callJSON("task.parse", p, &r); done {
 			return err
-		}
-		if c.json {
-			return c.printJSON(r)
 		}
 		return c.printParse(r)
 	}
 	var n Node
-	if err := c.call("task.quickadd", p, &n); err != nil {
+	if done, err := c.callJSON("task.quickadd", p, &n); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(n)
 	}
 	line := n.Handle + "  " + displayText(n.Title)
 	if s := taskSummary(n.Task, time.Now()); s != "" {
@@ -163,11 +157,8 @@ func cmdPromote(c *cli, _ *flag.FlagSet, args []string) error {
 		return usagef("want a checklist item number (from 1), not %q", args[1])
 	}
 	var res promoteResult
-	if err := c.call("context.promote", promoteParams{ID: args[0], N: n}, &res); err != nil {
+	if done, err := c.callJSON("context.promote", promoteParams{ID: args[0], N: n}, &res); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(res)
 	}
 	line := res.Task.Handle + "  " + displayText(res.Task.Title)
 	if s := taskSummary(res.Task.Task, time.Now()); s != "" {
@@ -198,11 +189,8 @@ func cmdJournal(c *cli, fs *flag.FlagSet, args []string) error {
 		return usagef("give --append or --edit, not both")
 	case flagSet(fs, "append"):
 		var n Node
-		if err := c.call("journal.append", journalAppendParams{Date: p.Date, Text: flagStr(fs, "append")}, &n); err != nil {
+		if done, err := c.callJSON("journal.append", journalAppendParams{Date: p.Date, Text: flagStr(fs, "append")}, &n); done {
 			return err
-		}
-		if c.json {
-			return c.printJSON(n)
 		}
 		_, err := fmt.Fprintf(c.stdout, "wrote to the journal of %s (%s)\n", n.Title, n.Handle)
 		return err
@@ -210,11 +198,8 @@ func cmdJournal(c *cli, fs *flag.FlagSet, args []string) error {
 		return c.journalEdit(p)
 	}
 	var e journalEntry
-	if err := c.call("journal.get", p, &e); err != nil {
+	if done, err := c.callJSON("journal.get", p, &e); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(e)
 	}
 	if e.Node == nil {
 		fmt.Fprintf(c.stderr, "No journal for %s yet: heph journal %s--append TEXT (or --edit) writes one.\n", e.Date, dateArg(p.Date, e.Date))
@@ -257,11 +242,8 @@ func dateArg(typed, date string) string {
 func (c *cli) journalList(fs *flag.FlagSet) error {
 	days, _ := strconv.Atoi(flagStr(fs, "days"))
 	var list []journalEntry
-	if err := c.call("journal.list", journalListParams{Days: &days}, &list); err != nil {
+	if done, err := c.callJSON("journal.list", journalListParams{Days: &days}, &list); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(list)
 	}
 	tb := &table{color: useColor(c.stdout, osGetenv)}
 	for _, e := range list {
