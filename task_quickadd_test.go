@@ -224,23 +224,11 @@ func qaDiff(got quickAddResult, want qaWant, loc *time.Location) string {
 	return strings.Join(d, "; ")
 }
 
-// titleText is a title token's text as the title shows it: a backslash
-// that escapes a word is dropped.
-func titleText(tok string) string {
-	var out []string
-	for _, w := range strings.Fields(tok) {
-		if len(w) > 1 && w[0] == '\\' {
-			w = w[1:]
-		}
-		out = append(out, w)
-	}
-	return strings.Join(out, " ")
-}
-
 func quote(s string) string { return `"` + s + `"` }
 
 // checkTokens checks that the tokens cover the text's words in order and
-// that the title tokens are the title.
+// that the title tokens are the title (white space compared as single
+// spaces: a quoted phrase keeps its own).
 func checkTokens(t *testing.T, text string, got quickAddResult) {
 	t.Helper()
 	var words, title []string
@@ -255,12 +243,24 @@ func checkTokens(t *testing.T, text string, got quickAddResult) {
 			t.Errorf("%q: token %q has an unknown role %q", text, tok.Text, tok.Role)
 		}
 	}
-	if strings.Join(words, " ") != strings.Join(strings.Fields(text), " ") {
+	if norm(strings.Join(words, " ")) != norm(text) {
 		t.Errorf("%q: tokens %q do not cover the text in order", text, words)
 	}
-	if strings.Join(title, " ") != got.Title {
+	if norm(strings.Join(title, " ")) != norm(got.Title) {
 		t.Errorf("%q: title tokens %q are not the title %q", text, title, got.Title)
 	}
+}
+
+// norm joins s's words with single spaces.
+func norm(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// titleText is a title token's text as the title shows it: the backslash
+// that escapes a single word is dropped.
+func titleText(tok string) string {
+	if len(tok) > 1 && tok[0] == '\\' && len(strings.Fields(tok)) == 1 {
+		return tok[1:]
+	}
+	return tok
 }
 
 // TestParseQuickAddNeverPanics feeds the parser odd input: it must return
@@ -301,4 +301,35 @@ func BenchmarkParseQuickAdd(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzParseQuickAdd: any text parses without panicking, its tokens cover
+// its words in order, the title is the title tokens, and a field set
+// from the text is valid for task.create.
+func FuzzParseQuickAdd(f *testing.F) {
+	for _, c := range qaCases() {
+		f.Add(c.text)
+	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		f.Fatal(err)
+	}
+	now := time.Date(2026, 3, 7, 23, 30, 0, 0, ny)
+	f.Fuzz(func(t *testing.T, text string) {
+		got := parseQuickAdd(text, now, qaProjects)
+		checkTokens(t, text, got)
+		if got.Attention != "" {
+			if _, err := normalizeAttention(got.Attention); err != nil {
+				t.Fatalf("%q: attention %q", text, got.Attention)
+			}
+		}
+		if got.Recur != "" {
+			if _, err := normalizeRecur(got.Recur); err != nil {
+				t.Fatalf("%q: recur %q: %v", text, got.Recur, err)
+			}
+		}
+		if _, err := normalizeTags(got.Tags); err != nil {
+			t.Fatalf("%q: tags %q: %v", text, got.Tags, err)
+		}
+	})
 }
