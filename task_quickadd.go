@@ -412,7 +412,7 @@ func mayStartDate(w string) bool {
 	case "today", "tomorrow", "yesterday", "next", "in":
 		return true
 	}
-	if _, ok := weekdayNames[w]; ok {
+	if _, ok := weekdayByName(w); ok {
 		return true
 	}
 	_, ok := monthNamed(w)
