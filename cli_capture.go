@@ -1,4 +1,5 @@
 // The capture verbs of heph: add (quick add), today and journal (daily journals), promote.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // Daily journals: one doc per day whose id is derived from the date (journal.get, journal.append, journal.list).
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // Promote: turning a checklist item of a doc into a task linked from where it was (context.promote).
+
 package main
 
 import (

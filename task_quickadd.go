@@ -1,4 +1,5 @@
 // Quick add: parsing one line of text into a task's fields (task.parse, task.quickadd, heph add).
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // Quick add over RPC (task.parse, task.quickadd) and the project lookup it matches #Project against.
+
 package main
 
 import (
