@@ -67,6 +67,7 @@ func commands() []*command {
 	}
 	cmds = append(cmds, taskCommands()...)
 	cmds = append(cmds, syncCommands()...)
+	cmds = append(cmds, captureCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
@@ -348,7 +349,7 @@ func (c *cli) flagFor(name, ref string) string {
 // Todoist type out of habit (built when a verb is unknown, not at start).
 func verbHints() map[string]string {
 	return map[string]string{
-		"add": "task", "new": "task", "create": "task",
+		"new": "task", "create": "task",
 		"modify": "edit", "mod": "edit", "annotate": "log", "note": "doc",
 		"complete": "done", "finish": "done", "delete": "rm", "del": "rm", "remove": "rm",
 		"ls": "list", "info": "show", "cat": "get", "find": "search",

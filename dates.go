@@ -12,8 +12,8 @@ import (
 
 // dateForms is the list of accepted date forms, shown in every date error.
 const dateForms = "now, today, tomorrow, yesterday, +3d, -3d, +2w, +1m, +1y, " +
-	"in 3d, 3d ago, +2h, +30min, a weekday (fri, friday), " +
-	"a day plus a time (today 17:00, tomorrow 9:00, fri 14:00), " +
+	"in 3d, 3d ago, +2h, +30min, a weekday (fri, friday), next week, next month, " +
+	"a month and day (dec 24, 24 dec, december 24), a day plus a time (today 17:00, tomorrow 9:00, fri 14:00), " +
 	"YYYY-MM-DD, YYYY-MM-DD HH:MM, RFC 3339 (2026-12-01T09:00:00Z) or none"
 
 // weekdayByName reads every accepted weekday spelling. It is shared by
@@ -59,8 +59,12 @@ var localLayouts = []string{
 //     (29 in a leap year) and +1y on Feb 29 is Feb 28;
 //   - +2h, -2h, +30min (also "in 2h", "30min ago"): exactly that many hours
 //     or minutes from now;
-//   - a weekday name (fri, friday): the next such day strictly after today, so
-//     "fri" on a Friday is a week later;
+//   - a weekday name (fri, friday): the next such day strictly after today,
+//     so "fri" on a Friday is a week later ("next fri" is refused: people
+//     disagree on which Friday it means);
+//   - next week: Monday of next week; next month: the 1st of next month;
+//   - a month and a day (dec 24, 24 dec, december 24): the next such day
+//     from today on (today included), so "dec 24" on Dec 25 is next year's;
 //   - any of the day forms above, or YYYY-MM-DD, followed by a time H:MM or
 //     HH:MM[:SS] (today 17:00, tomorrow 9:00, fri 14:00, in 3d 9:30): that
 //     wall-clock time on that day;
@@ -134,7 +138,8 @@ func parseDateForm(in string, now time.Time) (t time.Time, ok bool, err error) {
 }
 
 // parseDayForm parses the forms that name a whole day (today, a weekday,
-// +3d, in 2w, 3d ago, YYYY-MM-DD) and returns the start of that day.
+// next week, dec 24, +3d, in 2w, 3d ago, YYYY-MM-DD) and returns the start
+// of that day.
 func parseDayForm(in string, now time.Time) (time.Time, bool, error) {
 	loc := now.Location()
 	y, m, d := now.Date()
@@ -145,10 +150,18 @@ func parseDayForm(in string, now time.Time) (time.Time, bool, error) {
 		return wallClock(y, m, d+1, 0, 0, 0, 0, loc), true, nil
 	case "yesterday":
 		return wallClock(y, m, d-1, 0, 0, 0, 0, loc), true, nil
+	case "next week":
+		ahead := (int(time.Monday)-int(now.Weekday())+6)%7 + 1
+		return wallClock(y, m, d+ahead, 0, 0, 0, 0, loc), true, nil
+	case "next month":
+		return wallClock(y, m+1, 1, 0, 0, 0, 0, loc), true, nil
 	}
 	if wd, found := weekdayByName(in); found {
 		ahead := (int(wd)-int(now.Weekday())+6)%7 + 1 // 1..7: strictly after today
 		return wallClock(y, m, d+ahead, 0, 0, 0, 0, loc), true, nil
+	}
+	if t, ok, err := parseMonthDay(in, now); ok || err != nil {
+		return t, ok, err
 	}
 	if len(in) == len("2006-01-02") && in[4] == '-' {
 		t, err := time.Parse("2006-01-02", in)
@@ -171,6 +184,53 @@ func parseDayForm(in string, now time.Time) (time.Time, bool, error) {
 	default:
 		return addMonthsClamped(y, m, d, 12*n, loc), true, nil
 	}
+}
+
+// monthNamed returns the month w names: its full English name, its first
+// three letters, or "sept" (lower case).
+func monthNamed(w string) (time.Month, bool) {
+	if w == "sept" {
+		return time.September, true
+	}
+	for mo := time.January; mo <= time.December; mo++ {
+		full := strings.ToLower(mo.String())
+		if w == full || w == full[:3] {
+			return mo, true
+		}
+	}
+	return 0, false
+}
+
+// parseMonthDay parses "dec 24", "24 dec" and "december 24": the next such
+// day from today on (today included).
+func parseMonthDay(in string, now time.Time) (time.Time, bool, error) {
+	f := strings.Fields(in)
+	if len(f) != 2 {
+		return time.Time{}, false, nil
+	}
+	mo, ok := monthNamed(f[0])
+	day := f[1]
+	if !ok {
+		if mo, ok = monthNamed(f[1]); !ok {
+			return time.Time{}, false, nil
+		}
+		day = f[0]
+	}
+	if len(day) > 2 || strings.Trim(day, "0123456789") != "" {
+		return time.Time{}, false, nil
+	}
+	d, _ := strconv.Atoi(day)
+	y, tm, td := now.Date()
+	if tm > mo || (tm == mo && td > d) {
+		y++
+	}
+	if d < 1 || d > daysInMonth(y, mo) {
+		if mo == time.February && d == 29 {
+			return time.Time{}, false, fmt.Errorf("%d has no February 29: give the year (YYYY-02-29)", y)
+		}
+		return time.Time{}, false, errors.New("day out of range")
+	}
+	return wallClock(y, mo, d, 0, 0, 0, 0, now.Location()), true, nil
 }
 
 // parseRelative parses hour and minute offsets (+2h, -90min, in 2h,

@@ -38,6 +38,17 @@ func TestParseDate(t *testing.T) {
 		{"yesterday", thu, wallAt(ny, 2026, 11, 25, 0, 0)},
 		{"Tomorrow", wallAt(ny, 2026, 12, 31, 23, 59), wallAt(ny, 2027, 1, 1, 0, 0)},
 		{"+3d", thu, wallAt(ny, 2026, 11, 29, 0, 0)},
+		{"next week", thu, wallAt(ny, 2026, 11, 30, 0, 0)},
+		{"next week", wallAt(ny, 2026, 11, 30, 9, 0), wallAt(ny, 2026, 12, 7, 0, 0)}, // on a Monday: a week on
+		{"Next Month", thu, wallAt(ny, 2026, 12, 1, 0, 0)},
+		{"next month", wallAt(ny, 2026, 12, 31, 23, 0), wallAt(ny, 2027, 1, 1, 0, 0)},
+		{"dec 24", thu, wallAt(ny, 2026, 12, 24, 0, 0)},
+		{"24 Dec", thu, wallAt(ny, 2026, 12, 24, 0, 0)},
+		{"december 24", thu, wallAt(ny, 2026, 12, 24, 0, 0)},
+		{"nov 26", thu, wallAt(ny, 2026, 11, 26, 0, 0)}, // today counts
+		{"nov 25", thu, wallAt(ny, 2027, 11, 25, 0, 0)}, // passed: next year
+		{"sept 3", thu, wallAt(ny, 2027, 9, 3, 0, 0)},
+		{"dec 24 9:30", thu, wallAt(ny, 2026, 12, 24, 9, 30)},
 		{"3d", thu, wallAt(ny, 2026, 11, 29, 0, 0)},
 		{"-3d", thu, wallAt(ny, 2026, 11, 23, 0, 0)},
 		{"+0d", thu, wallAt(ny, 2026, 11, 26, 0, 0)},
@@ -228,6 +239,12 @@ func TestParseDateErrors(t *testing.T) {
 		{"now 9:00", `bad date "now 9:00"`},
 		{"2026-02-30 9:00", "day out of range"},
 		{"nonee", `bad date "nonee"`},
+		{"feb 30", "day out of range"},
+		{"feb 29", "has no February 29"},
+		{"dec 0", "day out of range"},
+		{"dec 123", `bad date "dec 123"`},
+		{"decem 24", `bad date "decem 24"`},
+		{"next year", `bad date "next year"`},
 	}
 	for _, c := range cases {
 		_, clear, err := parseDate(c.in, now)

@@ -255,7 +255,7 @@ func TestNvimDaemonNotRunning(t *testing.T) {
 	}
 }
 
-func TestNvimToday(t *testing.T) {
+func TestNvimAgenda(t *testing.T) {
 	nvimPath(t)
 	td := startDaemon(t)
 	create := func(p map[string]any) Node {
@@ -281,7 +281,7 @@ func TestNvimToday(t *testing.T) {
 		t.Fatalf("task.next should hold both tasks due today; got %+v", next.Tasks)
 	}
 	b, _ := json.Marshal(want)
-	mustNvimScript(t, td, "today_spec.lua", "HEPH_TEST_EXPECT="+string(b))
+	mustNvimScript(t, td, "agenda_spec.lua", "HEPH_TEST_EXPECT="+string(b))
 }
 
 func TestNvimReconnectsAfterRestart(t *testing.T) {
@@ -361,5 +361,78 @@ func TestNvimLiveChanges(t *testing.T) {
 	out := mustNvimScriptSync(t, td, syncs, "live_spec.lua", "HEPH_TEST_ID="+doc.ID, "HEPH_TEST_STAMPS="+stampDir)
 	if i := strings.Index(out, "LATENCY_MS="); i >= 0 {
 		t.Logf("CLI change to :Heph next: %s", strings.Fields(out[i:])[0])
+	}
+}
+
+// TestNvimCapture: :Heph add gives the fields task.parse and heph add give
+// for the same text; :Heph today, gp and :Heph journals (capture_spec.lua).
+func TestNvimCapture(t *testing.T) {
+	nvimPath(t)
+	td := startDaemon(t)
+	td.MustCall("task.create", map[string]any{"title": "seed", "project": "Home/Garden"}, nil)
+	const text = "Water plants tomorrow p2 #garden every 3 days +green by fri"
+	mustNvimScript(t, td, "capture_spec.lua", "HEPH_TEST_TEXT="+text)
+	var parsed quickAddResult
+	td.MustCall("task.parse", map[string]any{"text": text}, &parsed)
+	var viaCLI Node
+	decodeJSON(t, td.MustHeph("--json", "add", text), &viaCLI)
+	var list []*Node
+	td.MustCall("task.list", map[string]any{}, &list)
+	var viaNvim *Node
+	for _, n := range list {
+		if n.Title == "Water plants" && n.ID != viaCLI.ID {
+			viaNvim = n
+		}
+	}
+	if viaNvim == nil {
+		t.Fatalf(":Heph add created no task: %+v", list)
+	}
+	for _, n := range []*Node{viaNvim, &viaCLI} {
+		checkQuickAdded(t, n, parsed)
+		if !n.Task.Late.Equal(*parsed.Late) {
+			t.Fatalf("late %v, parsed %v", n.Task.Late, parsed.Late)
+		}
+	}
+}
+
+// TestNvimHelpListsEverySubcommand: each :Heph subcommand in commands.lua
+// has its entry in nvim/doc/heph.txt and a row in nvim/README.md.
+func TestNvimHelpListsEverySubcommand(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("nvim", "lua", "heph", "commands.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	help, err := os.ReadFile(filepath.Join("nvim", "doc", "heph.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join("nvim", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(src), "M.subcommands = {")
+	if !ok {
+		t.Fatal("commands.lua has no M.subcommands table")
+	}
+	table, _, _ = strings.Cut(table, "\n}\n")
+	n := 0
+	for _, line := range strings.Split(table, "\n") {
+		name, ok := strings.CutSuffix(strings.TrimSpace(line), " = function()")
+		if !ok {
+			name, ok = strings.CutSuffix(strings.TrimSpace(line), " = function(arg)")
+		}
+		if !ok || strings.HasPrefix(line, "    ") {
+			continue
+		}
+		n++
+		if !strings.Contains(string(help), ":Heph "+name) {
+			t.Errorf(":Heph %s is not in nvim/doc/heph.txt", name)
+		}
+		if !strings.Contains(string(readme), ":Heph "+name) {
+			t.Errorf(":Heph %s is not in nvim/README.md", name)
+		}
+	}
+	if n < 10 {
+		t.Fatalf("found only %d subcommands in commands.lua", n)
 	}
 }

@@ -85,6 +85,14 @@ func methodTable() []rpcMethod {
 		{name: "import.markdown", run: onStore((*Store).rpcImportMarkdown), params: importMarkdownParams{}, mutates: true},
 		{name: "import.taskwarrior", run: onStore((*Store).rpcImportTaskwarrior), params: importTaskwarriorParams{}, mutates: true, hub: true, thin: true},
 
+		// Capture: quick add, journals, promote (issue 14).
+		{name: "task.parse", run: onStore((*Store).rpcTaskParse), params: quickAddParams{}, hub: true, thin: true},
+		{name: "task.quickadd", run: onStore((*Store).rpcTaskQuickAdd), params: quickAddParams{}, mutates: true, hub: true, thin: true},
+		{name: "journal.get", run: onStore((*Store).rpcJournalGet), params: journalParams{}, hub: true, thin: true},
+		{name: "journal.append", run: onStore((*Store).rpcJournalAppend), params: journalAppendParams{}, mutates: true, hub: true, thin: true},
+		{name: "journal.list", run: onStore((*Store).rpcJournalList), params: journalListParams{}, hub: true, thin: true},
+		{name: "context.promote", run: onStore((*Store).rpcContextPromote), params: promoteParams{}, mutates: true, hub: true, thin: true},
+
 		// Sync.
 		{name: "sync.status", run: (*daemon).rpcSyncStatus, params: noParams{}, hub: true},
 		{name: "sync.now", run: (*daemon).rpcSyncNow, params: noParams{}, mutates: true},

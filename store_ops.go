@@ -182,17 +182,20 @@ func (t *Tx) Context() context.Context { return t.ctx }
 
 // Create records and applies a node.create op and returns the new id.
 func (t *Tx) Create(kind string, fields map[string]any) (string, error) {
-	now := t.s.now()
-	id := newULID(now)
+	id := newULID(t.s.now())
+	return id, t.createWithID(id, kind, fields)
+}
+
+// createWithID is Create for an id the caller derived (a day's journal,
+// journalID): replicas that create the same id offline end with one node,
+// merged field by field. The caller checks that the node does not exist.
+func (t *Tx) createWithID(id, kind string, fields map[string]any) error {
 	d := opCreateData{Kind: kind, Fields: fields}
 	data, err := marshalJSON(d)
 	if err != nil {
-		return "", fmt.Errorf("encode op: %w", err)
+		return fmt.Errorf("encode op: %w", err)
 	}
-	if err := t.recordDecoded(Op{ID: newULID(now), HLC: t.s.clock.Now().String(), Node: id, Type: opNodeCreate, Data: data}, &d); err != nil {
-		return "", err
-	}
-	return id, nil
+	return t.recordDecoded(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: id, Type: opNodeCreate, Data: data}, &d)
 }
 
 // Set records and applies a node.set op for the given fields, remembering

@@ -33,6 +33,22 @@ func resetChecklist(body string) string {
 // setCheck checks (or unchecks) checklist item n (from 1).
 func setCheck(body string, n int, checked bool) (string, error) {
 	lines := strings.Split(body, "\n")
+	i, m, err := checklistItem(lines, n, "the context")
+	if err != nil {
+		return "", err
+	}
+	mark := " "
+	if checked {
+		mark = "x"
+	}
+	lines[i] = lines[i][:m[4]] + mark + lines[i][m[5]:]
+	return strings.Join(lines, "\n"), nil
+}
+
+// checklistItem finds checklist item n (from 1) among lines and returns its
+// line index and checkboxLine's submatch indexes. what names the doc in
+// errors ("the context").
+func checklistItem(lines []string, n int, what string) (int, []int, error) {
 	count := 0
 	for i, l := range lines {
 		m := checkboxLine().FindStringSubmatchIndex(l)
@@ -41,18 +57,26 @@ func setCheck(body string, n int, checked bool) (string, error) {
 		}
 		count++
 		if count == n {
-			mark := " "
-			if checked {
-				mark = "x"
-			}
-			lines[i] = l[:m[4]] + mark + l[m[5]:]
-			return strings.Join(lines, "\n"), nil
+			return i, m, nil
 		}
 	}
 	if count == 0 {
-		return "", invalidParams("the context has no checklist items (lines such as \"- [ ] step\")")
+		return 0, nil, invalidParams("%s has no checklist items (lines such as \"- [ ] step\")", what)
 	}
-	return "", invalidParams("no checklist item %d: the context has %d (numbered from 1)", n, count)
+	return 0, nil, invalidParams("no checklist item %d: %s has %d (numbered from 1)", n, what, count)
+}
+
+// appendLine appends text (without its trailing newlines) to body as a new
+// line; param names the param in the error for empty text.
+func appendLine(body, text, param string) (string, error) {
+	text = strings.TrimRight(text, "\n")
+	if strings.TrimSpace(text) == "" {
+		return "", invalidParams("param %q: nothing to append", param)
+	}
+	if body != "" && !strings.HasSuffix(body, "\n") {
+		body += "\n"
+	}
+	return body + text + "\n", nil
 }
 
 // companion resolves ref to a task's context or log doc. ref may name the
@@ -144,15 +168,9 @@ func (s *Store) rpcContextEdit(ctx context.Context, params json.RawMessage) (any
 		case p.Body != nil:
 			body = *p.Body
 		case p.Append != nil:
-			text := strings.TrimRight(*p.Append, "\n")
-			if strings.TrimSpace(text) == "" {
-				return invalidParams("param \"append\": nothing to append")
+			if body, err = appendLine(d.Body, *p.Append, "append"); err != nil {
+				return err
 			}
-			body = d.Body
-			if body != "" && !strings.HasSuffix(body, "\n") {
-				body += "\n"
-			}
-			body += text + "\n"
 		case p.Check != nil:
 			if body, err = setCheck(d.Body, *p.Check, true); err != nil {
 				return err

@@ -39,7 +39,7 @@ end
 
 -- fill replaces the buffer's text with node's body and records what was
 -- read.
-local function fill(bufnr, node, extra)
+function M.fill(bufnr, node, extra)
   local lines, eol = body_lines(node.body)
   local old = M.state[bufnr] or {}
   M.state[bufnr] = {
@@ -101,6 +101,26 @@ local function setup_buffer(bufnr)
   vim.keymap.set('n', 'gf', function()
     require('heph.links').follow()
   end, { buffer = bufnr, desc = 'heph: follow the [[link]] under the cursor' })
+  vim.keymap.set('n', 'gp', function()
+    require('heph.journal').promote()
+  end, { buffer = bufnr, desc = 'heph: make the checklist item under the cursor a task' })
+end
+
+-- journal_date is the date of a heph://journal/DATE buffer name's ref.
+local function journal_date(ref)
+  return ref and ref:match('^journal/(%d%d%d%d%-%d%d%-%d%d)$')
+end
+
+-- pending shows an empty buffer for a journal that does not exist yet:
+-- its first :w creates it (journal.append).
+local function pending(bufnr, date)
+  M.state[bufnr] = { journal_date = date, title = date }
+  vim.bo[bufnr].modifiable = true
+  vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, { '' })
+  vim.bo[bufnr].endofline = true
+  vim.bo[bufnr].fixendofline = false
+  vim.bo[bufnr].modified = false
+  vim.b[bufnr].heph_title = date
 end
 
 -- open shows node (already fetched) in the current window as heph://<id>.
@@ -113,9 +133,9 @@ function M.open(node, extra)
     bufnr = vim.api.nvim_create_buf(true, false)
     vim.api.nvim_buf_set_name(bufnr, name)
     setup_buffer(bufnr)
-    fill(bufnr, node, extra)
+    M.fill(bufnr, node, extra)
   elseif not vim.bo[bufnr].modified then
-    fill(bufnr, node, extra)
+    M.fill(bufnr, node, extra)
   elseif extra and extra.task_id and M.state[bufnr] then
     M.state[bufnr].task_id = extra.task_id
   end
@@ -137,6 +157,25 @@ function M.on_read(bufnr)
   if not ref or ref == '' then
     return
   end
+  local date = journal_date(ref)
+  if date then
+    rpc.request('journal.get', { date = date }, function(err, res)
+      if not vim.api.nvim_buf_is_valid(bufnr) then
+        return
+      end
+      if err then
+        heph.report(err)
+        return
+      end
+      if res.node ~= nil and res.node ~= vim.NIL then
+        M.fill(bufnr, res.node)
+      else
+        pending(bufnr, date)
+      end
+      vim.b[bufnr].heph_loaded = (vim.b[bufnr].heph_loaded or 0) + 1
+    end)
+    return
+  end
   rpc.request('node.get', { id = ref }, function(err, node)
     if not vim.api.nvim_buf_is_valid(bufnr) then
       return
@@ -145,7 +184,7 @@ function M.on_read(bufnr)
       heph.report(err)
       return
     end
-    fill(bufnr, node)
+    M.fill(bufnr, node)
   end)
 end
 
@@ -204,6 +243,18 @@ end
 -- save is on_write's body, run with st.saving set so that the event of
 -- this very save is not taken for a change made elsewhere.
 function M.save(bufnr, st, body)
+  if st.journal_date and not st.id then
+    if vim.trim(body) == '' then
+      heph.notify('nothing to save: the journal is created by its first text', vim.log.levels.WARN)
+      return
+    end
+    local node = sync('journal.append', { date = st.journal_date, text = body })
+    if node then
+      M.fill(bufnr, node)
+      heph.notify(('saved the journal of %s (%s)'):format(node.title or st.journal_date, node.handle or node.id))
+    end
+    return
+  end
   local err, node = rpc.request_sync('node.update', { id = st.id, body = body, expect_updated = st.updated }, heph.config.timeout_ms)
   if err and err.code == rpc.codes.conflict then
     heph.notify(('"%s" changed in the store since you opened it; not saved'):format(st.title or st.id), vim.log.levels.WARN)
@@ -211,7 +262,7 @@ function M.save(bufnr, st, body)
     if choice == 'reload' then
       local fresh = sync('node.get', { id = st.id })
       if fresh then
-        fill(bufnr, fresh)
+        M.fill(bufnr, fresh)
         heph.notify('reloaded ' .. (fresh.handle or fresh.id))
       end
     elseif choice == 'overwrite' then

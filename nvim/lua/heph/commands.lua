@@ -1,12 +1,13 @@
--- :Heph subcommands and the task listing buffer (:Heph next, :Heph today).
+-- :Heph subcommands and the task listing buffer (:Heph next, :Heph agenda).
 local heph = require('heph')
 local buffers = require('heph.buffers')
 local links = require('heph.links')
 local format = require('heph.format')
+local journal = require('heph.journal')
 
 local M = {}
 
--- listings[bufnr] = { kind = 'next'|'today', tasks = { [lnum] = node } }
+-- listings[bufnr] = { kind = 'next'|'agenda', tasks = { [lnum] = node } }
 M.listings = {}
 
 local function nonnull(v)
@@ -62,7 +63,7 @@ local function render(bufnr, tasks)
   end
   local lines = format.task_lines(tasks)
   if #lines == 0 then
-    lines = { l.kind == 'today' and 'Nothing is due today.' or 'Nothing is next.' }
+    lines = { l.kind == 'agenda' and 'Nothing is due today.' or 'Nothing is next.' }
   end
   vim.bo[bufnr].modifiable = true
   vim.api.nvim_buf_set_lines(bufnr, 0, -1, false, lines)
@@ -83,13 +84,13 @@ local function today_filter(tasks)
 end
 
 -- load fetches a listing's tasks and calls cb(tasks). "next" is task.next;
--- "today" is task.next narrowed to tasks whose do or late date is today or
+-- "agenda" is task.next narrowed to tasks whose do or late date is today or
 -- earlier, followed by the tasks whose do time comes later today
 -- (task.view upcoming, 1 day).
 local function load(kind, cb)
   heph.call('task.next', { limit = heph.config.next_limit }, function(res)
     local tasks = nonnull(res and res.tasks) or {}
-    if kind ~= 'today' then
+    if kind ~= 'agenda' then
       cb(tasks)
       return
     end
@@ -219,8 +220,29 @@ M.subcommands = {
   next = function()
     M.show('next')
   end,
+  agenda = function()
+    M.show('agenda')
+  end,
   today = function()
-    M.show('today')
+    journal.open(nil)
+  end,
+  journal = function(arg)
+    journal.open(arg)
+  end,
+  journals = function(arg)
+    journal.list(tonumber(arg or ''))
+  end,
+  add = function(arg)
+    if not need(arg, ':Heph add {text}, e.g. :Heph add Water plants tomorrow p2 #Garden') then
+      return
+    end
+    heph.call('task.quickadd', { text = arg }, function(n)
+      heph.notify(('created %s "%s"'):format(n.handle or n.id, n.title))
+      refresh_listings()
+    end)
+  end,
+  promote = function()
+    journal.promote()
   end,
   task = function(arg)
     if not need(arg, ':Heph task {title}') then

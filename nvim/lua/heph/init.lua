@@ -10,11 +10,13 @@ local M = {}
 --               'overwrite', 'cancel', or a function(info) returning one
 --               of those (info = { bufnr, id, title })
 --   next_limit  how many tasks :Heph next lists (default 50)
+--   journal_days  how many days :Heph journals looks back (default 14)
 M.config = {
   socket = nil,
   timeout_ms = 10000,
   on_conflict = nil,
   next_limit = 50,
+  journal_days = 14,
 }
 
 function M.setup(opts)
