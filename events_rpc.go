@@ -1,4 +1,5 @@
 // events_rpc.go owns events.subscribe on the socket: one serialized writer per connection shared by replies and event notifications.
+
 package main
 
 import (
