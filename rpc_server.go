@@ -157,7 +157,7 @@ func (s *socketServer) serveConn(ctx context.Context, c *net.UnixConn) {
 		c.Close()
 		s.inflight.Done()
 	}()
-	lr := s.newLineReader(c, nil)
+	lr := s.newLineReader(c, nil) // nil: no connection waits idle for notifications yet
 	defer lr.close()
 	w := bufio.NewWriter(c)
 	for lr.next() {
