@@ -225,3 +225,33 @@ func TestSocketLimitsShutdownDrains(t *testing.T) {
 		t.Fatalf("shutdown was reported as a deadline:\n%s", td.Stderr.String())
 	}
 }
+
+// The test hook can only lower the socket's limits, and a malformed hook
+// stops hephd from starting rather than being half applied.
+func TestSocketLimitsHook(t *testing.T) {
+	env := func(v string) getenvFunc {
+		return func(k string) string {
+			if k == socketLimitsEnv {
+				return v
+			}
+			return ""
+		}
+	}
+	l, err := socketLimitsFrom(env(""))
+	if err != nil || l != (socketLimits{socketMaxConns, socketMaxBuffered, socketIdleTimeout, socketLineTimeout}) {
+		t.Fatalf("no hook: %+v, %v; want the constants", l, err)
+	}
+	l, err = socketLimitsFrom(env("conns=3,buffered=1000,idle=1s,line=2s"))
+	if err != nil || l != (socketLimits{3, 1000, time.Second, 2 * time.Second}) {
+		t.Fatalf("lowered: %+v, %v", l, err)
+	}
+	l, err = socketLimitsFrom(env("conns=100000,idle=100h,line=1h,buffered=99999999999"))
+	if err != nil || l != (socketLimits{socketMaxConns, socketMaxBuffered, socketIdleTimeout, socketLineTimeout}) {
+		t.Fatalf("raised: %+v, %v; want the constants kept", l, err)
+	}
+	for _, bad := range []string{"conns=0", "idle=-1s", "line=soon", "buffered", "memory=1"} {
+		if _, err := socketLimitsFrom(env(bad)); err == nil || !strings.Contains(err.Error(), socketLimitsEnv) {
+			t.Fatalf("hook %q: %v; want an error naming %s", bad, err, socketLimitsEnv)
+		}
+	}
+}
