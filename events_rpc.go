@@ -52,6 +52,15 @@ type rpcConn struct {
 	pumpDone   chan struct{}
 }
 
+// subscribed reports whether the connection has called events.subscribe:
+// such a connection waits for notifications, so the idle deadline
+// (rpc_limits.go) does not apply to it.
+func (c *rpcConn) subscribed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sub != nil
+}
+
 type rpcConnKey struct{}
 
 func withConn(ctx context.Context, c *rpcConn) context.Context {

@@ -445,6 +445,8 @@ func (s *Store) checkIntegrity(ctx context.Context) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(cctx.Err(), context.DeadlineExceeded):
 		// A huge store on a slow disk: do not hold the start hostage.
+	case err != nil && storeAccessDenied(err):
+		return s.unwritable(err) // a read-only store is not a damaged one
 	case err != nil:
 		return fmt.Errorf("store %s is damaged (%v): restore it from a backup or a heph export; hephd will not start on it", s.path, err)
 	case res != "ok":
@@ -457,7 +459,27 @@ func (s *Store) checkIntegrity(ctx context.Context) error {
 // or directory, full disk) at start, rather than failing every write.
 func (s *Store) probeWrite(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO meta(key,value) VALUES('write_probe',?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, strconv.FormatInt(time.Now().UnixMilli(), 10)); err != nil {
-		return fmt.Errorf("store %s cannot be written (%v): check the permissions and owner of the file, its -wal and -shm files and its directory, and the free disk space", s.path, err)
+		return s.unwritable(err)
 	}
 	return nil
+}
+
+// unwritable is the refusal for a store this process cannot write.
+func (s *Store) unwritable(err error) error {
+	return fmt.Errorf("store %s cannot be written (%v): check the permissions and owner of the file, its -wal and -shm files and its directory, and the free disk space", s.path, err)
+}
+
+// storeAccessDenied reports whether a SQLite error means the file or its
+// directory cannot be written or opened (SQLITE_READONLY, SQLITE_CANTOPEN,
+// SQLITE_PERM and their extended codes), not that the data is bad.
+func storeAccessDenied(err error) bool {
+	var se interface{ Code() int }
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case 3, 8, 14: // SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN
+		return true
+	}
+	return false
 }

@@ -124,10 +124,17 @@ func startDaemon(t testing.TB, extraArgs ...string) *testDaemon {
 // startDaemonIn is startDaemon on a given directory (reused across restarts).
 func startDaemonIn(t testing.TB, dir string, extraArgs ...string) *testDaemon {
 	t.Helper()
+	return startDaemonEnv(t, dir, nil, extraArgs...)
+}
+
+// startDaemonEnv is startDaemonIn with extra environment variables.
+func startDaemonEnv(t testing.TB, dir string, env []string, extraArgs ...string) *testDaemon {
+	t.Helper()
 	bin := hephBinary(t)
 	d := &testDaemon{t: t, Dir: dir, DB: filepath.Join(dir, "heph.db"), Socket: filepath.Join(dir, "s.sock"),
 		Stderr: &syncBuffer{}, done: make(chan struct{})}
 	d.Env = append(cleanEnv(), "HOME="+dir, "HEPH_DB="+d.DB, "HEPH_SOCKET="+d.Socket, "XDG_RUNTIME_DIR=", "XDG_DATA_HOME=", "XDG_CONFIG_HOME=")
+	d.Env = append(d.Env, env...)
 	args := append([]string{"--db", d.DB, "--socket", d.Socket}, extraArgs...)
 	d.Cmd = exec.Command(filepath.Join(filepath.Dir(bin), "hephd"), args...)
 	d.Cmd.Env = d.Env
