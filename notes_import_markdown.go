@@ -370,6 +370,9 @@ func (it *mdItem) taskFields(fm frontMatter, str func(string) (string, error)) e
 // importMarkdownItem creates or updates the node of one file.
 func importMarkdownItem(tx *Tx, it *mdItem, rep *importReport) error {
 	ctx := tx.Context()
+	if err := importedTaskProject(tx, it); err != nil {
+		return err
+	}
 	id := it.id
 	if id == "" {
 		err := tx.SQL().QueryRowContext(ctx, `SELECT node_id FROM imports WHERE source='markdown' AND ext_id=?`, it.path).Scan(&id)
@@ -497,4 +500,24 @@ func (t *Tx) createAt(id, kind string, fields map[string]any, created, updated t
 	}
 	h = HLC{Wall: u, Replica: t.s.replica}
 	return t.record(Op{ID: newULID(now), HLC: h.String(), Node: id, Type: opSet, Data: data})
+}
+
+// importedTaskProject turns a task file's project path into a reference to
+// the project at that path, creating it (and its parents) when missing.
+func importedTaskProject(tx *Tx, it *mdItem) error {
+	if it.kind != "task" {
+		return nil
+	}
+	path, _ := it.fields["project"].(string)
+	pid := ""
+	if path != "" {
+		var err error
+		if pid, err = projectForTask(tx, path); err != nil {
+			return fmt.Errorf("%s: project %q: %w", it.path, path, err)
+		}
+	}
+	for k, v := range taskProjectFields(pid) {
+		it.fields[k] = v
+	}
+	return nil
 }

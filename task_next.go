@@ -20,8 +20,9 @@ const defaultNextLimit = 10
 // taskSelect is nodeSelect driven from tasks (CROSS JOIN keeps SQLite from
 // reordering the loop), so an ORDER BY on a tasks index stops at LIMIT.
 const taskSelect = `SELECT n.id, n.handle, n.kind, n.title, n.body, n.created, n.updated, n.deleted,
-	t.state, t.attention, t.do_at, t.late_at, t.recur, t.recur_after_done, t.occurrences, t.project, t.tags, t.context_id, t.log_id
-	FROM tasks t CROSS JOIN nodes n ON n.id = t.node_id`
+	t.state, t.attention, t.do_at, t.late_at, t.recur, t.recur_after_done, t.occurrences, t.project, t.tags, t.context_id, t.log_id,
+	t.project_id, tp.path, NULL, NULL, NULL, NULL, NULL
+	FROM tasks t CROSS JOIN nodes n ON n.id = t.node_id LEFT JOIN projects tp ON tp.node_id = t.project_id`
 
 // taskSelectBy is taskSelect through a named index ("INDEXED BY"), so the
 // planner cannot prefer an index that would make it sort.

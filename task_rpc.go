@@ -200,11 +200,13 @@ func editTask(tx *Tx, p taskEditParams) (string, error) {
 		f["recur_after_done"] = *p.RecurAfterDone
 	}
 	if p.Project != nil {
-		pr, err := normalizeProject(*p.Project)
+		pid, err := projectForTask(tx, *p.Project)
 		if err != nil {
 			return "", err
 		}
-		f["project"] = pr
+		for k, v := range taskProjectFields(pid) {
+			f[k] = v
+		}
 	}
 	if len(p.TagsAdd)+len(p.TagsRemove) > 0 {
 		tags, err := editTags(n.Task.Tags, p.TagsAdd, p.TagsRemove)
