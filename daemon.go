@@ -333,6 +333,9 @@ func (d *daemon) methods() map[string]handler {
 	for name, h := range notesMethods(d.store) {
 		m[name] = h
 	}
+	for name, h := range captureMethods(d.store) {
+		m[name] = h
+	}
 	for name, h := range authMethods(d.tokens) {
 		m[name] = h
 	}

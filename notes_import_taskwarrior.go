@@ -507,6 +507,9 @@ func createTaskOps(tx *Tx, in taskInput, created, updated time.Time) (string, er
 		return "", err
 	}
 	fields["context"], fields["log"] = ctxID, logID
+	if err := setTaskProject(tx, fields, in.Project); err != nil {
+		return "", err
+	}
 	if err := tx.createAt(id, "task", fields, created, updated); err != nil {
 		return "", err
 	}

@@ -40,8 +40,13 @@ type projectRef struct {
 // node already has that id (a project renamed away from the path, or
 // removed), then the first free salt. Replicas that have seen the same
 // history pick the same id.
-func projectIDFor(path string, salt int) string {
-	key := "heph project\x00" + strings.ToLower(path)
+func projectIDFor(path string, salt int) string { return derivedID("project", path, salt) }
+
+// derivedID is the id of a node of kind whose identity is key (a project's
+// path, a view's name), case-insensitively: a ULID with time 0 and 80
+// bits of SHA-256. salt > 0 picks another when the first is taken.
+func derivedID(kind, key string, salt int) string {
+	key = "heph " + kind + "\x00" + strings.ToLower(key)
 	if salt > 0 {
 		key += "\x00" + strconv.Itoa(salt)
 	}
@@ -305,19 +310,26 @@ func createProject(tx *Tx, name, parent string) (string, error) {
 	if !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("project %q: %w", path, err)
 	}
+	id, err := createDerived(tx, "project", path, map[string]any{"title": name, "parent": parent, "archived": false})
+	if err != nil {
+		return "", err
+	}
+	tx.projectsDirty, tx.projects = true, nil
+	return id, nil
+}
+
+// createDerived creates a node of kind with the first derivedID of key
+// that no node (live or removed) has yet.
+func createDerived(tx *Tx, kind, key string, fields map[string]any) (string, error) {
 	for salt := 0; ; salt++ {
-		id := projectIDFor(path, salt)
+		id := derivedID(kind, key, salt)
 		var one int
 		err := tx.queryRow(`SELECT 1 FROM nodes WHERE id=?`, id).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
-			if err := tx.createWithID(id, "project", map[string]any{"title": name, "parent": parent, "archived": false}); err != nil {
-				return "", err
-			}
-			tx.projectsDirty, tx.projects = true, nil
-			return id, nil
+			return id, tx.createWithID(id, kind, fields)
 		}
 		if err != nil {
-			return "", fmt.Errorf("project %q: %w", path, err)
+			return "", fmt.Errorf("%s %q: %w", kind, key, err)
 		}
 	}
 }
@@ -473,4 +485,20 @@ func (t *Tx) projectIndex() ([]projectRef, error) {
 		t.projects = all
 	}
 	return t.projects, nil
+}
+
+// setTaskProject points the new task's fields at the project ref names
+// (projectForTask); "" leaves them alone.
+func setTaskProject(tx *Tx, fields map[string]any, ref string) error {
+	if strings.TrimSpace(ref) == "" {
+		return nil
+	}
+	pid, err := projectForTask(tx, ref)
+	if err != nil {
+		return err
+	}
+	for k, v := range taskProjectFields(pid) {
+		fields[k] = v
+	}
+	return nil
 }

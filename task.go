@@ -39,14 +39,8 @@ func createTask(tx *Tx, in taskInput) (string, error) {
 		return "", err
 	}
 	fields["context"], fields["log"] = ctxID, logID
-	if in.Project != "" {
-		pid, err := projectForTask(tx, in.Project)
-		if err != nil {
-			return "", err
-		}
-		for k, v := range taskProjectFields(pid) {
-			fields[k] = v
-		}
+	if err := setTaskProject(tx, fields, in.Project); err != nil {
+		return "", err
 	}
 	id, err := tx.Create("task", fields)
 	if err != nil {

@@ -771,7 +771,7 @@ func TestMigration2Backfills(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	got, err := nextTasks(context.Background(), s.db, base, 10, taskFilter{})
+	got, err := nextTasks(context.Background(), s.db, base, 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
