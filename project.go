@@ -379,7 +379,7 @@ func (t *Tx) createWithID(id, kind string, fields map[string]any) error {
 	if err != nil {
 		return fmt.Errorf("encode op: %w", err)
 	}
-	return t.recordDecoded(Op{ID: newULID(now), HLC: t.s.clock.Now().String(), Node: id, Type: opCreate, Data: data}, &d)
+	return t.recordDecoded(Op{ID: newULID(now), HLC: t.s.clock.Now().String(), Node: id, Type: opNodeCreate, Data: data}, &d)
 }
 
 // taskProjectFields are the fields a task's project change sets: the id,

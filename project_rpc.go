@@ -8,25 +8,6 @@ import (
 	"strings"
 )
 
-// captureMethods are the RPC methods of projects, views and bulk edits
-// (docs/protocol.md, "Projects", "Views", "Bulk").
-func captureMethods(s *Store) map[string]handler {
-	m := map[string]handler{
-		"project.list":    s.rpcProjectList,
-		"project.add":     s.rpcProjectAdd,
-		"project.get":     s.rpcProjectGet,
-		"project.rename":  s.rpcProjectRename,
-		"project.move":    s.rpcProjectMove,
-		"project.archive": s.rpcProjectArchive,
-		"project.rm":      s.rpcProjectRm,
-		"task.bulk":       s.rpcTaskBulk,
-	}
-	for name, h := range viewMethods(s) {
-		m[name] = h
-	}
-	return m
-}
-
 // projectInfo is a project with its task counts (its own and its
 // sub-projects' outstanding tasks; late ones among them).
 type projectInfo struct {
@@ -76,13 +57,15 @@ func (s *Store) projectInfos(ctx context.Context, q querier, archived bool) ([]p
 }
 
 func (s *Store) rpcProjectList(ctx context.Context, params json.RawMessage) (any, error) {
-	var p struct {
-		Archived bool `json:"archived"`
-	}
+	var p projectListParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
 	return s.projectInfos(ctx, s.db, p.Archived)
+}
+
+type projectListParams struct {
+	Archived bool `json:"archived"` // list archived projects too
 }
 
 // projectDetail is the reply of project.get and of the project changes.
@@ -212,10 +195,7 @@ func checkSiblingFree(tx *Tx, self, parent, name string) error {
 }
 
 func (s *Store) rpcProjectRename(ctx context.Context, params json.RawMessage) (any, error) {
-	var p struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	}
+	var p projectRenameParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
@@ -232,10 +212,7 @@ func (s *Store) rpcProjectRename(ctx context.Context, params json.RawMessage) (a
 }
 
 func (s *Store) rpcProjectMove(ctx context.Context, params json.RawMessage) (any, error) {
-	var p struct {
-		ID     string `json:"id"`
-		Parent string `json:"parent"` // "" or "none": to the top
-	}
+	var p projectMoveParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
@@ -261,10 +238,7 @@ func (s *Store) rpcProjectMove(ctx context.Context, params json.RawMessage) (any
 }
 
 func (s *Store) rpcProjectArchive(ctx context.Context, params json.RawMessage) (any, error) {
-	var p struct {
-		ID       string `json:"id"`
-		Archived *bool  `json:"archived"`
-	}
+	var p projectArchiveParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
@@ -443,4 +417,19 @@ func bulkOne(tx *Tx, action, ref string, edit taskEditParams) (string, error) {
 func prefixError(prefix string, err error) error {
 	re := toRPCError(err)
 	return &rpcError{Code: re.Code, Message: prefix + re.Message, Data: re.Data}
+}
+
+type projectRenameParams struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type projectMoveParams struct {
+	ID     string `json:"id"`
+	Parent string `json:"parent"` // "" or "none": to the top
+}
+
+type projectArchiveParams struct {
+	ID       string `json:"id"`
+	Archived *bool  `json:"archived"`
 }

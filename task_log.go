@@ -22,7 +22,7 @@ type opLogData struct {
 }
 
 // emit records and applies a new local op of any type.
-func (t *Tx) emit(node, typ string, data any) (Op, error) {
+func (t *Tx) emit(node string, typ opType, data any) (Op, error) {
 	b, err := json.Marshal(data)
 	if err != nil {
 		return Op{}, fmt.Errorf("encode op: %w", err)

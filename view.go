@@ -44,15 +44,6 @@ func findBuiltinView(name string) *builtinView {
 	return nil
 }
 
-// viewMethods are the RPC methods of views (docs/protocol.md, "Views").
-func viewMethods(s *Store) map[string]handler {
-	return map[string]handler{
-		"view.list": s.rpcViewList,
-		"view.save": s.rpcViewSave,
-		"view.rm":   s.rpcViewRm,
-	}
-}
-
 type taskViewParams struct {
 	Name    string `json:"name"`
 	Days    *int   `json:"days"`
@@ -180,7 +171,7 @@ type viewInfo struct {
 }
 
 func (s *Store) rpcViewList(ctx context.Context, params json.RawMessage) (any, error) {
-	var p struct{}
+	var p noParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
@@ -258,9 +249,7 @@ func (s *Store) rpcViewSave(ctx context.Context, params json.RawMessage) (any, e
 }
 
 func (s *Store) rpcViewRm(ctx context.Context, params json.RawMessage) (any, error) {
-	var p struct {
-		Name string `json:"name"`
-	}
+	var p viewRmParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
@@ -274,4 +263,8 @@ func (s *Store) rpcViewRm(ctx context.Context, params json.RawMessage) (any, err
 		}
 		return v.ID, tx.Set(v.ID, map[string]any{"deleted": tx.s.now().UnixMilli()})
 	})
+}
+
+type viewRmParams struct {
+	Name string `json:"name"`
 }
