@@ -24,6 +24,9 @@ func protectDashTerms(fs *flag.FlagSet, args []string) ([]string, func([]string)
 			copy(out[i:], args[i:])
 			break
 		}
+		if i > 0 && takesValue(fs, args[i-1]) {
+			continue // the value of the flag before it
+		}
 		if len(a) > 1 && a[0] == '-' && a[1] != '-' && !strings.Contains(a, "=") && fs.Lookup(a[1:]) == nil && a != "-h" && a != "-help" {
 			key := "\x00term" + strconv.Itoa(i)
 			held[key] = a
@@ -353,7 +356,7 @@ func bulkVerb(action, past string, single func(c *cli, fs *flag.FlagSet, args []
 			return single(c, fs, args)
 		}
 		if len(args) == 0 && flagStr(fs, "filter") == "" {
-			return usagef("give one or more IDs, or --filter FILTER")
+			return usagef("give one ID or more, or --filter FILTER")
 		}
 		ids, ok, err := c.bulkTargets(fs, args, action)
 		if err != nil || !ok {
@@ -361,4 +364,19 @@ func bulkVerb(action, past string, single func(c *cli, fs *flag.FlagSet, args []
 		}
 		return c.runBulk(action, past, ids, nil)
 	}
+}
+
+// takesValue says whether arg is a flag of fs that takes the next
+// argument as its value (a non-boolean flag without "=").
+func takesValue(fs *flag.FlagSet, arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	if name == arg || strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(name)
+	if f == nil {
+		return false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return !ok || !b.IsBoolFlag()
 }

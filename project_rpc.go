@@ -353,7 +353,7 @@ func (s *Store) rpcTaskBulk(ctx context.Context, params json.RawMessage) (any, e
 	var edit taskEditParams
 	switch p.Action {
 	case "done", "drop", "rm":
-		if len(p.Edit) > 0 {
+		if len(p.Edit) > 0 && string(p.Edit) != "null" {
 			return nil, invalidParams("param \"edit\" only goes with action edit")
 		}
 	case "edit":
