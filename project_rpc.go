@@ -117,7 +117,7 @@ func (s *Store) rpcProjectAdd(ctx context.Context, params json.RawMessage) (any,
 	var id string
 	err := s.Write(ctx, func(tx *Tx) error {
 		parent, name := "", strings.Trim(strings.TrimSpace(p.Name), "/")
-		if strings.TrimSpace(p.Parent) != "" {
+		if ref := strings.TrimSpace(p.Parent); ref != "" && ref != "none" {
 			pr, err := resolveProjectIn(ctx, tx.SQL(), mustIndex(tx), p.Parent)
 			if err != nil {
 				return err

@@ -19,24 +19,28 @@ import (
 //	   parent, archived, filter, sort)
 const syncFormat = 2
 
-// syncFormatError is the refusal of a peer speaking another format.
-func syncFormatError(theirs int, peer string) error {
-	if theirs == 0 {
-		theirs = 1
+// syncFormatError is the refusal of a hub and spoke whose formats
+// differ; 0 (a peer that sends none) is format 1.
+func syncFormatError(hubFormat, spokeFormat int) error {
+	if hubFormat == 0 {
+		hubFormat = 1
 	}
-	upgrade := peer
-	if theirs > syncFormat {
-		upgrade = "this heph"
+	if spokeFormat == 0 {
+		spokeFormat = 1
 	}
-	return fmt.Errorf("sync format mismatch: %s speaks sync format %d, this heph speaks %d: upgrade %s so both run the same heph release; nothing was exchanged",
-		peer, theirs, syncFormat, upgrade)
+	older := "spoke"
+	if hubFormat < spokeFormat {
+		older = "hub"
+	}
+	return fmt.Errorf("sync format mismatch: the hub speaks sync format %d, the spoke %d: upgrade heph on the %s; nothing was exchanged",
+		hubFormat, spokeFormat, older)
 }
 
 // checkPullFormat is the hub's check of a pull's ?format=.
 func checkPullFormat(w http.ResponseWriter, r *http.Request) bool {
 	f, _ := strconv.Atoi(r.URL.Query().Get("format"))
 	if f != syncFormat {
-		httpError(w, http.StatusConflict, syncFormatError(f, "the spoke").Error())
+		httpError(w, http.StatusConflict, syncFormatError(syncFormat, f).Error())
 		return false
 	}
 	return true
@@ -45,7 +49,7 @@ func checkPullFormat(w http.ResponseWriter, r *http.Request) bool {
 // checkPushFormat is the hub's check of a push body's format.
 func checkPushFormat(w http.ResponseWriter, f int) bool {
 	if f != syncFormat {
-		httpError(w, http.StatusConflict, syncFormatError(f, "the spoke").Error())
+		httpError(w, http.StatusConflict, syncFormatError(syncFormat, f).Error())
 		return false
 	}
 	return true

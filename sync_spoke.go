@@ -186,7 +186,7 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 		page := f.page
 		if page.Format != syncFormat {
 			// Checked before any op of the page is merged.
-			return rep, syncFormatError(page.Format, "the hub")
+			return rep, syncFormatError(page.Format, syncFormat)
 		}
 		if page.More {
 			next = fetch(page.Cursor)
@@ -241,7 +241,7 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 			return rep, err
 		}
 		if reply.Format != syncFormat {
-			return rep, syncFormatError(reply.Format, "the hub")
+			return rep, syncFormatError(reply.Format, syncFormat)
 		}
 		rep.Pushed += len(batch)
 		rep.Accepted += reply.Applied

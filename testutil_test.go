@@ -124,7 +124,13 @@ func startDaemon(t testing.TB, extraArgs ...string) *testDaemon {
 // startDaemonIn is startDaemon on a given directory (reused across restarts).
 func startDaemonIn(t testing.TB, dir string, extraArgs ...string) *testDaemon {
 	t.Helper()
-	bin := hephBinary(t)
+	return startDaemonBin(t, hephBinary(t), dir, extraArgs...)
+}
+
+// startDaemonBin is startDaemonIn with another build of heph (bin, with
+// a "hephd" symlink beside it), such as an older release.
+func startDaemonBin(t testing.TB, bin, dir string, extraArgs ...string) *testDaemon {
+	t.Helper()
 	d := &testDaemon{t: t, Dir: dir, DB: filepath.Join(dir, "heph.db"), Socket: filepath.Join(dir, "s.sock"),
 		Stderr: &syncBuffer{}, done: make(chan struct{})}
 	d.Env = append(cleanEnv(), "HOME="+dir, "HEPH_DB="+d.DB, "HEPH_SOCKET="+d.Socket, "XDG_RUNTIME_DIR=", "XDG_DATA_HOME=", "XDG_CONFIG_HOME=")
