@@ -550,7 +550,9 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		}
 		if changed {
 			var v any
-			t.queryRow(`SELECT deleted FROM nodes WHERE id=?`, id).Scan(&v)
+			if err := t.queryRow(`SELECT deleted FROM nodes WHERE id=?`, id).Scan(&v); err != nil {
+				return nil, fmt.Errorf("node %s: read deleted: %w", id, err)
+			}
 			if err := t.afterFieldWrite(id, "deleted", v, false); err != nil {
 				return nil, err
 			}
@@ -798,3 +800,13 @@ func (t *Tx) insertNodeWith(id, kind string, h HLC, cols map[string]any, mask in
 
 // msTime converts unix milliseconds to a time.
 func msTime(ms int64) time.Time { return time.UnixMilli(ms) }
+
+// emit records and applies a new local op of any type.
+func (t *Tx) emit(node string, typ opType, data any) (Op, error) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return Op{}, fmt.Errorf("encode op: %w", err)
+	}
+	op := Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: node, Type: typ, Data: b}
+	return op, t.record(op)
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -16,19 +15,6 @@ import (
 
 // defaultNextLimit is how many tasks next shows without --limit.
 const defaultNextLimit = 10
-
-// taskSelect is nodeSelect driven from tasks (CROSS JOIN keeps SQLite from
-// reordering the loop), so an ORDER BY on a tasks index stops at LIMIT.
-const taskSelect = `SELECT n.id, n.handle, n.kind, n.title, n.body, n.created, n.updated, n.deleted,
-	t.state, t.attention, t.do_at, t.late_at, t.recur, t.recur_after_done, t.occurrences, t.project, t.tags, t.context_id, t.log_id,
-	t.project_id, tp.path, NULL, NULL, NULL, NULL, NULL
-	FROM tasks t CROSS JOIN nodes n ON n.id = t.node_id LEFT JOIN projects tp ON tp.node_id = t.project_id`
-
-// taskSelectBy is taskSelect through a named index ("INDEXED BY"), so the
-// planner cannot prefer an index that would make it sort.
-func taskSelectBy(index string) string {
-	return strings.Replace(taskSelect, "FROM tasks t ", "FROM tasks t INDEXED BY "+index+" ", 1)
-}
 
 // nextTask is one entry of task.next: the node plus why it is there.
 type nextTask struct {
@@ -94,24 +80,6 @@ func waitingSince(n *Node, now time.Time) string {
 	return "waiting " + shortDuration(now.Sub(n.Created)) + " since created"
 }
 
-// queryTasks runs a taskSelect query.
-func queryTasks(ctx context.Context, q querier, query string, args ...any) ([]*Node, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*Node{}
-	for rows.Next() {
-		n, err := scanNode(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
-}
-
 // shortDuration renders a duration the way next explains itself: "<1m", "45m",
 // "5h", "3d", "2w".
 func shortDuration(d time.Duration) string {
@@ -165,42 +133,4 @@ func (s *Store) rpcTaskNext(ctx context.Context, params json.RawMessage) (any, e
 		return nil, err
 	}
 	return nextResult{Tasks: tasks}, nil
-}
-
-// paramFilter compiles the filter, project, tag and state params of
-// task.list, task.next, task.view and search.
-func (s *Store) paramFilter(ctx context.Context, filter, project, tag, state string, now time.Time) (*compiledFilter, error) {
-	extra, err := legacyFilterTerms(project, tag)
-	if err != nil {
-		return nil, err
-	}
-	if st := strings.TrimSpace(state); st != "" {
-		extra = append(extra, &filterNode{key: "state", value: st})
-	}
-	return compileFilter(ctx, s.db, filter, now, extra...)
-}
-
-type taskListParams struct {
-	State   string `json:"state"`
-	Project string `json:"project"`
-	Tag     string `json:"tag"`
-	Filter  string `json:"filter"`
-	Sort    string `json:"sort"`
-}
-
-func (s *Store) rpcTaskList(ctx context.Context, params json.RawMessage) (any, error) {
-	var p taskListParams
-	if err := decodeParams(params, &p); err != nil {
-		return nil, err
-	}
-	now := s.now()
-	f, err := s.paramFilter(ctx, p.Filter, p.Project, p.Tag, p.State, now)
-	if err != nil {
-		return nil, err
-	}
-	nodes, err := filterTasks(ctx, s.db, f, p.Sort, now)
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	return nodes, nil
 }
