@@ -240,7 +240,10 @@ func cmdViewVerb(c *cli, fs *flag.FlagSet, args []string) error {
 		}
 		line := "Nothing in view " + displayText(args[0])
 		if b := findBuiltinView(args[0]); b != nil {
-			line = emptyViewLine(b.name, days)
+			line = b.about
+			if b.name == "ondeck" || b.name == "upcoming" || b.name == "late" {
+				line = emptyViewLine(b.name, days)
+			}
 		}
 		fmt.Fprintln(c.stdout, line+filterText(fs)+".")
 		return nil

@@ -82,6 +82,7 @@ func cmdLinks(c *cli, _ *flag.FlagSet, args []string) error {
 
 func searchFlags(fs *flag.FlagSet) {
 	fs.Int("limit", 20, "show at most `N` results")
+	fs.String("filter", "", "only tasks this `filter` matches, and their context docs (see heph list)")
 }
 
 func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
@@ -91,7 +92,7 @@ func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	limit, _ := strconv.Atoi(fs.Lookup("limit").Value.String())
 	var hits []searchHit
-	if err := c.call("node.search", map[string]any{"query": query, "limit": limit}, &hits); err != nil {
+	if err := c.call("node.search", searchParams{Query: query, Limit: limit, Filter: flagStr(fs, "filter")}, &hits); err != nil {
 		return err
 	}
 	if c.json {

@@ -240,11 +240,15 @@ func TestTaskVerbsBadInput(t *testing.T) {
 // matches (naming the filters), and --json prints an empty array.
 func TestEmptyListsSaySo(t *testing.T) {
 	td := startDaemon(t)
+	td.MustHeph("project", "add", "Home")
+	td.MustHeph("project", "add", "Work")
 	cases := []struct {
 		args []string
 		want string
 	}{
 		{[]string{"next"}, "Nothing is next.\n"},
+		{[]string{"list", "project:Home", "-errand"}, "No matching tasks.\n"},
+		{[]string{"view", "agenda"}, "Nothing is on the agenda.\n"},
 		{[]string{"next", "--project", "Home", "--tag", "errand"}, "Nothing is next in project Home, tagged errand.\n"},
 		{[]string{"list"}, "No outstanding tasks.\n"},
 		{[]string{"list", "--state", "done"}, "No done tasks.\n"},

@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"sort"
 	"strings"
 	"time"
@@ -295,11 +296,20 @@ func (c *filterCompiler) compile(n *filterNode) (string, []any, error) {
 func (c *filterCompiler) term(n *filterNode) (string, []any, error) {
 	switch n.key {
 	case "tag":
-		q := `EXISTS (SELECT 1 FROM json_each(t.tags) WHERE value = ?)`
-		if n.neg {
-			q = "NOT " + q
+		// tags holds a JSON array written by encoding/json without
+		// spaces: an element starts after "[" or "," with an unescaped
+		// quote, which cannot occur inside a string, so "[" or "," plus
+		// the tag's JSON string (same encoder) occurs exactly when the
+		// tag is an element. instr is far cheaper than json_each.
+		needle, err := json.Marshal(n.value)
+		if err != nil {
+			return "", nil, filterError("tag %q: %v", n.value, err)
 		}
-		return q, []any{n.value}, nil
+		q := `(instr(t.tags, ?) > 0 OR instr(t.tags, ?) > 0)`
+		if n.neg {
+			q = `(instr(t.tags, ?) = 0 AND instr(t.tags, ?) = 0)`
+		}
+		return q, []any{"[" + string(needle), "," + string(needle)}, nil
 	case "recurring":
 		return `t.recur != ''`, nil, nil
 	case "project":

@@ -33,6 +33,8 @@ func filterFixture(t *testing.T) *testStore {
 	ts.mustCall("task.drop", map[string]any{"id": n.ID}, nil)
 	ts.mustCall("task.create", map[string]any{"title": "removed thing", "project": "Home"}, &n)
 	ts.mustCall("node.rm", map[string]any{"id": n.ID}, nil)
+	// A tag that holds another's JSON string never makes it match.
+	ts.mustCall("task.create", map[string]any{"title": "quoted tag", "project": "Work", "tags": []string{`x"errand"`, `[plumbing`}}, nil)
 	var sink Node
 	ts.mustCall("task.list", map[string]any{"filter": "+plumbing"}, &[]*Node{&sink})
 	ts.mustCall("context.edit", map[string]any{"id": sink.ID, "append": "- [ ] buy a washer"}, nil)
@@ -47,7 +49,7 @@ func TestFilterKeys(t *testing.T) {
 		filter string
 		want   string // titles, sorted, comma-separated
 	}{
-		{"", "file taxes, fix sink, homework, loose end, old fence, water plants"},
+		{"", "file taxes, fix sink, homework, loose end, old fence, quoted tag, water plants"},
 		{"project:Home", "fix sink, old fence, water plants"}, // sub-projects, not Homework
 		{"project:home/garden", "old fence, water plants"},
 		{"project:Garden", "old fence, water plants"}, // a unique name
@@ -56,33 +58,34 @@ func TestFilterKeys(t *testing.T) {
 		{"project:Homework", "homework"},
 		{"attention:red,orange", "fix sink, water plants"},
 		{"attention:p3", "homework"},
-		{"attention:white", "file taxes, loose end, old fence"},
+		{"attention:white", "file taxes, loose end, old fence, quoted tag"},
 		{"+errand", "fix sink, old fence"},
-		{"-errand", "file taxes, homework, loose end, water plants"},
+		{"-errand", "file taxes, homework, loose end, quoted tag, water plants"},
+		{"+[plumbing", "quoted tag"},
 		{"tag:plumbing", "fix sink"},
 		{"+errand -plumbing", "old fence"},
 		{"state:done", "done thing"},
 		{"state:done,dropped", "done thing, dropped thing"},
-		{"state:all project:Work", "done thing, file taxes"},
+		{"state:all project:Work", "done thing, file taxes, quoted tag"},
 		{"do:today", "water plants"},
-		{"do:none", "file taxes, fix sink, loose end, old fence"},
+		{"do:none", "file taxes, fix sink, loose end, old fence, quoted tag"},
 		{"do.before:tomorrow", "water plants"},
 		{"do.after:tomorrow", "homework"},
 		{"late.before:now", "fix sink"},
 		{"late.before:+4d", "file taxes, fix sink"},
 		{"late.after:now", "file taxes"},
-		{"late:none", "homework, loose end, old fence, water plants"},
+		{"late:none", "homework, loose end, old fence, quoted tag, water plants"},
 		{"late:+3d", "file taxes"},
 		{"recurring", "water plants"},
 		{"text:plan", "water plants"},   // prefix of a title word
 		{"text:washer", "fix sink"},     // in its context doc
 		{`text:"fix sink"`, "fix sink"}, // quoted words
-		{"created.after:yesterday", "file taxes, fix sink, homework, loose end, water plants"},
+		{"created.after:yesterday", "file taxes, fix sink, homework, loose end, quoted tag, water plants"},
 		{"created.before:yesterday", "old fence"},
-		{"created:today", "file taxes, fix sink, homework, loose end, water plants"},
+		{"created:today", "file taxes, fix sink, homework, loose end, quoted tag, water plants"},
 		{"+errand or recurring", "fix sink, old fence, water plants"},
-		{"project:Work or attention:blue", "file taxes, homework"},
-		{"(project:Work or attention:blue) late:none", "homework"},
+		{"project:Work or attention:blue", "file taxes, homework, quoted tag"},
+		{"(project:Work or attention:blue) late:none", "homework, quoted tag"},
 		{"project:Home and (+plumbing or recurring)", "fix sink, water plants"},
 		{"project:Home (+plumbing OR recurring)", "fix sink, water plants"},
 		{"((project:Home))", "fix sink, old fence, water plants"},
@@ -219,7 +222,7 @@ func TestViewsBuiltinAndSaved(t *testing.T) {
 	if v.Kind != "view" || v.View == nil || v.View.Filter != "+errand or project:Work" || v.View.Sort != "title" {
 		t.Fatalf("saved view: %+v", v)
 	}
-	if got := run("errands", ""); got != "file taxes, fix sink, old fence" {
+	if got := run("errands", ""); got != "file taxes, fix sink, old fence, quoted tag" {
 		t.Errorf("saved view: %q", got)
 	}
 	if got := run("Errands", "project:Home"); got != "fix sink, old fence" {
