@@ -386,7 +386,7 @@ CREATE TABLE views(
 	sort    TEXT NOT NULL DEFAULT ''
 );
 ALTER TABLE tasks ADD COLUMN project_id TEXT NOT NULL DEFAULT '';
-CREATE INDEX tasks_project ON tasks(project_id, state, arank) WHERE node_deleted IS NULL;
+CREATE INDEX tasks_project ON tasks(project_id, state, arank, tags) WHERE node_deleted IS NULL; -- tags: +tag is checked in the index
 CREATE INDEX tasks_legacy_project ON tasks(project) WHERE project != '';
 `,
 }
