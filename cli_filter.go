@@ -234,15 +234,11 @@ func cmdViewVerb(c *cli, fs *flag.FlagSet, args []string) error {
 		return c.printJSON(nodes)
 	}
 	if len(nodes) == 0 {
-		var days any
-		if p.Days != nil {
-			days = *p.Days
-		}
 		line := "Nothing in view " + displayText(args[0])
 		if b := findBuiltinView(args[0]); b != nil {
 			line = b.about
 			if b.name == "ondeck" || b.name == "upcoming" || b.name == "late" {
-				line = emptyViewLine(b.name, days)
+				line = emptyViewLine(b.name, p.Days)
 			}
 		}
 		fmt.Fprintln(c.stdout, line+filterText(fs)+".")
@@ -328,7 +324,7 @@ func (c *cli) bulkTargets(fs *flag.FlagSet, ids []string, verb string) (targets 
 }
 
 // runBulk calls task.bulk and prints one line per task.
-func (c *cli) runBulk(action, past string, ids []string, edit map[string]any) error {
+func (c *cli) runBulk(action, past string, ids []string, edit *taskEditParams) error {
 	p := taskBulkParams{Action: action, IDs: ids}
 	if edit != nil {
 		b, err := json.Marshal(edit)
