@@ -273,3 +273,31 @@ func TestViewsBuiltinAndSaved(t *testing.T) {
 		t.Errorf("after undo: %q", got)
 	}
 }
+
+// TestSearchFilter: node.search's filter keeps the tasks it matches and
+// their context docs.
+func TestSearchFilter(t *testing.T) {
+	ts := filterFixture(t)
+	hits := func(query, filter string) []string {
+		var res []searchHit
+		ts.mustCall("node.search", map[string]any{"query": query, "filter": filter}, &res)
+		var out []string
+		for _, h := range res {
+			out = append(out, h.Node.Title)
+		}
+		sort.Strings(out)
+		return out
+	}
+	if got := strings.Join(hits("washer", "project:Home"), ","); got != "fix sink context" {
+		t.Errorf("washer in project:Home: %q", got)
+	}
+	if got := hits("washer", "project:Work"); len(got) != 0 {
+		t.Errorf("washer in project:Work: %q", got)
+	}
+	if got := strings.Join(hits("fence", ""), ","); !strings.Contains(got, "old fence") {
+		t.Errorf("fence without a filter: %q", got)
+	}
+	if err := ts.call("node.search", map[string]any{"query": "x", "filter": "colour:red"}, nil); err == nil || !strings.Contains(err.Error(), "unknown key") {
+		t.Errorf("bad search filter: %v", err)
+	}
+}
