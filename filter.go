@@ -29,9 +29,11 @@ import (
 // project: becomes t.project_id IN (…) (tasks_project), attention: and
 // state: become literal IN lists (tasks_state, tasks_next).
 
-// filterKeys are the keys a term may have, for error messages.
-var filterKeys = []string{"project", "attention", "state", "do", "do.before", "do.after",
-	"late", "late.before", "late.after", "created", "created.before", "created.after", "text", "tag"}
+// filterKeys are the keys a term may have, in the order errors list them.
+func filterKeys() []string {
+	return []string{"project", "attention", "state", "do", "do.before", "do.after",
+		"late", "late.before", "late.after", "created", "created.before", "created.after", "text", "tag"}
+}
 
 // filterNode is a parsed filter: a term, or an and/or of children.
 type filterNode struct {
@@ -196,15 +198,15 @@ func parseFilterTerm(t string) (*filterNode, error) {
 	i := strings.IndexByte(t, ':')
 	if i < 0 {
 		return nil, filterError("unknown term %q: want key:value with a key among %s, or +tag, -tag, recurring, or, ( ) (text:%s searches for a word)",
-			t, strings.Join(filterKeys, ", "), t)
+			t, strings.Join(filterKeys(), ", "), t)
 	}
 	key, value := strings.ToLower(t[:i]), strings.TrimSpace(t[i+1:])
 	known := false
-	for _, k := range filterKeys {
+	for _, k := range filterKeys() {
 		known = known || k == key
 	}
 	if !known {
-		return nil, filterError("unknown key %q: valid keys are %s (and +tag, -tag, recurring)", key, strings.Join(filterKeys, ", "))
+		return nil, filterError("unknown key %q: valid keys are %s (and +tag, -tag, recurring)", key, strings.Join(filterKeys(), ", "))
 	}
 	if value == "" {
 		return nil, filterError("%s: needs a value", key)
@@ -218,9 +220,6 @@ func parseFilterTerm(t string) (*filterNode, error) {
 	}
 	return &filterNode{key: key, value: value}, nil
 }
-
-// filterAttention maps quick add's p1..p4 too.
-var filterAttention = map[string]string{"p1": "red", "p2": "orange", "p3": "blue", "p4": "white"}
 
 // compiledFilter is a filter as SQL over tasks t and nodes n.
 type compiledFilter struct {
@@ -368,10 +367,17 @@ func literalList(v string, check func(string) (string, error)) (string, error) {
 
 func (c *filterCompiler) attention(v string) (string, []any, error) {
 	list, err := literalList(v, func(w string) (string, error) {
-		if a, ok := filterAttention[w]; ok {
-			return a, nil
+		switch w {
+		case "p1":
+			return "red", nil
+		case "p2":
+			return "orange", nil
+		case "p3":
+			return "blue", nil
+		case "p4":
+			return "white", nil
 		}
-		if a, ok := attentionNames[w]; ok {
+		if a, err := normalizeAttention(w); err == nil {
 			return a, nil
 		}
 		return "", filterError("attention:%s: unknown level %q: want red, orange, white, blue (or p1..p4, a1..a4), comma-separated", v, w)
@@ -416,14 +422,22 @@ func (c *filterCompiler) text(v string) (string, []any, error) {
 	return `(t.node_id IN ` + hits + ` OR t.context_id IN ` + hits + `)`, []any{match, match}, nil
 }
 
-// dateColumns maps a date key to its column.
-var dateColumns = map[string]string{"do": "t.do_at", "late": "t.late_at", "created": "t.node_created"}
+// dateColumn is the column of a date key (do, late, created).
+func dateColumn(key string) string {
+	switch key {
+	case "do":
+		return "t.do_at"
+	case "late":
+		return "t.late_at"
+	}
+	return "t.node_created"
+}
 
 // date compiles do, late and created terms: KEY:none, KEY:DAY (that day),
 // KEY.before:DATE and KEY.after:DATE.
 func (c *filterCompiler) date(key, v string) (string, []any, error) {
 	base, mod, _ := strings.Cut(key, ".")
-	col := dateColumns[base]
+	col := dateColumn(base)
 	if strings.EqualFold(v, "none") {
 		if mod != "" || base == "created" {
 			return "", nil, filterError("%s:none: only do:none and late:none", key)
@@ -465,14 +479,22 @@ func legacyFilterTerms(project, tag string) ([]*filterNode, error) {
 	return out, nil
 }
 
-// filterSorts are the orders a list or saved view may use.
-var filterSorts = map[string]string{
-	"created": `t.node_created, t.node_id`,
-	"do":      `t.do_at IS NULL, t.do_at, t.arank, t.node_created, t.node_id`,
-	"late":    `t.late_at IS NULL, t.late_at, t.arank, t.node_created, t.node_id`,
-	"title":   `n.title COLLATE NOCASE, t.node_id`,
-	// next: late ones first (most late first), then by attention, oldest first.
-	"next": `(t.late_at IS NULL OR t.late_at > ?), t.late_at, t.arank, t.node_created, t.node_id`,
+// filterSort is the ORDER BY of a sort a list or saved view may use.
+func filterSort(name string) (string, bool) {
+	switch name {
+	case "created":
+		return `t.node_created, t.node_id`, true
+	case "do":
+		return `t.do_at IS NULL, t.do_at, t.arank, t.node_created, t.node_id`, true
+	case "late":
+		return `t.late_at IS NULL, t.late_at, t.arank, t.node_created, t.node_id`, true
+	case "title":
+		return `n.title COLLATE NOCASE, t.node_id`, true
+	case "next":
+		// Late ones first (most late first), then by attention, oldest first.
+		return `(t.late_at IS NULL OR t.late_at > ?), t.late_at, t.arank, t.node_created, t.node_id`, true
+	}
+	return "", false
 }
 
 // sortClause is the ORDER BY of a sort name ("" is created) and its args.
@@ -480,7 +502,7 @@ func sortClause(name string, now time.Time) (string, []any, error) {
 	if name == "" {
 		name = "created"
 	}
-	o, ok := filterSorts[strings.ToLower(name)]
+	o, ok := filterSort(strings.ToLower(name))
 	if !ok {
 		return "", nil, invalidParams("unknown sort %q: want next, do, late, created or title", name)
 	}

@@ -1,3 +1,5 @@
+// import.markdown: a tree of markdown files (heph exports or plain notes) into nodes.
+
 package main
 
 import (
@@ -10,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,8 +68,6 @@ func (r *importReport) unmapped(item, field, format string, args ...any) {
 	r.Unmapped[field]++
 	r.problem(item, "%s: %s", field, fmt.Sprintf(format, args...))
 }
-
-var ulidPattern = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
 
 // mdItem is one parsed markdown file.
 type mdItem struct {
@@ -169,7 +168,7 @@ func readMarkdownFile(path string, rep *importReport, now time.Time) (*mdItem, e
 	it := &mdItem{path: path, kind: "doc", fields: map[string]any{}, created: now, updated: now}
 	if id, ok := fm["id"].(string); ok && id != "" {
 		it.id = strings.ToUpper(id)
-		if !ulidPattern.MatchString(it.id) {
+		if !validULID(it.id) {
 			return nil, fmt.Errorf("%s: front matter id %q is not a heph id (26 characters of Crockford base32)", path, id)
 		}
 		if err := it.fromFrontMatter(fm, body, rep); err != nil {
@@ -233,7 +232,7 @@ func (it *mdItem) fromFrontMatter(fm frontMatter, body string, rep *importReport
 	if it.kind == "" {
 		it.kind = "doc"
 	}
-	if _, ok := kindTables[it.kind]; !ok {
+	if _, ok := kindTable(it.kind); !ok {
 		return fmt.Errorf("front matter kind %q: want doc, task, project or view", it.kind)
 	}
 	title, err := str("title")
@@ -270,7 +269,7 @@ func (it *mdItem) fromFrontMatter(fm frontMatter, body string, rep *importReport
 		}
 		for _, l := range list {
 			l = strings.ToUpper(l)
-			if !ulidPattern.MatchString(l) {
+			if !validULID(l) {
 				return fmt.Errorf("front matter links: %q is not a heph id", l)
 			}
 			it.links = append(it.links, l)
@@ -574,7 +573,7 @@ func (it *mdItem) projectViewFields(fm frontMatter, str func(string) (string, er
 			it.projectPath = v
 			continue
 		}
-		if k == "parent" && v != "" && !ulidPattern.MatchString(strings.ToUpper(v)) {
+		if k == "parent" && v != "" && !validULID(strings.ToUpper(v)) {
 			return fmt.Errorf("front matter parent %q is not a heph id", v)
 		}
 		if k == "parent" {

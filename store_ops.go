@@ -1,3 +1,5 @@
+// Ops: recording and applying every change (node.create, node.set, links, log, completion) last-writer-wins.
+
 package main
 
 import (
@@ -66,7 +68,7 @@ type opLinkData struct {
 	Kind  string `json:"kind"`
 	Label string `json:"label,omitempty"`
 	// Observed (link.rm): the link.add ops the removal saw; only those
-	// are removed, so a concurrent add wins (mergerules.go). Nil in ops
+	// are removed, so a concurrent add wins (sync_merge.go). Nil in ops
 	// made before this rule: see recomputeLink.
 	Observed *[]string `json:"observed,omitempty"`
 }
@@ -74,31 +76,67 @@ type opLinkData struct {
 // fieldColumn says where each node field lives.
 type fieldColumn struct{ table, column string }
 
-var nodeFields = map[string]fieldColumn{
-	"title":            {"nodes", "title"},
-	"body":             {"nodes", "body"},
-	"deleted":          {"nodes", "deleted"},
-	"state":            {"tasks", "state"},
-	"attention":        {"tasks", "attention"},
-	"do":               {"tasks", "do_at"},
-	"late":             {"tasks", "late_at"},
-	"recur":            {"tasks", "recur"},
-	"recur_after_done": {"tasks", "recur_after_done"},
-	"occurrences":      {"tasks", "occurrences"},
-	"project":          {"tasks", "project"},
-	"tags":             {"tasks", "tags"},
-	"context":          {"tasks", "context_id"},
-	"log":              {"tasks", "log_id"},
-	"project_id":       {"tasks", "project_id"},
-	"parent":           {"projects", "parent"},
-	"archived":         {"projects", "archived"},
-	"filter":           {"views", "filter"},
-	"sort":             {"views", "sort"},
+// nodeField says where node field name lives; ok is false for a name
+// that is no node field.
+func nodeField(name string) (col fieldColumn, ok bool) {
+	switch name {
+	case "title":
+		return fieldColumn{"nodes", "title"}, true
+	case "body":
+		return fieldColumn{"nodes", "body"}, true
+	case "deleted":
+		return fieldColumn{"nodes", "deleted"}, true
+	case "state":
+		return fieldColumn{"tasks", "state"}, true
+	case "attention":
+		return fieldColumn{"tasks", "attention"}, true
+	case "do":
+		return fieldColumn{"tasks", "do_at"}, true
+	case "late":
+		return fieldColumn{"tasks", "late_at"}, true
+	case "recur":
+		return fieldColumn{"tasks", "recur"}, true
+	case "recur_after_done":
+		return fieldColumn{"tasks", "recur_after_done"}, true
+	case "occurrences":
+		return fieldColumn{"tasks", "occurrences"}, true
+	case "project":
+		return fieldColumn{"tasks", "project"}, true
+	case "tags":
+		return fieldColumn{"tasks", "tags"}, true
+	case "context":
+		return fieldColumn{"tasks", "context_id"}, true
+	case "log":
+		return fieldColumn{"tasks", "log_id"}, true
+	case "project_id":
+		return fieldColumn{"tasks", "project_id"}, true
+	case "parent":
+		return fieldColumn{"projects", "parent"}, true
+	case "archived":
+		return fieldColumn{"projects", "archived"}, true
+	case "filter":
+		return fieldColumn{"views", "filter"}, true
+	case "sort":
+		return fieldColumn{"views", "sort"}, true
+	}
+	return fieldColumn{}, false
 }
 
-// kindTables names the table that holds each kind's own fields (nodes
-// holds the fields every kind has).
-var kindTables = map[string]string{"doc": "", "task": "tasks", "project": "projects", "view": "views"}
+// kindTable names the table that holds a kind's own fields (nodes holds
+// the fields every kind has); ok is false for an unknown kind.
+func kindTable(kind string) (table string, ok bool) {
+	switch kind {
+	case "doc":
+		return "", true
+	case "task":
+		return "tasks", true
+	case "project":
+		return "projects", true
+	case "view":
+		return "views", true
+	}
+	return "", false
+}
 
 // errNotFound marks an unknown node id or handle.
 var errNotFound = errors.New("not found")
@@ -112,7 +150,7 @@ type Tx struct {
 	// unit that undo reverts.
 	Batch string
 	Ops   []Op // ops recorded so far, in order
-	// stmts are the statements prepared in this transaction (stmtcache.go).
+	// stmts are the statements prepared in this transaction (store_stmtcache.go).
 	stmts map[string]*sql.Stmt
 	// pending holds the ops recorded inside batchOps, not yet inserted.
 	pending []Op
@@ -250,7 +288,7 @@ func (t *Tx) recordDecoded(op Op, decoded any) error {
 // deferrable says whether a local op's insert may wait inside batchOps:
 // its application reads no ops. That holds for a create without a
 // tombstone and for a link.add (applyLink); tombstones and link removals
-// follow rules that read the ops of their node or link (mergerules.go).
+// follow rules that read the ops of their node or link (sync_merge.go).
 func deferrable(op Op, decoded any) bool {
 	switch op.Type {
 	case opNodeCreate:
@@ -324,6 +362,19 @@ func (t *Tx) ApplyRemote(op Op) (applied bool, lost []string, err error) {
 	return true, lost, err
 }
 
+// opData is an op's data as T: decoded, when the op's recorder passed the
+// value it encoded and usable accepts it, else decoded from op.Data.
+func opData[T any](op Op, decoded any, usable func(*T) bool) (*T, error) {
+	if d, ok := decoded.(*T); ok && usable != nil && usable(d) {
+		return d, nil
+	}
+	d := new(T)
+	if err := json.Unmarshal(op.Data, d); err != nil {
+		return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+	}
+	return d, nil
+}
+
 // apply makes op's effect on the materialized tables and returns the
 // fields whose newer local value kept them from being set. local says the op
 // was just made here: a local create names a new id, which no other op can
@@ -336,50 +387,41 @@ func (t *Tx) apply(op Op, local bool, decoded any) ([]string, error) {
 	}
 	switch op.Type {
 	case opNodeCreate:
-		d, ok := decoded.(*opCreateData)
-		if !ok || !jsonShaped(d.Fields) {
-			d = &opCreateData{}
-			if err := json.Unmarshal(op.Data, d); err != nil {
-				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
-			}
+		d, err := opData(op, decoded, func(d *opCreateData) bool { return jsonShaped(d.Fields) })
+		if err != nil {
+			return nil, err
 		}
 		return nil, t.applyCreate(op.Node, h, *d, local)
 	case opNodeSet:
-		d, ok := decoded.(*opSetData)
-		if !ok || !jsonShaped(d.Fields) {
-			d = &opSetData{}
-			if err := json.Unmarshal(op.Data, d); err != nil {
-				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
-			}
+		d, err := opData(op, decoded, func(d *opSetData) bool { return jsonShaped(d.Fields) })
+		if err != nil {
+			return nil, err
 		}
 		return t.applyFields(op.Node, op.HLC, h, d.Fields)
 	case opLinkAdd, opLinkRm:
-		d, ok := decoded.(*opLinkData)
-		if !ok {
-			d = &opLinkData{}
-			if err := json.Unmarshal(op.Data, d); err != nil {
-				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
-			}
+		d, err := opData(op, decoded, func(*opLinkData) bool { return true })
+		if err != nil {
+			return nil, err
 		}
 		return nil, t.applyLink(op, *d, local)
 	case opLogAppend, opLogRemove:
-		var d opLogData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, err := opData[opLogData](op, nil, nil)
+		if err != nil {
+			return nil, err
 		}
-		return nil, t.applyLog(op, h, d)
+		return nil, t.applyLog(op, h, *d)
 	case opTaskComplete, opTaskUncomplete:
-		var d opCompleteData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, err := opData[opCompleteData](op, nil, nil)
+		if err != nil {
+			return nil, err
 		}
-		return t.applyComplete(op, h, d)
+		return t.applyComplete(op, h, *d)
 	}
 	return nil, fmt.Errorf("unknown op type %q in op %s", op.Type, op.ID)
 }
 
 func (t *Tx) applyCreate(id string, h HLC, d opCreateData, local bool) error {
-	table, ok := kindTables[d.Kind]
+	table, ok := kindTable(d.Kind)
 	if !ok {
 		return fmt.Errorf("create %s: unknown kind %q", id, d.Kind)
 	}
@@ -442,11 +484,12 @@ func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, 
 	}
 	sort.Strings(names)
 	node := map[string]any{"title": "", "body": "", "deleted": nil}
-	task := map[string]any{}
+	task := map[string]any{} // the kind's own columns
+	ownTable, _ := kindTable(d.Kind)
 	vals := make([]any, len(names))
 	var mask int64
 	for i, name := range names {
-		col, ok := nodeFields[name]
+		col, ok := nodeField(name)
 		if !ok {
 			return false, fmt.Errorf("node %s: unknown field %q", id, name)
 		}
@@ -457,7 +500,7 @@ func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, 
 		switch col.table {
 		case "nodes":
 			node[col.column] = v
-		case kindTables[d.Kind]:
+		case ownTable:
 			task[col.column] = v
 		default:
 			// Another kind's field (a task field on a doc): the
@@ -471,14 +514,14 @@ func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, 
 	if err != nil || !ok {
 		return false, err
 	}
-	if table := kindTables[d.Kind]; table != "" {
+	if table := ownTable; table != "" {
 		cols := []string{"node_id"}
 		args := []any{id}
 		if table == "tasks" {
 			cols, args = append(cols, "node_created", "node_deleted"), append(args, h.Wall, node["deleted"])
 		}
 		for _, f := range createFieldOrder {
-			if col := nodeFields[f]; col.table == table {
+			if col, _ := nodeField(f); col.table == table {
 				if v, ok := task[col.column]; ok {
 					cols, args = append(cols, col.column), append(args, v)
 				}
@@ -519,7 +562,7 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 	var writes []write
 	tombstone := false
 	for _, name := range names {
-		col, ok := nodeFields[name]
+		col, ok := nodeField(name)
 		if !ok {
 			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
 		}
@@ -671,6 +714,20 @@ func jsonShaped(fields map[string]any) bool {
 	return true
 }
 
+// jsonInt is v as an integer, when it is a number as decoded JSON (float64)
+// or as a local op holds it (int64, int).
+func jsonInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return int64(x), true
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	}
+	return 0, false
+}
+
 // columnValue converts a field's JSON value to what its column stores.
 func columnValue(name string, v any) (any, error) {
 	switch name {
@@ -678,14 +735,11 @@ func columnValue(name string, v any) (any, error) {
 		switch x := v.(type) {
 		case nil:
 			return nil, nil
-		case float64:
-			return int64(x), nil
-		case int64:
-			return x, nil
-		case int:
-			return int64(x), nil
 		case json.Number:
 			return x.Int64()
+		}
+		if n, ok := jsonInt(v); ok {
+			return n, nil
 		}
 		return nil, fmt.Errorf("field %s: want unix milliseconds or null, got %T", name, v)
 	case "recur_after_done", "archived":
@@ -698,13 +752,8 @@ func columnValue(name string, v any) (any, error) {
 		}
 		return 0, nil
 	case "occurrences":
-		switch x := v.(type) {
-		case float64:
-			return int64(x), nil
-		case int64:
-			return x, nil
-		case int:
-			return int64(x), nil
+		if n, ok := jsonInt(v); ok {
+			return n, nil
 		}
 		return nil, fmt.Errorf("field %s: want a number, got %T", name, v)
 	case "tags":
@@ -753,7 +802,7 @@ func (t *Tx) readFields(id string, names []string) (map[string]any, error) {
 	all := n.fieldValues()
 	out := make(map[string]any, len(names))
 	for _, name := range names {
-		if _, ok := nodeFields[name]; !ok {
+		if _, ok := nodeField(name); !ok {
 			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
 		}
 		out[name] = all[name]

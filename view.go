@@ -24,21 +24,23 @@ type builtinView struct {
 
 // builtinViews in the order view.list shows them. upcoming's window is
 // its days param (defaultUpcomingDays), so its filter is only shown.
-var builtinViews = []builtinView{
-	{name: "next", filter: "(what is next: see heph next)", sort: "next", about: "Nothing is next"},
-	{name: "ondeck", filter: "attention:blue", sort: "created", about: "Nothing is on deck"},
-	{name: "upcoming", filter: "do.after:now do.before:+7d", sort: "do", about: "Nothing is upcoming"},
-	{name: "late", filter: "late.before:now", sort: "late", about: "Nothing is late"},
-	{name: "agenda", filter: "do.before:tomorrow or late.before:now", sort: "next", about: "Nothing is on the agenda"},
+func builtinViews() []builtinView {
+	return []builtinView{
+		{name: "next", filter: "(what is next: see heph next)", sort: "next", about: "Nothing is next"},
+		{name: "ondeck", filter: "attention:blue", sort: "created", about: "Nothing is on deck"},
+		{name: "upcoming", filter: "do.after:now do.before:+7d", sort: "do", about: "Nothing is upcoming"},
+		{name: "late", filter: "late.before:now", sort: "late", about: "Nothing is late"},
+		{name: "agenda", filter: "do.before:tomorrow or late.before:now", sort: "next", about: "Nothing is on the agenda"},
+	}
 }
 
 // defaultUpcomingDays is the window of "view upcoming".
 const defaultUpcomingDays = 7
 
 func findBuiltinView(name string) *builtinView {
-	for i := range builtinViews {
-		if strings.EqualFold(builtinViews[i].name, strings.TrimSpace(name)) {
-			return &builtinViews[i]
+	for _, b := range builtinViews() {
+		if strings.EqualFold(b.name, strings.TrimSpace(name)) {
+			return &b
 		}
 	}
 	return nil
@@ -67,9 +69,9 @@ func (s *Store) rpcTaskView(ctx context.Context, params json.RawMessage) (any, e
 }
 
 func builtinNames() string {
-	names := make([]string, len(builtinViews))
-	for i, v := range builtinViews {
-		names[i] = v.name
+	names := make([]string, 0, 5)
+	for _, v := range builtinViews() {
+		names = append(names, v.name)
 	}
 	return strings.Join(names, ", ")
 }
@@ -176,7 +178,7 @@ func (s *Store) rpcViewList(ctx context.Context, params json.RawMessage) (any, e
 		return nil, err
 	}
 	out := []viewInfo{}
-	for _, b := range builtinViews {
+	for _, b := range builtinViews() {
 		nodes, err := s.runView(ctx, taskViewParams{Name: b.name})
 		if err != nil {
 			return nil, err
