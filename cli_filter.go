@@ -1,4 +1,5 @@
 // cli_filter.go owns the CLI side of filters, saved views, projects and bulk changes (issue 14).
+
 package main
 
 import (

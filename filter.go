@@ -1,4 +1,5 @@
 // filter.go owns the task filter language: parsing it and compiling it to indexed SQL.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // project.go owns first-class projects: ids derived from paths, derived paths, lookup and legacy adoption.
+
 package main
 
 import (

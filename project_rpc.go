@@ -1,4 +1,5 @@
 // project_rpc.go owns the project.* RPC methods and task.bulk (issue 14's capture-projects part).
+
 package main
 
 import (

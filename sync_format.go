@@ -1,4 +1,5 @@
 // sync_format.go owns the sync format version that hub and spokes check on every push and pull.
+
 package main
 
 import (

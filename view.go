@@ -1,4 +1,5 @@
 // view.go owns views: the built-in ones and saved views (nodes of kind view), and their RPC methods.
+
 package main
 
 import (
