@@ -130,7 +130,19 @@ func startDaemonIn(t testing.TB, dir string, extraArgs ...string) *testDaemon {
 // startDaemonEnv is startDaemonIn with extra environment variables.
 func startDaemonEnv(t testing.TB, dir string, env []string, extraArgs ...string) *testDaemon {
 	t.Helper()
-	bin := hephBinary(t)
+	return startDaemonBinEnv(t, hephBinary(t), dir, env, extraArgs...)
+}
+
+// startDaemonBin is startDaemonIn with another build of heph (bin, with
+// a "hephd" symlink beside it), such as an older release.
+func startDaemonBin(t testing.TB, bin, dir string, extraArgs ...string) *testDaemon {
+	t.Helper()
+	return startDaemonBinEnv(t, bin, dir, nil, extraArgs...)
+}
+
+// startDaemonBinEnv starts bin's hephd on dir with extra environment.
+func startDaemonBinEnv(t testing.TB, bin, dir string, env []string, extraArgs ...string) *testDaemon {
+	t.Helper()
 	d := &testDaemon{t: t, Dir: dir, DB: filepath.Join(dir, "heph.db"), Socket: filepath.Join(dir, "s.sock"),
 		Stderr: &syncBuffer{}, done: make(chan struct{})}
 	d.Env = append(cleanEnv(), "HOME="+dir, "HEPH_DB="+d.DB, "HEPH_SOCKET="+d.Socket, "XDG_RUNTIME_DIR=", "XDG_DATA_HOME=", "XDG_CONFIG_HOME=")
