@@ -62,6 +62,7 @@ func commands() []*command {
 		{name: "export", args: "DIR", summary: "write every live node to DIR as a markdown file with front matter", run: cmdExport},
 		{name: "import", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
 		daemonCommand(),
+		tuiCommand(),
 	}
 	cmds = append(cmds, taskCommands()...)
 	cmds = append(cmds, syncCommands()...)
