@@ -134,7 +134,7 @@ func (g *tuiGrid) Text() string {
 // Styles returns one letter per cell naming its style ('.' for normal), to
 // pin colours in golden files.
 func (g *tuiGrid) Styles() string {
-	const letters = ".dbhHSrobwsWEptD"
+	const letters = ".dbhHSrobwsWEpPtD"
 	var b strings.Builder
 	for y := 0; y < g.H; y++ {
 		for x := 0; x < g.W; x++ {
