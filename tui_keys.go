@@ -93,7 +93,9 @@ func (a *tuiApp) triageKey(k tuiKey) {
 	case "u":
 		a.undo()
 	case "1", "2", "3", "4":
-		a.taskAct("task.edit", map[string]any{"attention": "a" + key}, "attention")
+		// The quick-add grammar's p1..p4: red, orange, blue (on deck), white.
+		att := map[string]string{"1": "red", "2": "orange", "3": "blue", "4": "white"}[key]
+		a.taskAct("task.edit", map[string]any{"attention": att}, "attention "+att)
 	case "m":
 		if s.current() != nil {
 			s.Prompt = &tuiPrompt{Kind: "move", Label: "move to project: "}

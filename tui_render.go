@@ -483,7 +483,7 @@ var tuiHelpLines = [...]string{
 	"Tab h/l  switch pane   Enter  open         r  refresh",
 	"/  search (as you type)  f  filter (filter language)",
 	"a  quick add (shows the parse)   d  done   s  skip   x  drop",
-	"u  undo   1-4  attention (white orange red blue)",
+	"u  undo   1-4  attention: red orange blue white (as p1-p4)",
 	"m  move to project   t  tags (+a -b)   D/L  do/late date",
 	"e  edit context in $EDITOR   c  toggle checklist item",
 	"o  open link   p  preview (narrow)   q  quit   ?  close help",
