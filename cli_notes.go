@@ -16,24 +16,16 @@ import (
 	"text/tabwriter"
 )
 
-// The CLI verbs of links, search, export and import, and their RPC table.
-
-// notesMethods are the RPC methods of links, search, export and import.
-func notesMethods(s *Store) map[string]handler {
-	m := map[string]handler{}
-	for _, group := range []map[string]handler{linkMethods(s), searchMethods(s), exportMethods(s)} {
-		for k, v := range group {
-			m[k] = v
-		}
-	}
-	return m
-}
+// The CLI verbs of links, search, export and import.
 
 func cmdLink(c *cli, _ *flag.FlagSet, args []string) error {
 	if len(args) != 3 || (args[0] != "add" && args[0] != "rm") {
 		return usagef("want: heph link add A B | heph link rm A B")
 	}
-	method := "link." + args[0]
+	method := "link.add"
+	if args[0] == "rm" {
+		method = "link.rm"
+	}
 	var res linkResult
 	if err := c.call(method, map[string]string{"src": args[1], "dst": args[2]}, &res); err != nil {
 		return err

@@ -305,15 +305,6 @@ func resolveWikiTarget(ctx context.Context, q querier, target string) (string, e
 	return id, nil
 }
 
-// linkMethods are the RPC methods on links.
-func linkMethods(s *Store) map[string]handler {
-	return map[string]handler{
-		"link.add": s.rpcLinkAdd,
-		"link.rm":  s.rpcLinkRm,
-		"links":    s.rpcLinks,
-	}
-}
-
 type linkParams struct {
 	Src string `json:"src"`
 	Dst string `json:"dst"`

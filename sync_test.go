@@ -571,7 +571,7 @@ func TestBackoff(t *testing.T) {
 func (sp *testSpoke) rpc(method string, params any) *Node {
 	sp.t.Helper()
 	raw, _ := json.Marshal(params)
-	res, err := nodeMethods(sp.s)[method](context.Background(), raw)
+	res, err := storeHandlers(sp.s)[method](context.Background(), raw)
 	if err != nil {
 		sp.t.Fatalf("%s %s: %v", method, raw, err)
 	}

@@ -37,7 +37,7 @@ func openTestStore(t testing.TB, now time.Time) *testStore {
 // call invokes an RPC handler of the store by method name.
 func (ts *testStore) call(method string, params any, result any) error {
 	ts.t.Helper()
-	h, ok := nodeMethods(ts.s)[method]
+	h, ok := storeHandlers(ts.s)[method]
 	if !ok {
 		ts.t.Fatalf("no method %s", method)
 	}
