@@ -31,9 +31,16 @@ type tuiApp struct {
 	w        tuiWriter
 	out      io.Writer
 	previews map[string]tuiCachedPreview
-	quit     bool
-	exitCode int
-	lastPoll time.Time
+	// The loader: one background load at a time on its own connection,
+	// so keys stay responsive while 10,000 tasks are fetched.
+	bg        *tuiData
+	loads     chan *tuiSnapshot
+	loading   bool
+	loadAgain bool
+	selectID  string // put the cursor on this task when a load shows it
+	quit      bool
+	exitCode  int
+	lastPoll  time.Time
 }
 
 func cmdTUI(c *cli, fs *flag.FlagSet, args []string) error {
@@ -72,7 +79,7 @@ func newTuiApp(socket string, rpc *rpcClient, out io.Writer) *tuiApp {
 	st := &tuiState{Width: 80, Height: 24, Focus: paneList, Now: time.Now(), Loading: true,
 		Source: tuiSideItem{Kind: "view", Name: "next", Label: "next"}, Color: tuiColorFromEnv(osGetenv)}
 	return &tuiApp{st: st, data: &tuiData{socket: socket, rpc: rpc, missing: map[string]bool{}},
-		w: tuiWriter{mode: st.Color}, out: out, previews: map[string]tuiCachedPreview{}}
+		w: tuiWriter{mode: st.Color}, out: out, previews: map[string]tuiCachedPreview{}, loads: make(chan *tuiSnapshot, 1)}
 }
 
 // tuiColorFromEnv: no colour under NO_COLOR (any value) or TERM=dumb,
@@ -114,10 +121,57 @@ func (a *tuiApp) runTerminal() (code int, err error) {
 	return a.exitCode, err
 }
 
-// start loads the first screen and subscribes to events.
+// start loads the first screen (one page, on the event loop's own
+// connection), subscribes to events, and loads the rest in the background.
 func (a *tuiApp) start() {
 	a.subscribe()
-	a.check(a.reload())
+	if a.check(a.loadNow(true)) {
+		a.reload()
+	}
+}
+
+// loadNow loads and applies a snapshot before returning.
+func (a *tuiApp) loadNow(quick bool) error {
+	return a.apply(fetchSnapshot(a.data, a.loadReq(quick)))
+}
+
+// reload asks the loader for a fresh snapshot of what the screen shows;
+// one already running is followed by one more.
+func (a *tuiApp) reload() {
+	if a.st.Offline {
+		return
+	}
+	if a.loading {
+		a.loadAgain = true
+		return
+	}
+	if a.bg == nil || a.bg.rpc == nil {
+		rpc, err := dialDaemon(a.data.socket)
+		if err != nil {
+			a.goOffline()
+			return
+		}
+		a.bg = &tuiData{socket: a.data.socket, rpc: rpc, missing: map[string]bool{}}
+	}
+	a.loading = true
+	bg, req := a.bg, a.loadReq(false)
+	go func() { a.loads <- fetchSnapshot(bg, req) }()
+}
+
+// loaded applies the loader's snapshot and starts the next load if one
+// was asked for meanwhile.
+func (a *tuiApp) loaded(snap *tuiSnapshot) {
+	a.loading = false
+	if errors.Is(snap.Err, errTuiLost) {
+		a.bg = nil
+		a.goOffline()
+		return
+	}
+	a.check(a.apply(snap))
+	if a.loadAgain {
+		a.loadAgain = false
+		a.reload()
+	}
 }
 
 // subscribe opens the live connection, or falls back to polling.
@@ -166,7 +220,9 @@ func (a *tuiApp) loop() error {
 			}
 		case <-reload.C:
 			reloadPending = false
-			a.check(a.reload())
+			a.reload()
+		case snap := <-a.loads:
+			a.loaded(snap)
 		case sig := <-sigs:
 			a.signal(sig)
 		case <-tick.C:
@@ -196,7 +252,7 @@ func (a *tuiApp) idle() {
 		a.reconnect()
 	case a.st.Live == "polling" && time.Since(a.lastPoll) > 2*time.Second:
 		a.lastPoll = time.Now()
-		a.check(a.reload())
+		a.reload()
 	}
 }
 
@@ -209,6 +265,11 @@ func (a *tuiApp) goOffline() {
 		a.data.rpc.Close()
 		a.data.rpc = nil
 	}
+	if a.bg != nil && a.bg.rpc != nil {
+		// The loader may be using it: close it, and let the load fail.
+		a.bg.rpc.conn.Close()
+	}
+	a.bg = nil
 }
 
 // reconnect tries hephd once; when it answers, everything is reloaded (it
@@ -222,8 +283,8 @@ func (a *tuiApp) reconnect() {
 	a.st.Version = ""
 	a.st.Offline = false
 	a.subscribe()
-	if !a.st.Offline {
-		a.check(a.reload())
+	if !a.st.Offline && a.check(a.loadNow(true)) {
+		a.reload()
 	}
 }
 

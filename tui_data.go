@@ -59,27 +59,66 @@ func isMissing(err error, param string) bool {
 // builtinViews are the views the sidebar shows when hephd has no view.list.
 var builtinViews = [...]string{"next", "ondeck", "upcoming", "late"}
 
-// loadStatus reads the daemon's version and sync health.
-func (a *tuiApp) loadStatus() error {
-	s := a.st
-	if s.Version == "" {
-		var info daemonInfo
-		if err := a.data.call("daemon.info", nil, &info); err != nil {
-			return err
-		}
-		s.Version, s.Mode = info.Version, info.Mode
+// tuiLoadReq says what a load fetches: the list's source and filter, and
+// whether it is the quick first page shown at start.
+type tuiLoadReq struct {
+	Source tuiSideItem
+	Filter string
+	Quick  bool // the first screen: one page of next, counts later
+	Rows   int
+	Now    time.Time
+}
+
+// tuiSnapshot is what a load fetched, applied by the event loop.
+type tuiSnapshot struct {
+	Req           tuiLoadReq
+	Version, Mode string
+	Sync          string
+	SyncBad       bool
+	Conflicts     int
+	Side          []tuiSideItem
+	Tasks         []tuiTask
+	FilterDropped bool // hephd has no filter language: loaded without it
+	Err           error
+}
+
+// fetchSnapshot makes a load's requests on d (the event loop's
+// connection for the first screen, the loader's own afterwards).
+func fetchSnapshot(d *tuiData, req tuiLoadReq) *tuiSnapshot {
+	snap := &tuiSnapshot{Req: req}
+	snap.Err = snap.fetch(d)
+	return snap
+}
+
+func (snap *tuiSnapshot) fetch(d *tuiData) error {
+	var info daemonInfo
+	if err := d.call("daemon.info", nil, &info); err != nil {
+		return err
 	}
+	snap.Version, snap.Mode = info.Version, info.Mode
 	var st syncStatus
-	if err := a.data.call("sync.status", nil, &st); err != nil {
+	if err := d.call("sync.status", nil, &st); err != nil {
 		if errors.Is(err, errTuiLost) {
 			return err
 		}
-		s.Sync, s.SyncBad = "sync unknown", false
-		return nil
+		snap.Sync = "sync unknown"
+	} else {
+		snap.Sync, snap.SyncBad = syncHealth(&st, snap.Req.Now)
+		snap.Conflicts = st.Conflicts
 	}
-	s.Sync, s.SyncBad = syncHealth(&st, s.Now)
-	s.Conflicts = st.Conflicts
-	return nil
+	tasks, err := fetchList(d, snap.Req)
+	if isMissing(err, "filter") {
+		snap.FilterDropped = true
+		req := snap.Req
+		req.Filter = ""
+		tasks, err = fetchList(d, req)
+	}
+	if err != nil {
+		return err
+	}
+	snap.Tasks = tasks
+	snap.Side, err = fetchSide(d, snap.Req)
+	return err
 }
 
 // syncHealth says in a few words how syncing is going.
@@ -115,30 +154,29 @@ type tuiProjectInfo struct {
 	Late        int    `json:"late"`
 }
 
-// loadSide builds the sidebar: views with counts, then the project tree.
-func (a *tuiApp) loadSide() error {
+// fetchSide builds the sidebar: views with counts, then the project tree.
+func fetchSide(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 	side := []tuiSideItem{{Kind: "header", Label: "Views"}}
-	views, err := a.loadViews()
+	views, err := fetchViews(d, req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	side = append(side, views...)
-	projects, err := a.loadProjects()
+	projects, err := fetchProjects(d, req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(projects) > 0 {
 		side = append(side, tuiSideItem{Kind: "header", Label: "Projects"})
 		side = append(side, projects...)
 	}
-	a.st.Side = side
-	return nil
+	return side, nil
 }
 
-func (a *tuiApp) loadViews() ([]tuiSideItem, error) {
-	if a.data.has("view.list") {
+func fetchViews(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
+	if d.has("view.list") {
 		var vs []tuiViewInfo
-		err := a.data.call("view.list", map[string]any{}, &vs)
+		err := d.call("view.list", map[string]any{}, &vs)
 		if err == nil {
 			items := make([]tuiSideItem, 0, len(vs))
 			for _, v := range vs {
@@ -150,34 +188,42 @@ func (a *tuiApp) loadViews() ([]tuiSideItem, error) {
 			return nil, err
 		}
 	}
-	// An older hephd: count the built-in views by fetching them.
+	// An older hephd: count the built-in views by fetching them (not for
+	// the first screen, which must be quick).
 	var items []tuiSideItem
 	for _, name := range builtinViews {
-		tasks, err := a.fetchView(name, "")
-		if err != nil {
-			return nil, err
+		count := -1
+		if !req.Quick {
+			tasks, err := fetchView(d, name, "", 0)
+			if err != nil {
+				return nil, err
+			}
+			count = len(tasks)
 		}
-		items = append(items, tuiSideItem{Kind: "view", Name: name, Label: name, Count: len(tasks)})
+		items = append(items, tuiSideItem{Kind: "view", Name: name, Label: name, Count: count})
 	}
 	return items, nil
 }
 
-// loadProjects returns the project tree, from project.list or, on an older
-// hephd, from the projects of outstanding tasks.
-func (a *tuiApp) loadProjects() ([]tuiSideItem, error) {
+// fetchProjects returns the project tree, from project.list or, on an
+// older hephd, from the projects of outstanding tasks.
+func fetchProjects(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 	var ps []tuiProjectInfo
-	if a.data.has("project.list") {
-		err := a.data.call("project.list", map[string]any{}, &ps)
+	if d.has("project.list") {
+		err := d.call("project.list", map[string]any{}, &ps)
 		if err != nil && !isMissing(err, "") {
 			return nil, err
 		}
 	}
-	if !a.data.has("project.list") {
+	if !d.has("project.list") {
+		if req.Quick {
+			return nil, nil
+		}
 		var tasks []tuiTask
-		if err := a.data.call("task.list", map[string]any{}, &tasks); err != nil {
+		if err := d.call("task.list", map[string]any{}, &tasks); err != nil {
 			return nil, err
 		}
-		ps = projectsOfTasks(tasks, a.st.Now)
+		ps = projectsOfTasks(tasks, req.Now)
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
 	items := make([]tuiSideItem, 0, len(ps))
@@ -222,66 +268,93 @@ func projectsOfTasks(tasks []tuiTask, now time.Time) []tuiProjectInfo {
 	return out
 }
 
-// fetchView runs a view by name with an optional filter.
-func (a *tuiApp) fetchView(name, filter string) ([]tuiTask, error) {
+// fetchView runs a view by name with an optional filter; limit (next
+// only, 0 for all) bounds the first screen's page.
+func fetchView(d *tuiData, name, filter string, limit int) ([]tuiTask, error) {
+	if name == "next" && (limit > 0 || d.missing["task.view.next"]) {
+		return fetchNext(d, filter, limit)
+	}
 	params := map[string]any{"name": name}
 	if filter != "" {
 		params["filter"] = filter
 	}
 	var tasks []tuiTask
-	if name == "next" && !a.data.has("task.view.next") {
-		return a.fetchNext(filter)
-	}
-	err := a.data.call("task.view", params, &tasks)
+	err := d.call("task.view", params, &tasks)
 	if name == "next" && err != nil && !errors.Is(err, errTuiLost) && !isMissing(err, "filter") {
 		// An older hephd's task.view has no "next": ask task.next.
-		a.data.missing["task.view.next"] = true
-		return a.fetchNext(filter)
+		d.missing["task.view.next"] = true
+		return fetchNext(d, filter, 0)
 	}
 	return tasks, err
 }
 
-func (a *tuiApp) fetchNext(filter string) ([]tuiTask, error) {
-	params := map[string]any{"limit": 0}
+func fetchNext(d *tuiData, filter string, limit int) ([]tuiTask, error) {
+	params := map[string]any{"limit": limit}
 	if filter != "" {
 		params["filter"] = filter
 	}
 	var res struct {
 		Tasks []tuiTask `json:"tasks"`
 	}
-	err := a.data.call("task.next", params, &res)
+	err := d.call("task.next", params, &res)
 	return res.Tasks, err
 }
 
-// loadList fetches the tasks of the current source and filter.
-func (a *tuiApp) loadList() error {
+// fetchList fetches the tasks of a source and filter.
+func fetchList(d *tuiData, req tuiLoadReq) ([]tuiTask, error) {
+	if req.Source.Kind == "project" {
+		params := map[string]any{"project": req.Source.Name}
+		if req.Filter != "" {
+			params["filter"] = req.Filter
+		}
+		var tasks []tuiTask
+		err := d.call("task.list", params, &tasks)
+		return tasks, err
+	}
+	limit := 0
+	if req.Quick {
+		limit = req.Rows
+	}
+	return fetchView(d, req.Source.Name, req.Filter, limit)
+}
+
+// loadReq is a load of what the screen shows now.
+func (a *tuiApp) loadReq(quick bool) tuiLoadReq {
+	return tuiLoadReq{Source: a.st.Source, Filter: a.st.Filter, Quick: quick, Rows: a.st.Height, Now: time.Now()}
+}
+
+// apply puts a snapshot on screen, keeping the cursor on its task (or the
+// one now at its place). A snapshot of another source or filter than the
+// screen's (the user moved on meanwhile) only updates the status.
+func (a *tuiApp) apply(snap *tuiSnapshot) error {
+	if snap.Err != nil {
+		return snap.Err
+	}
 	s := a.st
-	var tasks []tuiTask
-	var err error
-	switch s.Source.Kind {
-	case "project":
-		params := map[string]any{"project": s.Source.Name}
-		if s.Filter != "" {
-			params["filter"] = s.Filter
-		}
-		err = a.data.call("task.list", params, &tasks)
-	default:
-		tasks, err = a.fetchView(s.Source.Name, s.Filter)
+	s.Now = snap.Req.Now
+	s.Version, s.Mode, s.Sync, s.SyncBad, s.Conflicts = snap.Version, snap.Mode, snap.Sync, snap.SyncBad, snap.Conflicts
+	if !snap.Req.Quick || len(s.Side) == 0 {
+		s.Side = snap.Side
 	}
-	if err != nil {
-		if isMissing(err, "filter") {
-			s.Filter = ""
-			a.flash("this hephd has no filter language yet: filter cleared", true)
-			return a.loadList()
-		}
-		return err
+	if snap.Req.Source != s.Source || snap.Req.Filter != s.Filter {
+		return nil
 	}
-	keep := ""
-	if t := s.current(); t != nil {
+	if snap.FilterDropped {
+		s.Filter = ""
+		a.flash("this hephd has no filter language yet: filter cleared", true)
+	}
+	keep := a.selectID
+	if t := s.current(); keep == "" && t != nil {
 		keep = t.ID
 	}
-	s.setTasks(tasks, keep)
+	s.setTasks(snap.Tasks, keep)
+	a.selectID = ""
+	s.Partial = snap.Req.Quick
 	s.Loading = false
+	a.previews = map[string]tuiCachedPreview{}
+	if tuiLayoutOf(s).preview.w > 0 {
+		return a.loadPreview(true)
+	}
 	return nil
 }
 
@@ -371,19 +444,6 @@ func (a *tuiApp) previewLinks(t *tuiTask, ctxDoc *Node) ([]linkEntry, error) {
 		}
 	}
 	return append(out, back...), nil
-}
-
-// reload refreshes everything from hephd (after a change or an event).
-func (a *tuiApp) reload() error {
-	a.st.Now = time.Now()
-	a.previews = map[string]tuiCachedPreview{}
-	for _, f := range []func() error{a.loadStatus, a.loadList, a.loadSide} {
-		if err := f(); err != nil {
-			return err
-		}
-	}
-	a.st.clamp()
-	return a.loadPreview(true)
 }
 
 // decodeEvent reads an events notification's params.

@@ -65,8 +65,8 @@ func (a *tuiApp) commandKey(k tuiKey) {
 	case "p":
 		a.togglePreview()
 	case "r":
-		a.check(a.reload())
-		a.flash("refreshed", false)
+		a.reload()
+		a.flash("refreshing", false)
 	default:
 		a.triageKey(k)
 	}
@@ -207,8 +207,9 @@ func (a *tuiApp) open() {
 		}
 		s.Source = s.Side[s.SideCursor]
 		s.Search, s.Cursor, s.Top = "", 0, 0
-		s.Tasks = nil
-		a.check(a.loadList())
+		s.Tasks, s.Shown, s.Loading = nil, nil, true
+		s.Preview = tuiPreview{}
+		a.reload()
 		a.focus(paneList)
 	case paneList:
 		a.focus(panePreview)
@@ -253,7 +254,7 @@ func (a *tuiApp) taskAct(method string, extra map[string]any, verb string) {
 	if !a.check(a.data.call(method, params, &n)) {
 		return
 	}
-	a.check(a.reload())
+	a.reload()
 	a.flash(fmt.Sprintf("%s: %s %s", verb, n.Handle, truncateText(n.Title, 40)), false)
 }
 
@@ -267,7 +268,7 @@ func (a *tuiApp) undo() {
 	if !a.check(a.data.call("undo", map[string]any{}, &res)) {
 		return
 	}
-	a.check(a.reload())
+	a.reload()
 	msg := "undone"
 	if len(res.Reverted) > 0 {
 		msg += ": " + res.Reverted[0].Summary

@@ -115,8 +115,8 @@ func (a *tuiApp) submit(p *tuiPrompt) {
 	case "filter":
 		s.Filter = text
 		s.Cursor, s.Top = 0, 0
-		a.check(a.loadList())
-		a.previewIfShown()
+		s.Tasks, s.Shown, s.Loading = nil, nil, true
+		a.reload()
 	case "add":
 		a.quickAdd(text)
 	case "tags":
@@ -163,16 +163,8 @@ func (a *tuiApp) quickAdd(text string) {
 	if !a.check(err) {
 		return
 	}
-	if !a.check(a.reload()) {
-		return
-	}
-	for i, idx := range a.st.Shown {
-		if a.st.Tasks[idx].ID == n.ID {
-			a.st.Cursor = i
-			a.st.clamp()
-			a.previewIfShown()
-		}
-	}
+	a.selectID = n.ID
+	a.reload()
 	a.flash("added "+n.Handle+" "+truncateText(n.Title, 40), false)
 }
 
@@ -274,9 +266,7 @@ func (a *tuiApp) editContext() error {
 	if err != nil {
 		return err
 	}
-	if err := a.reload(); err != nil {
-		return err
-	}
+	a.reload()
 	a.flash("context saved", false)
 	return nil
 }

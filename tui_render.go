@@ -126,6 +126,9 @@ func renderList(g *tuiGrid, s *tuiState, r tuiRect) {
 		title += " · /" + s.Search
 	}
 	count := fmt.Sprintf("%d", len(s.Shown))
+	if s.Partial {
+		count += "…"
+	}
 	if len(s.Shown) != len(s.Tasks) {
 		count = fmt.Sprintf("%d/%d", len(s.Shown), len(s.Tasks))
 	}

@@ -91,6 +91,7 @@ type tuiState struct {
 	Filter  string
 	Search  string
 	Loading bool
+	Partial bool // only the first page is loaded yet
 
 	Focus       tuiPane
 	ShowPreview bool // below 100 columns: the preview replaces the list
