@@ -38,6 +38,7 @@ type tuiApp struct {
 	loading   bool
 	loadAgain bool
 	selectID  string // put the cursor on this task when a load shows it
+	needLoad  bool   // the first screen is a page: load the rest
 	quit      bool
 	exitCode  int
 	lastPoll  time.Time
@@ -121,13 +122,11 @@ func (a *tuiApp) runTerminal() (code int, err error) {
 	return a.exitCode, err
 }
 
-// start loads the first screen (one page, on the event loop's own
-// connection), subscribes to events, and loads the rest in the background.
+// start loads the first screen: one page, on the event loop's own
+// connection. After it is drawn the loop subscribes to events and loads
+// the rest in the background (subscribing first, so no change is missed).
 func (a *tuiApp) start() {
-	a.subscribe()
-	if a.check(a.loadNow(true)) {
-		a.reload()
-	}
+	a.needLoad = a.check(a.loadNow(true))
 }
 
 // loadNow loads and applies a snapshot before returning.
@@ -200,6 +199,11 @@ func (a *tuiApp) loop() error {
 	reloadPending := false
 	for !a.quit {
 		a.draw()
+		if a.needLoad { // after the first screen is out: subscribe, then load it all
+			a.needLoad = false
+			a.subscribe()
+			a.reload()
+		}
 		var events chan tuiEvent
 		if a.live != nil {
 			events = a.live.Events

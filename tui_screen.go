@@ -147,28 +147,48 @@ func (g *tuiGrid) Styles() string {
 
 // tuiSGR is the escape sequence that selects style st in colour mode m.
 func tuiSGR(st tuiStyle, m tuiColorMode) string {
-	attr := map[tuiStyle]string{stDim: "2", stBold: "1", stHeader: "1", stHeaderFocus: "1;7", stSelected: "7",
-		stStatus: "7", stStatusWarn: "1;7", stError: "1", stPrompt: "1"}
-	colors := map[tuiStyle][3]string{
-		// 16 colours, 256 colours
-		stRed:        {"", "31", "38;5;196"},
-		stOrange:     {"", "33", "38;5;208"},
-		stBlue:       {"", "34", "38;5;33"},
-		stWhite:      {"", "", ""},
-		stError:      {"", "31", "38;5;196"},
-		stStatusWarn: {"", "31", "38;5;196"},
-		stTokProject: {"", "35", "38;5;135"},
-		stTokTag:     {"", "36", "38;5;37"},
-		stTokDate:    {"", "32", "38;5;34"},
+	attr := ""
+	switch st {
+	case stDim:
+		attr = ";2"
+	case stBold, stHeader, stError, stPrompt:
+		attr = ";1"
+	case stHeaderFocus, stStatusWarn:
+		attr = ";1;7"
+	case stSelected, stStatus:
+		attr = ";7"
 	}
-	parts := []string{"0"}
-	if a := attr[st]; a != "" {
-		parts = append(parts, a)
+	return "\x1b[0" + attr + tuiColor(st, m) + "m"
+}
+
+// tuiColor is the foreground colour of st: the 16 ANSI colours, or their
+// 256-colour refinements (orange is yellow in 16 colours); none under
+// NO_COLOR.
+func tuiColor(st tuiStyle, m tuiColorMode) string {
+	if m == colorNone {
+		return ""
 	}
-	if c := colors[st][m]; c != "" {
-		parts = append(parts, c)
+	pick := func(c16, c256 string) string {
+		if m == color256 {
+			return ";" + c256
+		}
+		return ";" + c16
 	}
-	return "\x1b[" + strings.Join(parts, ";") + "m"
+	switch st {
+	case stRed, stError, stStatusWarn:
+		return pick("31", "38;5;196")
+	case stOrange:
+		return pick("33", "38;5;208")
+	case stBlue:
+		return pick("34", "38;5;33")
+	case stTokProject:
+		return pick("35", "38;5;135")
+	case stTokTag:
+		return pick("36", "38;5;37")
+	case stTokDate:
+		return pick("32", "38;5;34")
+	}
+	return ""
 }
 
 // tuiWriter emits the difference between the grid on screen and the next.
