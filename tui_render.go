@@ -144,7 +144,7 @@ func renderList(g *tuiGrid, s *tuiState, r tuiRect) {
 	}
 	projW := 0
 	if r.w >= 50 {
-		projW = min(18, r.w/5)
+		projW = min(20, r.w/4)
 	}
 	for i := s.Top; i < len(s.Shown) && i-s.Top < rows; i++ {
 		renderTaskRow(g, s, &s.Tasks[s.Shown[i]], r, r.y+1+i-s.Top, projW, i == s.Cursor)
@@ -182,7 +182,7 @@ func renderTaskRow(g *tuiGrid, s *tuiState, t *tuiTask, r tuiRect, y, projW int,
 		g.put(end-projW, y, tk.Project, dimUnless(base), end)
 		end -= projW + 1
 	}
-	g.put(r.x+3, y, t.Title, base, end)
+	g.put(r.x+3, y, t.Title, base, end-1)
 }
 
 func dimUnless(base tuiStyle) tuiStyle {
