@@ -46,7 +46,7 @@ func cmdLinks(c *cli, _ *flag.FlagSet, args []string) error {
 		return err
 	}
 	var res linksResult
-	if err := c.call("links", map[string]string{"id": args[0]}, &res); err != nil {
+	if err := c.call("link.list", map[string]string{"id": args[0]}, &res); err != nil {
 		return err
 	}
 	if c.json {
@@ -91,7 +91,7 @@ func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	limit, _ := strconv.Atoi(fs.Lookup("limit").Value.String())
 	var hits []searchHit
-	if err := c.call("search", map[string]any{"query": query, "limit": limit}, &hits); err != nil {
+	if err := c.call("node.search", map[string]any{"query": query, "limit": limit}, &hits); err != nil {
 		return err
 	}
 	if c.json {
@@ -154,7 +154,7 @@ func cmdExport(c *cli, _ *flag.FlagSet, args []string) error {
 		return fmt.Errorf("export: %w", err)
 	}
 	var res exportResult
-	if err := c.call("export", map[string]string{"dir": dir}, &res); err != nil {
+	if err := c.call("export.markdown", map[string]string{"dir": dir}, &res); err != nil {
 		return err
 	}
 	if c.json {

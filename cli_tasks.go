@@ -513,7 +513,7 @@ func cmdUndo(c *cli, _ *flag.FlagSet, args []string) error {
 		return usagef("want at most one argument: heph undo [N]")
 	}
 	var res undoResult
-	if err := c.call("undo", p, &res); err != nil {
+	if err := c.call("store.undo", p, &res); err != nil {
 		return err
 	}
 	if c.json {

@@ -53,7 +53,7 @@ type exportResult struct {
 	Removed   int    `json:"removed"`
 }
 
-func (s *Store) rpcExport(ctx context.Context, params json.RawMessage) (any, error) {
+func (s *Store) rpcExportMarkdown(ctx context.Context, params json.RawMessage) (any, error) {
 	var p exportParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err

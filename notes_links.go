@@ -406,7 +406,7 @@ type linksResult struct {
 	Unresolved []unresolvedRef `json:"unresolved"`
 }
 
-func (s *Store) rpcLinks(ctx context.Context, params json.RawMessage) (any, error) {
+func (s *Store) rpcLinkList(ctx context.Context, params json.RawMessage) (any, error) {
 	var p idParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err

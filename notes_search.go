@@ -35,7 +35,7 @@ type searchParams struct {
 	Limit int    `json:"limit"`
 }
 
-func (s *Store) rpcSearch(ctx context.Context, params json.RawMessage) (any, error) {
+func (s *Store) rpcNodeSearch(ctx context.Context, params json.RawMessage) (any, error) {
 	p := searchParams{Limit: 20}
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err

@@ -1,4 +1,5 @@
-// rpc_methods.go owns the RPC method table: every method hephd serves, its handler, params and where it is served.
+// The RPC method table: every method hephd serves, with its handler, params and where it is served.
+
 package main
 
 import (
@@ -36,6 +37,9 @@ type rpcMethod struct {
 	// it false for anything that touches the hub machine's files or
 	// describes this daemon rather than the owner's data.
 	hub bool
+	// alias is the method's old name, still accepted until the next
+	// release (docs/protocol.md, "Renamed methods").
+	alias string
 	// thin: a thin client (hephd --mode client) forwards it to its hub.
 	// A method that is not thin is served by the thin client itself,
 	// which keeps no store (store methods then answer codeUnavailable).
@@ -70,22 +74,22 @@ func methodTable() []rpcMethod {
 		{name: "node.get", run: onStore((*Store).rpcNodeGet), params: idParams{}, hub: true, thin: true},
 		{name: "node.update", run: onStore((*Store).rpcNodeUpdate), params: nodeUpdateParams{}, mutates: true, hub: true, thin: true},
 		{name: "node.rm", run: onStore((*Store).rpcNodeRm), params: idParams{}, mutates: true, hub: true, thin: true},
-		{name: "undo", run: onStore((*Store).rpcUndo), params: undoParams{}, mutates: true, hub: true, thin: true},
+		{name: "store.undo", alias: "undo", run: onStore((*Store).rpcStoreUndo), params: undoParams{}, mutates: true, hub: true, thin: true},
 
 		// Links, search, export and import.
 		{name: "link.add", run: onStore((*Store).rpcLinkAdd), params: linkParams{}, mutates: true, hub: true, thin: true},
 		{name: "link.rm", run: onStore((*Store).rpcLinkRm), params: linkParams{}, mutates: true, hub: true, thin: true},
-		{name: "links", run: onStore((*Store).rpcLinks), params: idParams{}, hub: true, thin: true},
-		{name: "search", run: onStore((*Store).rpcSearch), params: searchParams{}, hub: true, thin: true},
-		{name: "export", run: onStore((*Store).rpcExport), params: exportParams{}},
+		{name: "link.list", alias: "links", run: onStore((*Store).rpcLinkList), params: idParams{}, hub: true, thin: true},
+		{name: "node.search", alias: "search", run: onStore((*Store).rpcNodeSearch), params: searchParams{}, hub: true, thin: true},
+		{name: "export.markdown", alias: "export", run: onStore((*Store).rpcExportMarkdown), params: exportParams{}},
 		{name: "import.markdown", run: onStore((*Store).rpcImportMarkdown), params: importMarkdownParams{}, mutates: true},
 		{name: "import.taskwarrior", run: onStore((*Store).rpcImportTaskwarrior), params: importTaskwarriorParams{}, mutates: true, hub: true, thin: true},
 
 		// Sync.
 		{name: "sync.status", run: (*daemon).rpcSyncStatus, params: noParams{}, hub: true},
 		{name: "sync.now", run: (*daemon).rpcSyncNow, params: noParams{}, mutates: true},
-		{name: "conflicts.list", run: onStore((*Store).rpcConflictsList), params: conflictsListParams{}, hub: true, thin: true},
-		{name: "conflicts.resolve", run: onStore((*Store).rpcConflictsResolve), params: conflictsResolveParams{}, mutates: true, hub: true, thin: true},
+		{name: "conflict.list", alias: "conflicts.list", run: onStore((*Store).rpcConflictList), params: conflictListParams{}, hub: true, thin: true},
+		{name: "conflict.resolve", alias: "conflicts.resolve", run: onStore((*Store).rpcConflictResolve), params: conflictResolveParams{}, mutates: true, hub: true, thin: true},
 
 		// Auth (this daemon's hub tokens).
 		{name: "auth.status", run: (*daemon).rpcAuthStatus, params: noParams{}},
@@ -107,10 +111,11 @@ func onStore(h func(*Store, context.Context, json.RawMessage) (any, error)) func
 	}
 }
 
-// lookupMethod returns the table row named name.
+// lookupMethod returns the table row named name (or, for an old name,
+// the row it was renamed to).
 func lookupMethod(name string) (rpcMethod, bool) {
 	for _, m := range methodTable() {
-		if m.name == name {
+		if m.name == name || m.alias == name {
 			return m, true
 		}
 	}
@@ -126,6 +131,9 @@ func (d *daemon) handlers(keep func(rpcMethod) bool) map[string]handler {
 		}
 		run := m.run
 		out[m.name] = func(ctx context.Context, params json.RawMessage) (any, error) { return run(d, ctx, params) }
+		if m.alias != "" {
+			out[m.alias] = out[m.name]
+		}
 	}
 	return out
 }
@@ -138,11 +146,15 @@ func (d *daemon) socketMethods(f *forwarder) map[string]handler {
 		return m
 	}
 	for _, row := range methodTable() {
-		if row.thin {
-			name := row.name
-			m[name] = func(ctx context.Context, params json.RawMessage) (any, error) {
-				return f.forward(ctx, rpcRequest{Method: name, Params: params})
-			}
+		if !row.thin {
+			continue
+		}
+		name := row.name
+		m[name] = func(ctx context.Context, params json.RawMessage) (any, error) {
+			return f.forward(ctx, rpcRequest{Method: name, Params: params})
+		}
+		if row.alias != "" {
+			m[row.alias] = m[name]
 		}
 	}
 	return m
@@ -159,14 +171,17 @@ func checkTable(rows []rpcMethod) error {
 	seen := map[string]bool{}
 	for _, m := range rows {
 		switch {
-		case seen[m.name]:
-			return fmt.Errorf("method %q is in the table twice", m.name)
+		case seen[m.name] || (m.alias != "" && seen[m.alias]):
+			return fmt.Errorf("method %q (or its alias %q) is in the table twice", m.name, m.alias)
 		case m.thin && !m.hub:
 			return fmt.Errorf("method %q is thin but not hub: a thin client would forward it to a hub that refuses it", m.name)
 		case m.run == nil || m.params == nil:
 			return fmt.Errorf("method %q lacks a handler or a params type", m.name)
 		}
 		seen[m.name] = true
+		if m.alias != "" {
+			seen[m.alias] = true
+		}
 	}
 	return nil
 }

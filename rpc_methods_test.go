@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMethodTableRules: no duplicate names, every thin method is served
@@ -41,7 +43,7 @@ func docMethodIndex(t *testing.T) map[string][]string {
 	if !ok {
 		t.Fatal(`docs/protocol.md has no "## Method index" section`)
 	}
-	section, _, _ := strings.Cut(after, "\n## ")
+	section, _, _ := strings.Cut(after, "\n#")
 	rows := map[string][]string{}
 	for _, line := range strings.Split(section, "\n") {
 		if !strings.HasPrefix(line, "| `") {
@@ -375,7 +377,7 @@ func TestThinClientServesTableMethods(t *testing.T) {
 	if len(forwarded) == 0 {
 		t.Fatal("no thin methods")
 	}
-	for _, name := range []string{"export", "import.markdown", "sync.now"} {
+	for _, name := range []string{"export.markdown", "import.markdown", "sync.now"} {
 		_, err := m[name](context.Background(), json.RawMessage(`{}`))
 		if re := toRPCError(err); re.Code != codeUnavailable {
 			t.Errorf("%s on a thin client: %v, want codeUnavailable", name, err)
@@ -383,5 +385,107 @@ func TestThinClientServesTableMethods(t *testing.T) {
 	}
 	if _, err := m["daemon.info"](context.Background(), nil); err != nil {
 		t.Errorf("daemon.info on a thin client: %v", err)
+	}
+}
+
+// TestNvimCallsOnlyTableMethods: every method heph.nvim calls is in the
+// method table.
+func TestNvimCallsOnlyTableMethods(t *testing.T) {
+	files, err := filepath.Glob("nvim/lua/heph/*.lua")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no nvim/lua/heph/*.lua: %v", err)
+	}
+	callRe := regexp.MustCompile(`\b(?:call|request)\('([a-z_.]+)'`)
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range callRe.FindAllStringSubmatch(string(b), -1) {
+			n++
+			if _, ok := lookupMethod(m[1]); !ok {
+				t.Errorf("%s calls method %q, which is not in the method table", f, m[1])
+			}
+		}
+	}
+	if n < 5 {
+		t.Fatalf("found only %d calls in heph.nvim: the scan is broken", n)
+	}
+}
+
+// TestRenamedMethodsKeepTheirOldNames: each old name answers as its new
+// one, and protocol.md lists the renames the table has.
+func TestRenamedMethodsKeepTheirOldNames(t *testing.T) {
+	ts := openTestStore(t, time.Now())
+	var n Node
+	ts.mustCall("task.create", map[string]any{"title": "renamed"}, &n)
+	h := storeHandlers(ts.s)
+	for _, name := range []string{"link.list", "links"} {
+		res, err := h[name](context.Background(), json.RawMessage(`{"id":"`+n.ID+`"}`))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, _ := json.Marshal(res)
+		var lr linksResult
+		if err := json.Unmarshal(b, &lr); err != nil || lr.Node == nil || lr.Node.ID != n.ID || len(lr.Outgoing) != 2 {
+			t.Fatalf("%s: %s", name, b)
+		}
+	}
+	b, err := os.ReadFile("docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n### Renamed methods\n")
+	if !ok {
+		t.Fatal(`docs/protocol.md has no "### Renamed methods" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n#")
+	docRe := regexp.MustCompile("(?m)^\\| `([a-z_.]+)` \\| `([a-z_.]+)` \\|")
+	doc := map[string]string{}
+	for _, m := range docRe.FindAllStringSubmatch(section, -1) {
+		doc[m[1]] = m[2]
+	}
+	for _, m := range methodTable() {
+		if m.alias == "" {
+			continue
+		}
+		if doc[m.alias] != m.name {
+			t.Errorf("protocol.md's renamed methods: %s → %q, the table says %s", m.alias, doc[m.alias], m.name)
+		}
+		delete(doc, m.alias)
+	}
+	for old := range doc {
+		t.Errorf("protocol.md lists %s as renamed, the table has no such alias", old)
+	}
+}
+
+// TestProtocolDocListsOpTypes: protocol.md's op type table lists exactly
+// opTypes, with their Go names, and no op type is named like a method
+// without the doc saying so.
+func TestProtocolDocListsOpTypes(t *testing.T) {
+	b, err := os.ReadFile("docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n### Op types\n")
+	if !ok {
+		t.Fatal(`docs/protocol.md has no "### Op types" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n#")
+	rowRe := regexp.MustCompile("(?m)^\\| `([a-z_.]+)` \\| `(op[A-Za-z]+)` \\|")
+	var doc []string
+	for _, m := range rowRe.FindAllStringSubmatch(section, -1) {
+		doc = append(doc, m[1]+" "+m[2])
+	}
+	goNames := map[opType]string{opNodeCreate: "opNodeCreate", opNodeSet: "opNodeSet", opLinkAdd: "opLinkAdd",
+		opLinkRm: "opLinkRm", opLogAppend: "opLogAppend", opLogRemove: "opLogRemove",
+		opTaskComplete: "opTaskComplete", opTaskUncomplete: "opTaskUncomplete"}
+	var want []string
+	for _, typ := range opTypes() {
+		want = append(want, string(typ)+" "+goNames[typ])
+	}
+	if !reflect.DeepEqual(doc, want) || len(goNames) != len(opTypes()) {
+		t.Fatalf("protocol.md's op types:\n%v\nopTypes():\n%v", doc, want)
 	}
 }

@@ -36,7 +36,7 @@ type undoResult struct {
 	Reverted []undoneItem `json:"reverted"`
 }
 
-func (s *Store) rpcUndo(ctx context.Context, params json.RawMessage) (any, error) {
+func (s *Store) rpcStoreUndo(ctx context.Context, params json.RawMessage) (any, error) {
 	var p undoParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ func undoBatch(tx *Tx, b string) ([]undoneItem, error) {
 		if err := tx.SQL().QueryRowContext(tx.Context(), `SELECT title FROM nodes WHERE id=?`, op.Node).Scan(&t); err == nil {
 			title = t.String
 		}
-		items = append(items, undoneItem{Op: op.Type, Node: op.Node, Title: title, Summary: summary})
+		items = append(items, undoneItem{Op: string(op.Type), Node: op.Node, Title: title, Summary: summary})
 	}
 	return items, nil
 }
@@ -148,7 +148,7 @@ func undoBatch(tx *Tx, b string) ([]undoneItem, error) {
 func companionsCreated(ops []Op) map[string]bool {
 	docs := map[string]bool{}
 	for _, op := range ops {
-		if op.Type != opCreate {
+		if op.Type != opNodeCreate {
 			continue
 		}
 		var d opCreateData
@@ -163,7 +163,7 @@ func companionsCreated(ops []Op) map[string]bool {
 	out := map[string]bool{}
 	for _, op := range ops {
 		switch op.Type {
-		case opCreate:
+		case opNodeCreate:
 			out[op.ID] = docs[op.Node]
 		case opLinkAdd:
 			var d opLinkData
@@ -178,13 +178,13 @@ func companionsCreated(ops []Op) map[string]bool {
 // invert records the inverse of op and says what it reverted.
 func invert(tx *Tx, op Op) (string, error) {
 	switch op.Type {
-	case opCreate:
+	case opNodeCreate:
 		var d opCreateData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
 			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
 		}
 		return "created " + d.Kind + " (now removed)", tx.Set(op.Node, map[string]any{"deleted": tx.s.now().UnixMilli()})
-	case opSet:
+	case opNodeSet:
 		var d opSetData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
 			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
@@ -211,12 +211,12 @@ func invert(tx *Tx, op Op) (string, error) {
 		}
 		_, err := tx.emit(op.Node, opLogRemove, opLogData{Entry: op.ID})
 		return fmt.Sprintf("logged %q (entry removed)", firstLine(d.Text)), err
-	case opComplete:
+	case opTaskComplete:
 		var d opCompleteData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
 			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
 		}
-		_, err := tx.emit(op.Node, opUncomplete, opCompleteData{Occurrence: d.Occurrence, Fields: d.Prev, Complete: op.ID})
+		_, err := tx.emit(op.Node, opTaskUncomplete, opCompleteData{Occurrence: d.Occurrence, Fields: d.Prev, Complete: op.ID})
 		return "completed (restored " + fieldList(withoutBookkeeping(d.Prev)) + ")", err
 	}
 	return "", fmt.Errorf("undo op %s: ops of type %s cannot be undone", op.ID, op.Type)
@@ -247,7 +247,7 @@ func companionsChanged(tx *Tx, ops []Op, hidden map[string]bool) error {
 		inBatch[op.Node] = true
 	}
 	for _, op := range ops {
-		if op.Type != opSet || hidden[op.ID] {
+		if op.Type != opNodeSet || hidden[op.ID] {
 			continue
 		}
 		var owner string

@@ -157,29 +157,29 @@ func findConflict(ctx context.Context, q querier, ref string) (*conflict, error)
 	return found[0], nil
 }
 
-// conflictsListParams are conflicts.list's params.
-type conflictsListParams struct {
+// conflictListParams are conflicts.list's params.
+type conflictListParams struct {
 	All bool `json:"all"`
 }
 
-// rpcConflictsList is conflicts.list: open conflicts (all with all).
-func (s *Store) rpcConflictsList(ctx context.Context, params json.RawMessage) (any, error) {
-	var p conflictsListParams
+// rpcConflictList is conflicts.list: open conflicts (all with all).
+func (s *Store) rpcConflictList(ctx context.Context, params json.RawMessage) (any, error) {
+	var p conflictListParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
 	return s.listConflicts(ctx, p.All)
 }
 
-// conflictsResolveParams are conflicts.resolve's params.
-type conflictsResolveParams struct {
+// conflictResolveParams are conflicts.resolve's params.
+type conflictResolveParams struct {
 	ID   string `json:"id"`
 	Keep string `json:"keep"`
 }
 
-// rpcConflictsResolve is conflicts.resolve: keep one side of a conflict.
-func (s *Store) rpcConflictsResolve(ctx context.Context, params json.RawMessage) (any, error) {
-	var p conflictsResolveParams
+// rpcConflictResolve is conflicts.resolve: keep one side of a conflict.
+func (s *Store) rpcConflictResolve(ctx context.Context, params json.RawMessage) (any, error) {
+	var p conflictResolveParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}

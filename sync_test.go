@@ -497,7 +497,7 @@ func TestHubRejectsBadRequests(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "over http") {
 		t.Fatalf("rpc: %d %s", code, body)
 	}
-	code, body = do("POST", "/rpc", `{"jsonrpc":"2.0","id":1,"method":"export","params":{"dir":"/tmp"}}`, "tok:me")
+	code, body = do("POST", "/rpc", `{"jsonrpc":"2.0","id":1,"method":"export.markdown","params":{"dir":"/tmp"}}`, "tok:me")
 	if code != 200 || !strings.Contains(body, "-32601") {
 		t.Fatalf("export must not be reachable over HTTP: %d %s", code, body)
 	}

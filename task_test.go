@@ -580,7 +580,7 @@ func TestUndoEachKind(t *testing.T) {
 			t.Fatalf("%s changed nothing", k.name)
 		}
 		var res undoResult
-		ts.mustCall("undo", map[string]any{}, &res)
+		ts.mustCall("store.undo", map[string]any{}, &res)
 		if len(res.Reverted) == 0 {
 			t.Fatalf("%s: undo reverted nothing", k.name)
 		}
@@ -596,7 +596,7 @@ func TestUndoEachKind(t *testing.T) {
 	if err := link(false)(); err != nil {
 		t.Fatal(err)
 	}
-	ts.mustCall("undo", map[string]any{}, nil)
+	ts.mustCall("store.undo", map[string]any{}, nil)
 	if ts.snapshot() != before {
 		t.Fatal("undo of link.rm did not restore the link")
 	}
@@ -604,7 +604,7 @@ func TestUndoEachKind(t *testing.T) {
 
 func TestUndoSteps(t *testing.T) {
 	ts := openTestStore(t, base)
-	if err := ts.call("undo", map[string]any{}, nil); err == nil || !strings.Contains(err.Error(), "nothing to undo") {
+	if err := ts.call("store.undo", map[string]any{}, nil); err == nil || !strings.Contains(err.Error(), "nothing to undo") {
 		t.Fatalf("undo on an empty store: %v", err)
 	}
 	s0 := ts.snapshot()
@@ -613,7 +613,7 @@ func TestUndoSteps(t *testing.T) {
 	ts.task(map[string]any{"title": "B"})
 	ts.task(map[string]any{"title": "C"})
 	var res undoResult
-	ts.mustCall("undo", map[string]any{"n": 2}, &res)
+	ts.mustCall("store.undo", map[string]any{"n": 2}, &res)
 	if len(res.Reverted) != 2 || res.Reverted[0].Title != "C" || res.Reverted[1].Title != "B" {
 		t.Fatalf("undo 2: %+v", res.Reverted)
 	}
@@ -621,12 +621,12 @@ func TestUndoSteps(t *testing.T) {
 		t.Fatal("undo 2 did not go back two steps")
 	}
 	// Undo never undoes an undo: the next one reverts A.
-	ts.mustCall("undo", map[string]any{}, &res)
+	ts.mustCall("store.undo", map[string]any{}, &res)
 	if len(res.Reverted) != 1 || res.Reverted[0].Title != "A" || ts.snapshot() != s0 {
 		t.Fatalf("third undo: %+v", res.Reverted)
 	}
 	for _, bad := range []map[string]any{{"n": 0}, {"n": -1}, {"n": "x"}} {
-		if err := ts.call("undo", bad, nil); err == nil {
+		if err := ts.call("store.undo", bad, nil); err == nil {
 			t.Fatalf("undo %v: want an error", bad)
 		}
 	}
@@ -696,7 +696,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"task.next", map[string]any{"limit": -1}, "limit"},
 		{"task.list", map[string]any{"state": "open"}, "unknown state"},
 		{"task.view", map[string]any{"name": "soon"}, "unknown view"},
-		{"undo", map[string]any{"n": 0}, "between 1"},
+		{"store.undo", map[string]any{"n": 0}, "between 1"},
 		{"node.rm", map[string]any{"id": n.Task.Context}, "belongs to a task"},
 		{"node.rm", map[string]any{"id": n.Task.Log}, "belongs to a task"},
 	}
@@ -846,5 +846,30 @@ func TestNextWhyWaitingSince(t *testing.T) {
 		if x.Why != want[x.ID] {
 			t.Errorf("%s: why %q, want %q", x.Title, x.Why, want[x.ID])
 		}
+	}
+}
+
+// TestBadTagsAndProjects: heph task --tag -x would make a tag that heph
+// edit --tag -x removes instead of adding; it is refused, as are tags and
+// projects with control characters, and nothing is stored.
+func TestBadTagsAndProjects(t *testing.T) {
+	ts := openTestStore(t, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	for _, project := range []string{"Home\x1b[31m", "Home/\tRepairs", "Work/\u202eevil"} {
+		err := ts.call("task.create", map[string]any{"title": "Pack", "project": project}, nil)
+		var re *rpcError
+		if !errors.As(err, &re) || re.Code != -32602 || !strings.Contains(re.Message, "bad project") {
+			t.Errorf("project %q: %v", project, err)
+		}
+	}
+	for _, tag := range []string{"-x", "+-x", "a\x1bb", "a\u00a0b"} {
+		err := ts.call("task.create", map[string]any{"title": "Pack", "tags": []string{tag}}, nil)
+		var re *rpcError
+		if !errors.As(err, &re) || re.Code != -32602 || !strings.Contains(re.Message, "bad tag") {
+			t.Errorf("tag %q: %v", tag, err)
+		}
+	}
+	var list []Node
+	if err := ts.call("task.list", map[string]any{}, &list); err != nil || len(list) != 0 {
+		t.Errorf("stored: %v %v", list, err)
 	}
 }
