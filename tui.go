@@ -131,7 +131,7 @@ func (a *tuiApp) start() {
 
 // loadNow loads and applies a snapshot before returning.
 func (a *tuiApp) loadNow(quick bool) error {
-	return a.apply(fetchSnapshot(a.data, a.loadReq(quick)))
+	return a.apply(tuiFetchSnapshot(a.data, a.loadReq(quick)))
 }
 
 // reload asks the loader for a fresh snapshot of what the screen shows;
@@ -154,7 +154,7 @@ func (a *tuiApp) reload() {
 	}
 	a.loading = true
 	bg, req := a.bg, a.loadReq(false)
-	go func() { a.loads <- fetchSnapshot(bg, req) }()
+	go func() { a.loads <- tuiFetchSnapshot(bg, req) }()
 }
 
 // loaded applies the loader's snapshot and starts the next load if one
@@ -175,11 +175,11 @@ func (a *tuiApp) loaded(snap *tuiSnapshot) {
 
 // subscribe opens the live connection, or falls back to polling.
 func (a *tuiApp) subscribe() {
-	l, err := subscribeEvents(a.data.socket)
+	l, err := tuiSubscribe(a.data.socket)
 	switch {
 	case err == nil:
 		a.live, a.st.Live = l, "live"
-	case errors.Is(err, errNoEvents):
+	case errors.Is(err, tuiErrNoEvents):
 		a.live, a.st.Live = nil, "polling"
 	default:
 		a.live = nil

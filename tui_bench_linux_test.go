@@ -13,8 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// openPty returns a pseudo-terminal's master and slave, sized w×h.
-func openPty(w, h int) (*os.File, *os.File, error) {
+// tuiOpenPty returns a pseudo-terminal's master and slave, sized w×h.
+func tuiOpenPty(w, h int) (*os.File, *os.File, error) {
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		return nil, nil, err
@@ -52,18 +52,18 @@ func BenchmarkTUIStartFirstScreen(b *testing.B) {
 	samples := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		took, err := timeFirstScreen(bin, d.Env)
+		took, err := tuiTimeFirstScreen(bin, d.Env)
 		if err != nil {
 			b.Fatal(err)
 		}
 		samples = append(samples, took)
 	}
 	b.StopTimer()
-	reportLatencies(b, samples, 150*time.Millisecond, true)
+	tuiReportLatencies(b, samples, 150*time.Millisecond, true)
 }
 
-func timeFirstScreen(bin string, env []string) (time.Duration, error) {
-	master, slave, err := openPty(200, 60)
+func tuiTimeFirstScreen(bin string, env []string) (time.Duration, error) {
+	master, slave, err := tuiOpenPty(200, 60)
 	if err != nil {
 		return 0, err
 	}

@@ -17,9 +17,9 @@ func tuiBenchDaemon(b *testing.B) *testDaemon {
 	return startDaemonIn(b, dir)
 }
 
-// reportLatencies reports the median and p99 of samples in ms and fails
+// tuiReportLatencies reports the median and p99 of samples in ms and fails
 // the benchmark when the p99 (or, with onMedian, the median) misses target.
-func reportLatencies(b *testing.B, samples []time.Duration, target time.Duration, onMedian bool) {
+func tuiReportLatencies(b *testing.B, samples []time.Duration, target time.Duration, onMedian bool) {
 	b.Helper()
 	if len(samples) == 0 {
 		return
@@ -75,5 +75,5 @@ func BenchmarkTUIKeypress(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	reportLatencies(b, samples, 16*time.Millisecond, false)
+	tuiReportLatencies(b, samples, 16*time.Millisecond, false)
 }

@@ -46,9 +46,9 @@ func (d *tuiData) call(method string, params, result any) error {
 // has says whether hephd is known to have method (until a call says not).
 func (d *tuiData) has(method string) bool { return !d.missing[method] }
 
-// isMissing says whether err means the method (or a param it was given)
+// tuiIsMissing says whether err means the method (or a param it was given)
 // is not in this hephd yet.
-func isMissing(err error, param string) bool {
+func tuiIsMissing(err error, param string) bool {
 	var re *rpcError
 	if !errors.As(err, &re) {
 		return false
@@ -56,8 +56,8 @@ func isMissing(err error, param string) bool {
 	return re.Code == codeMethodNotFound || (re.Code == codeInvalidParams && param != "" && strings.Contains(re.Message, `unknown param "`+param+`"`))
 }
 
-// builtinViews are the views the sidebar shows when hephd has no view.list.
-var builtinViews = [...]string{"next", "ondeck", "upcoming", "late"}
+// tuiBuiltinViews are the views the sidebar shows when hephd has no view.list.
+var tuiBuiltinViews = [...]string{"next", "ondeck", "upcoming", "late"}
 
 // tuiLoadReq says what a load fetches: the list's source and filter, and
 // whether it is the quick first page shown at start.
@@ -82,9 +82,9 @@ type tuiSnapshot struct {
 	Err           error
 }
 
-// fetchSnapshot makes a load's requests on d (the event loop's
+// tuiFetchSnapshot makes a load's requests on d (the event loop's
 // connection for the first screen, the loader's own afterwards).
-func fetchSnapshot(d *tuiData, req tuiLoadReq) *tuiSnapshot {
+func tuiFetchSnapshot(d *tuiData, req tuiLoadReq) *tuiSnapshot {
 	snap := &tuiSnapshot{Req: req}
 	snap.Err = snap.fetch(d)
 	return snap
@@ -103,26 +103,26 @@ func (snap *tuiSnapshot) fetch(d *tuiData) error {
 		}
 		snap.Sync = "sync unknown"
 	} else {
-		snap.Sync, snap.SyncBad = syncHealth(&st, snap.Req.Now)
+		snap.Sync, snap.SyncBad = tuiSyncHealth(&st, snap.Req.Now)
 		snap.Conflicts = st.Conflicts
 	}
-	tasks, err := fetchList(d, snap.Req)
-	if isMissing(err, "filter") {
+	tasks, err := tuiFetchList(d, snap.Req)
+	if tuiIsMissing(err, "filter") {
 		snap.FilterDropped = true
 		req := snap.Req
 		req.Filter = ""
-		tasks, err = fetchList(d, req)
+		tasks, err = tuiFetchList(d, req)
 	}
 	if err != nil {
 		return err
 	}
 	snap.Tasks = tasks
-	snap.Side, err = fetchSide(d, snap.Req)
+	snap.Side, err = tuiFetchSide(d, snap.Req)
 	return err
 }
 
-// syncHealth says in a few words how syncing is going.
-func syncHealth(st *syncStatus, now time.Time) (string, bool) {
+// tuiSyncHealth says in a few words how syncing is going.
+func tuiSyncHealth(st *syncStatus, now time.Time) (string, bool) {
 	switch {
 	case st.Mode == "none" || st.Mode == "":
 		return "local", false
@@ -133,7 +133,7 @@ func syncHealth(st *syncStatus, now time.Time) (string, bool) {
 	case st.LastSuccess == nil:
 		return "not synced yet", false
 	}
-	return "synced " + shortAge(now.Sub(*st.LastSuccess)) + " ago", false
+	return "synced " + tuiShortAge(now.Sub(*st.LastSuccess)) + " ago", false
 }
 
 // tuiViewInfo is an entry of view.list.
@@ -154,15 +154,15 @@ type tuiProjectInfo struct {
 	Late        int    `json:"late"`
 }
 
-// fetchSide builds the sidebar: views with counts, then the project tree.
-func fetchSide(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
+// tuiFetchSide builds the sidebar: views with counts, then the project tree.
+func tuiFetchSide(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 	side := []tuiSideItem{{Kind: "header", Label: "Views"}}
-	views, err := fetchViews(d, req)
+	views, err := tuiFetchViews(d, req)
 	if err != nil {
 		return nil, err
 	}
 	side = append(side, views...)
-	projects, err := fetchProjects(d, req)
+	projects, err := tuiFetchProjects(d, req)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func fetchSide(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 	return side, nil
 }
 
-func fetchViews(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
+func tuiFetchViews(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 	if d.has("view.list") {
 		var vs []tuiViewInfo
 		err := d.call("view.list", map[string]any{}, &vs)
@@ -184,17 +184,17 @@ func fetchViews(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 			}
 			return items, nil
 		}
-		if !isMissing(err, "") {
+		if !tuiIsMissing(err, "") {
 			return nil, err
 		}
 	}
 	// An older hephd: count the built-in views by fetching them (not for
 	// the first screen, which must be quick).
 	var items []tuiSideItem
-	for _, name := range builtinViews {
+	for _, name := range tuiBuiltinViews {
 		count := -1
 		if !req.Quick {
-			tasks, err := fetchView(d, name, "", 0)
+			tasks, err := tuiFetchView(d, name, "", 0)
 			if err != nil {
 				return nil, err
 			}
@@ -205,13 +205,13 @@ func fetchViews(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 	return items, nil
 }
 
-// fetchProjects returns the project tree, from project.list or, on an
+// tuiFetchProjects returns the project tree, from project.list or, on an
 // older hephd, from the projects of outstanding tasks.
-func fetchProjects(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
+func tuiFetchProjects(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 	var ps []tuiProjectInfo
 	if d.has("project.list") {
 		err := d.call("project.list", map[string]any{}, &ps)
-		if err != nil && !isMissing(err, "") {
+		if err != nil && !tuiIsMissing(err, "") {
 			return nil, err
 		}
 	}
@@ -223,7 +223,7 @@ func fetchProjects(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 		if err := d.call("task.list", map[string]any{}, &tasks); err != nil {
 			return nil, err
 		}
-		ps = projectsOfTasks(tasks, req.Now)
+		ps = tuiProjectsOfTasks(tasks, req.Now)
 	}
 	sort.Slice(ps, func(i, j int) bool { return ps[i].Path < ps[j].Path })
 	items := make([]tuiSideItem, 0, len(ps))
@@ -238,9 +238,9 @@ func fetchProjects(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 	return items, nil
 }
 
-// projectsOfTasks derives the project tree (every ancestor too) and its
+// tuiProjectsOfTasks derives the project tree (every ancestor too) and its
 // counts from outstanding tasks.
-func projectsOfTasks(tasks []tuiTask, now time.Time) []tuiProjectInfo {
+func tuiProjectsOfTasks(tasks []tuiTask, now time.Time) []tuiProjectInfo {
 	byPath := map[string]*tuiProjectInfo{}
 	for _, t := range tasks {
 		if t.Task == nil || t.Task.Project == "" {
@@ -268,11 +268,11 @@ func projectsOfTasks(tasks []tuiTask, now time.Time) []tuiProjectInfo {
 	return out
 }
 
-// fetchView runs a view by name with an optional filter; limit (next
+// tuiFetchView runs a view by name with an optional filter; limit (next
 // only, 0 for all) bounds the first screen's page.
-func fetchView(d *tuiData, name, filter string, limit int) ([]tuiTask, error) {
+func tuiFetchView(d *tuiData, name, filter string, limit int) ([]tuiTask, error) {
 	if name == "next" && (limit > 0 || d.missing["task.view.next"]) {
-		return fetchNext(d, filter, limit)
+		return tuiFetchNext(d, filter, limit)
 	}
 	params := map[string]any{"name": name}
 	if filter != "" {
@@ -280,15 +280,15 @@ func fetchView(d *tuiData, name, filter string, limit int) ([]tuiTask, error) {
 	}
 	var tasks []tuiTask
 	err := d.call("task.view", params, &tasks)
-	if name == "next" && err != nil && !errors.Is(err, errTuiLost) && !isMissing(err, "filter") {
+	if name == "next" && err != nil && !errors.Is(err, errTuiLost) && !tuiIsMissing(err, "filter") {
 		// An older hephd's task.view has no "next": ask task.next.
 		d.missing["task.view.next"] = true
-		return fetchNext(d, filter, 0)
+		return tuiFetchNext(d, filter, 0)
 	}
 	return tasks, err
 }
 
-func fetchNext(d *tuiData, filter string, limit int) ([]tuiTask, error) {
+func tuiFetchNext(d *tuiData, filter string, limit int) ([]tuiTask, error) {
 	params := map[string]any{"limit": limit}
 	if filter != "" {
 		params["filter"] = filter
@@ -300,8 +300,8 @@ func fetchNext(d *tuiData, filter string, limit int) ([]tuiTask, error) {
 	return res.Tasks, err
 }
 
-// fetchList fetches the tasks of a source and filter.
-func fetchList(d *tuiData, req tuiLoadReq) ([]tuiTask, error) {
+// tuiFetchList fetches the tasks of a source and filter.
+func tuiFetchList(d *tuiData, req tuiLoadReq) ([]tuiTask, error) {
 	if req.Source.Kind == "project" {
 		params := map[string]any{"project": req.Source.Name}
 		if req.Filter != "" {
@@ -315,7 +315,7 @@ func fetchList(d *tuiData, req tuiLoadReq) ([]tuiTask, error) {
 	if req.Quick {
 		limit = req.Rows
 	}
-	return fetchView(d, req.Source.Name, req.Filter, limit)
+	return tuiFetchView(d, req.Source.Name, req.Filter, limit)
 }
 
 // loadReq is a load of what the screen shows now.
@@ -378,19 +378,19 @@ func (a *tuiApp) loadPreview(force bool) error {
 	if t.Task != nil && t.Task.Context != "" {
 		var ctxDoc, logDoc Node
 		if err := a.data.call("node.get", map[string]string{"id": t.Task.Context}, &ctxDoc); err != nil {
-			return previewErr(err)
+			return tuiPreviewErr(err)
 		}
 		p.Context = &ctxDoc
 		if t.Task.Log != "" {
 			if err := a.data.call("node.get", map[string]string{"id": t.Task.Log}, &logDoc); err != nil {
-				return previewErr(err)
+				return tuiPreviewErr(err)
 			}
 			p.Log = &logDoc
 		}
 	}
 	links, err := a.previewLinks(t, p.Context)
 	if err != nil {
-		return previewErr(err)
+		return tuiPreviewErr(err)
 	}
 	p.Links = links
 	s.Preview = p
@@ -404,7 +404,7 @@ type tuiCachedPreview struct {
 	updated time.Time
 }
 
-func previewErr(err error) error {
+func tuiPreviewErr(err error) error {
 	if errors.Is(err, errTuiLost) {
 		return err
 	}
@@ -446,8 +446,8 @@ func (a *tuiApp) previewLinks(t *tuiTask, ctxDoc *Node) ([]linkEntry, error) {
 	return append(out, back...), nil
 }
 
-// decodeEvent reads an events notification's params.
-func decodeEvent(raw json.RawMessage) (tuiEvent, error) {
+// tuiDecodeEvent reads an events notification's params.
+func tuiDecodeEvent(raw json.RawMessage) (tuiEvent, error) {
 	var ev tuiEvent
 	err := json.Unmarshal(raw, &ev)
 	return ev, err

@@ -88,7 +88,7 @@ func (a *tuiApp) triageKey(k tuiKey) {
 		a.taskAct("task.skip", nil, "skipped")
 	case "x":
 		if t := s.current(); t != nil {
-			s.Pending = fmt.Sprintf("x — drop %q? y/n", displayText(truncateText(t.Title, 30)))
+			s.Pending = fmt.Sprintf("x — drop %q? y/n", displayText(tuiTruncateText(t.Title, 30)))
 		}
 	case "u":
 		a.undo()
@@ -122,7 +122,7 @@ func (a *tuiApp) triageKey(k tuiKey) {
 	}
 }
 
-func truncateText(s string, n int) string {
+func tuiTruncateText(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
@@ -135,7 +135,7 @@ func (a *tuiApp) move(n int) {
 	s := a.st
 	switch s.Focus {
 	case paneSide:
-		i := clampInt(s.SideCursor+n, 0, len(s.Side)-1)
+		i := tuiClampInt(s.SideCursor+n, 0, len(s.Side)-1)
 		step := 1
 		if n < 0 {
 			step = -1
@@ -148,15 +148,15 @@ func (a *tuiApp) move(n int) {
 		}
 		s.SideCursor = i
 	case panePreview:
-		s.Preview.Cursor = clampInt(s.Preview.Cursor+n, 0, len(s.previewItems())-1)
+		s.Preview.Cursor = tuiClampInt(s.Preview.Cursor+n, 0, len(s.previewItems())-1)
 	default:
-		s.Cursor = clampInt(s.Cursor+n, 0, len(s.Shown)-1)
+		s.Cursor = tuiClampInt(s.Cursor+n, 0, len(s.Shown)-1)
 		s.clamp()
 		a.previewIfShown()
 	}
 }
 
-func clampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
+func tuiClampInt(v, lo, hi int) int { return max(lo, min(v, hi)) }
 
 // previewIfShown loads the preview when it is on screen.
 func (a *tuiApp) previewIfShown() {
@@ -255,7 +255,7 @@ func (a *tuiApp) taskAct(method string, extra map[string]any, verb string) {
 		return
 	}
 	a.reload()
-	a.flash(fmt.Sprintf("%s: %s %s", verb, n.Handle, truncateText(n.Title, 40)), false)
+	a.flash(fmt.Sprintf("%s: %s %s", verb, n.Handle, tuiTruncateText(n.Title, 40)), false)
 }
 
 func (a *tuiApp) undo() {

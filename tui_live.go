@@ -22,8 +22,8 @@ type tuiEvent struct {
 	} `json:"nodes"`
 }
 
-// errNoEvents says hephd has no events.subscribe (an older daemon).
-var errNoEvents = errors.New("hephd has no events.subscribe")
+// tuiErrNoEvents says hephd has no events.subscribe (an older daemon).
+var tuiErrNoEvents = errors.New("hephd has no events.subscribe")
 
 // tuiLive is a subscribed events connection; Events is closed when the
 // connection ends (hephd stopped).
@@ -32,8 +32,8 @@ type tuiLive struct {
 	Events chan tuiEvent
 }
 
-// subscribeEvents opens a connection and subscribes to live changes.
-func subscribeEvents(socket string) (*tuiLive, error) {
+// tuiSubscribe opens a connection and subscribes to live changes.
+func tuiSubscribe(socket string) (*tuiLive, error) {
 	c, err := dialDaemon(socket)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func subscribeEvents(socket string) (*tuiLive, error) {
 		if msg.Error != nil {
 			c.Close()
 			if msg.Error.Code == codeMethodNotFound {
-				return nil, errNoEvents
+				return nil, tuiErrNoEvents
 			}
 			return nil, fmt.Errorf("subscribe to events: %w", msg.Error)
 		}
@@ -87,7 +87,7 @@ func (l *tuiLive) read() {
 		if json.Unmarshal(line, &msg) != nil || msg.Method != "event" {
 			continue
 		}
-		ev, err := decodeEvent(msg.Params)
+		ev, err := tuiDecodeEvent(msg.Params)
 		if err != nil {
 			continue
 		}

@@ -32,7 +32,7 @@ func (a *tuiApp) promptKey(k tuiKey) {
 	case "up", "down":
 		if p.Kind == "move" && len(p.Picker) > 0 {
 			d := map[string]int{"up": 1, "down": -1}[k.Name] // the picker grows upwards
-			p.Pick = clampInt(p.Pick+d, 0, min(len(p.Picker), 8)-1)
+			p.Pick = tuiClampInt(p.Pick+d, 0, min(len(p.Picker), 8)-1)
 		}
 		return
 	case "backspace":
@@ -96,7 +96,7 @@ func (a *tuiApp) parseQuickAdd(p *tuiPrompt) {
 	switch {
 	case errors.Is(err, errTuiLost):
 		a.goOffline()
-	case isMissing(err, ""):
+	case tuiIsMissing(err, ""):
 		p.Note = "(this hephd does not parse quick add: the text becomes the title)"
 	case err != nil:
 		p.Note = "✗ " + err.Error()
@@ -120,7 +120,7 @@ func (a *tuiApp) submit(p *tuiPrompt) {
 	case "add":
 		a.quickAdd(text)
 	case "tags":
-		add, rm := splitTags(text)
+		add, rm := tuiSplitTags(text)
 		a.taskAct("task.edit", map[string]any{"tags_add": add, "tags_remove": rm}, "tags")
 	case "do", "late":
 		a.taskAct("task.edit", map[string]any{p.Kind: text}, p.Kind)
@@ -136,8 +136,8 @@ func (a *tuiApp) submit(p *tuiPrompt) {
 	}
 }
 
-// splitTags reads "+a -b c": -x removes, anything else adds.
-func splitTags(text string) (add, rm []string) {
+// tuiSplitTags reads "+a -b c": -x removes, anything else adds.
+func tuiSplitTags(text string) (add, rm []string) {
 	add, rm = []string{}, []string{}
 	for _, f := range strings.Fields(text) {
 		if strings.HasPrefix(f, "-") {
@@ -157,7 +157,7 @@ func (a *tuiApp) quickAdd(text string) {
 	}
 	var n Node
 	err := a.data.call("task.quickadd", map[string]string{"text": text}, &n)
-	if isMissing(err, "") {
+	if tuiIsMissing(err, "") {
 		err = a.data.call("task.create", map[string]string{"title": text}, &n)
 	}
 	if !a.check(err) {
@@ -165,7 +165,7 @@ func (a *tuiApp) quickAdd(text string) {
 	}
 	a.selectID = n.ID
 	a.reload()
-	a.flash("added "+n.Handle+" "+truncateText(n.Title, 40), false)
+	a.flash("added "+n.Handle+" "+tuiTruncateText(n.Title, 40), false)
 }
 
 // updatePicker ranks the known projects against the typed text (a fuzzy
@@ -182,7 +182,7 @@ func (a *tuiApp) updatePicker() {
 		if it.Kind != "project" {
 			continue
 		}
-		if sc, ok := fuzzyScore(strings.ToLower(it.Name), q); ok {
+		if sc, ok := tuiFuzzyScore(strings.ToLower(it.Name), q); ok {
 			cands = append(cands, cand{it.Name, sc})
 		}
 	}
@@ -193,9 +193,9 @@ func (a *tuiApp) updatePicker() {
 	}
 }
 
-// fuzzyScore says whether q's characters appear in s in order, and how
+// tuiFuzzyScore says whether q's characters appear in s in order, and how
 // spread out they are (lower is better; a substring scores best).
-func fuzzyScore(s, q string) (int, bool) {
+func tuiFuzzyScore(s, q string) (int, bool) {
 	if q == "" {
 		return 0, true
 	}
@@ -242,7 +242,7 @@ func (a *tuiApp) editContext() error {
 		os.RemoveAll(dir)
 		return fmt.Errorf("edit context: %w", err)
 	}
-	if err := a.suspend(func() error { return runEditor(path) }); err != nil {
+	if err := a.suspend(func() error { return tuiRunEditor(path) }); err != nil {
 		os.RemoveAll(dir)
 		return err
 	}
@@ -271,9 +271,9 @@ func (a *tuiApp) editContext() error {
 	return nil
 }
 
-// runEditor runs $EDITOR (else $VISUAL, else vi) on path, through the
+// tuiRunEditor runs $EDITOR (else $VISUAL, else vi) on path, through the
 // shell so that an EDITOR with arguments ("code -w") works.
-func runEditor(path string) error {
+func tuiRunEditor(path string) error {
 	ed := os.Getenv("EDITOR")
 	if ed == "" {
 		ed = os.Getenv("VISUAL")

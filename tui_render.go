@@ -16,13 +16,13 @@ func tuiRender(s *tuiState) *tuiGrid {
 	}
 	l := tuiLayoutOf(s)
 	if l.side.w > 0 {
-		renderSide(g, s, l.side)
+		tuiRenderSide(g, s, l.side)
 	}
 	if l.list.w > 0 {
-		renderList(g, s, l.list)
+		tuiRenderList(g, s, l.list)
 	}
 	if l.preview.w > 0 {
-		renderPreview(g, s, l.preview)
+		tuiRenderPreview(g, s, l.preview)
 	}
 	for _, r := range []tuiRect{l.side, l.list} {
 		if r.w > 0 && r.x+r.w < s.Width {
@@ -31,18 +31,18 @@ func tuiRender(s *tuiState) *tuiGrid {
 			}
 		}
 	}
-	renderStatus(g, s)
+	tuiRenderStatus(g, s)
 	if s.Prompt != nil {
-		renderPrompt(g, s)
+		tuiRenderPrompt(g, s)
 	}
 	if s.Help {
-		renderHelp(g, s)
+		tuiRenderHelp(g, s)
 	}
 	return g
 }
 
-// header draws a pane's title row.
-func header(g *tuiGrid, r tuiRect, title, right string, focused bool) {
+// tuiHeader draws a pane's title row.
+func tuiHeader(g *tuiGrid, r tuiRect, title, right string, focused bool) {
 	st := stHeader
 	if focused {
 		st = stHeaderFocus
@@ -54,8 +54,8 @@ func header(g *tuiGrid, r tuiRect, title, right string, focused bool) {
 	}
 }
 
-func renderSide(g *tuiGrid, s *tuiState, r tuiRect) {
-	header(g, r, "heph", "", s.Focus == paneSide)
+func tuiRenderSide(g *tuiGrid, s *tuiState, r tuiRect) {
+	tuiHeader(g, r, "heph", "", s.Focus == paneSide)
 	top := 0
 	rows := r.h - 1
 	if s.SideCursor >= rows {
@@ -91,13 +91,13 @@ func renderSide(g *tuiGrid, s *tuiState, r tuiRect) {
 			cx = g.putRight(y, count, st, end) - 1
 		}
 		if it.Late > 0 && cx-6 > r.x+8 {
-			cx = g.putRight(y, fmt.Sprintf("!%d", it.Late), lateStyle(st), cx) - 1
+			cx = g.putRight(y, fmt.Sprintf("!%d", it.Late), tuiLateStyle(st), cx) - 1
 		}
 		g.put(r.x+1+2*it.Depth, y, mark+it.Label, st, cx)
 	}
 }
 
-func lateStyle(st tuiStyle) tuiStyle {
+func tuiLateStyle(st tuiStyle) tuiStyle {
 	if st == stSelected {
 		return st
 	}
@@ -117,7 +117,7 @@ func tuiMarker(attention string) (string, tuiStyle) {
 	return "·", stWhite
 }
 
-func renderList(g *tuiGrid, s *tuiState, r tuiRect) {
+func tuiRenderList(g *tuiGrid, s *tuiState, r tuiRect) {
 	title := s.Source.Label
 	if s.Filter != "" {
 		title += " · f:" + s.Filter
@@ -132,7 +132,7 @@ func renderList(g *tuiGrid, s *tuiState, r tuiRect) {
 	if len(s.Shown) != len(s.Tasks) {
 		count = fmt.Sprintf("%d/%d", len(s.Shown), len(s.Tasks))
 	}
-	header(g, r, title, count, s.Focus == paneList)
+	tuiHeader(g, r, title, count, s.Focus == paneList)
 	rows := r.h - 1
 	if len(s.Shown) == 0 {
 		msg := "no tasks"
@@ -147,11 +147,11 @@ func renderList(g *tuiGrid, s *tuiState, r tuiRect) {
 		projW = min(20, r.w/4)
 	}
 	for i := s.Top; i < len(s.Shown) && i-s.Top < rows; i++ {
-		renderTaskRow(g, s, &s.Tasks[s.Shown[i]], r, r.y+1+i-s.Top, projW, i == s.Cursor)
+		tuiRenderTaskRow(g, s, &s.Tasks[s.Shown[i]], r, r.y+1+i-s.Top, projW, i == s.Cursor)
 	}
 }
 
-func renderTaskRow(g *tuiGrid, s *tuiState, t *tuiTask, r tuiRect, y, projW int, selected bool) {
+func tuiRenderTaskRow(g *tuiGrid, s *tuiState, t *tuiTask, r tuiRect, y, projW int, selected bool) {
 	base := stNormal
 	if selected {
 		base = stSelected
@@ -179,13 +179,13 @@ func renderTaskRow(g *tuiGrid, s *tuiState, t *tuiTask, r tuiRect, y, projW int,
 	}
 	end -= 9
 	if projW > 0 {
-		g.put(end-projW, y, tk.Project, dimUnless(base), end)
+		g.put(end-projW, y, tk.Project, tuiDimUnless(base), end)
 		end -= projW + 1
 	}
 	g.put(r.x+3, y, t.Title, base, end-1)
 }
 
-func dimUnless(base tuiStyle) tuiStyle {
+func tuiDimUnless(base tuiStyle) tuiStyle {
 	if base == stNormal {
 		return stDim
 	}
@@ -197,17 +197,17 @@ func dimUnless(base tuiStyle) tuiStyle {
 func tuiWhen(t *Task, now time.Time) (string, tuiStyle) {
 	switch {
 	case t.Late != nil && !t.Late.After(now):
-		return shortAge(now.Sub(*t.Late)) + " late", stRed
+		return tuiShortAge(now.Sub(*t.Late)) + " late", stRed
 	case t.Do != nil && t.Do.After(now):
-		return "do " + shortDay(*t.Do, now), stDim
+		return "do " + tuiShortDay(*t.Do, now), stDim
 	case t.Late != nil:
-		return "by " + shortDay(*t.Late, now), stDim
+		return "by " + tuiShortDay(*t.Late, now), stDim
 	}
 	return "", stNormal
 }
 
-// shortAge is a duration in its largest unit: 5m, 3h, 2d, 6w.
-func shortAge(d time.Duration) string {
+// tuiShortAge is a duration in its largest unit: 5m, 3h, 2d, 6w.
+func tuiShortAge(d time.Duration) string {
 	switch {
 	case d < time.Hour:
 		return fmt.Sprintf("%dm", int(d.Minutes()))
@@ -219,9 +219,9 @@ func shortAge(d time.Duration) string {
 	return fmt.Sprintf("%dw", int(d.Hours()/24/7))
 }
 
-// shortDay names a day near now: today's time, a weekday within a week,
+// tuiShortDay names a day near now: today's time, a weekday within a week,
 // else the month and day.
-func shortDay(t, now time.Time) string {
+func tuiShortDay(t, now time.Time) string {
 	t = t.In(now.Location())
 	switch {
 	case t.YearDay() == now.YearDay() && t.Year() == now.Year():
@@ -232,11 +232,11 @@ func shortDay(t, now time.Time) string {
 	return t.Format("Jan 2")
 }
 
-func renderPreview(g *tuiGrid, s *tuiState, r tuiRect) {
+func tuiRenderPreview(g *tuiGrid, s *tuiState, r tuiRect) {
 	t := s.current()
-	header(g, r, "preview", "", s.Focus == panePreview)
+	tuiHeader(g, r, "preview", "", s.Focus == panePreview)
 	if s.Preview.Doc != nil {
-		renderDocPreview(g, s, r)
+		tuiRenderDocPreview(g, s, r)
 		return
 	}
 	if t == nil {
@@ -246,7 +246,7 @@ func renderPreview(g *tuiGrid, s *tuiState, r tuiRect) {
 	end := r.x + r.w - 1
 	g.put(r.x+1, y, t.Title, stBold, end)
 	y++
-	y = renderMeta(g, t, r, y, s.Now)
+	y = tuiRenderMeta(g, t, r, y, s.Now)
 	items := s.previewItems()
 	sel := -1
 	if s.Focus == panePreview && s.Preview.Cursor < len(items) {
@@ -258,13 +258,13 @@ func renderPreview(g *tuiGrid, s *tuiState, r tuiRect) {
 		return
 	}
 	if c := s.Preview.Context; c != nil && strings.TrimSpace(c.Body) != "" {
-		y = section(g, r, y, "context")
+		y = tuiSection(g, r, y, "context")
 		for _, line := range strings.Split(strings.TrimRight(c.Body, "\n"), "\n") {
 			if y >= r.y+r.h {
 				return
 			}
 			st := stNormal
-			if checked, ok := checklistLine(line); ok {
+			if checked, ok := tuiChecklistLine(line); ok {
 				if checked {
 					st = stDim
 				}
@@ -279,7 +279,7 @@ func renderPreview(g *tuiGrid, s *tuiState, r tuiRect) {
 		}
 	}
 	if lg := s.Preview.Log; lg != nil && strings.TrimSpace(lg.Body) != "" {
-		y = section(g, r, y, "log")
+		y = tuiSection(g, r, y, "log")
 		lines := strings.Split(strings.TrimRight(lg.Body, "\n"), "\n")
 		for _, line := range lines[max(0, len(lines)-5):] {
 			if y < r.y+r.h {
@@ -289,7 +289,7 @@ func renderPreview(g *tuiGrid, s *tuiState, r tuiRect) {
 		}
 	}
 	if len(s.Preview.Links) > 0 {
-		y = section(g, r, y, "links")
+		y = tuiSection(g, r, y, "links")
 		for _, l := range s.Preview.Links {
 			if y >= r.y+r.h || l.Node == nil {
 				break
@@ -310,8 +310,8 @@ func renderPreview(g *tuiGrid, s *tuiState, r tuiRect) {
 	}
 }
 
-// section draws a section rule and returns the row after it.
-func section(g *tuiGrid, r tuiRect, y int, name string) int {
+// tuiSection draws a section rule and returns the row after it.
+func tuiSection(g *tuiGrid, r tuiRect, y int, name string) int {
 	if y >= r.y+r.h {
 		return y
 	}
@@ -322,8 +322,8 @@ func section(g *tuiGrid, r tuiRect, y int, name string) int {
 	return y + 1
 }
 
-// renderMeta draws attention, project, tags, dates and recurrence.
-func renderMeta(g *tuiGrid, t *tuiTask, r tuiRect, y int, now time.Time) int {
+// tuiRenderMeta draws attention, project, tags, dates and recurrence.
+func tuiRenderMeta(g *tuiGrid, t *tuiTask, r tuiRect, y int, now time.Time) int {
 	tk := t.Task
 	if tk == nil {
 		return y
@@ -359,7 +359,7 @@ func renderMeta(g *tuiGrid, t *tuiTask, r tuiRect, y int, now time.Time) int {
 	return y
 }
 
-func renderDocPreview(g *tuiGrid, s *tuiState, r tuiRect) {
+func tuiRenderDocPreview(g *tuiGrid, s *tuiState, r tuiRect) {
 	d := s.Preview.Doc
 	end := r.x + r.w - 1
 	g.put(r.x+1, r.y+1, d.Title, stBold, end)
@@ -374,9 +374,9 @@ func renderDocPreview(g *tuiGrid, s *tuiState, r tuiRect) {
 	}
 }
 
-// renderStatus draws the last row: daemon, sync health, conflicts, then
+// tuiRenderStatus draws the last row: daemon, sync health, conflicts, then
 // the pending key sequence or a message.
-func renderStatus(g *tuiGrid, s *tuiState) {
+func tuiRenderStatus(g *tuiGrid, s *tuiState) {
 	y := s.Height - 1
 	st := stStatus
 	if s.Offline || s.SyncBad {
@@ -412,7 +412,7 @@ func renderStatus(g *tuiGrid, s *tuiState) {
 	g.put(0, y, left, st, rx-1)
 }
 
-func renderPrompt(g *tuiGrid, s *tuiState) {
+func tuiRenderPrompt(g *tuiGrid, s *tuiState) {
 	p := s.Prompt
 	y := s.Height - 2
 	g.fill(0, y, s.Width, y+1, stNormal)
@@ -420,7 +420,7 @@ func renderPrompt(g *tuiGrid, s *tuiState) {
 	text := string(p.Text)
 	// Keep the end of a long line in view.
 	for displayWidth(text) > s.Width-x-2 && text != "" {
-		_, n := firstRune(text)
+		_, n := tuiFirstRune(text)
 		text = text[n:]
 	}
 	x = g.put(x, y, text, stNormal, s.Width)
@@ -430,7 +430,7 @@ func renderPrompt(g *tuiGrid, s *tuiState) {
 		g.fill(0, y, s.Width, y+1, stNormal)
 		x := g.put(0, y, "  ", stDim, s.Width)
 		for _, t := range p.Tokens {
-			x = g.put(x, y, tokenLabel(t), tokenStyle(t.Role), s.Width) + 1
+			x = g.put(x, y, tuiTokenLabel(t), tuiTokenStyle(t.Role), s.Width) + 1
 		}
 		g.put(x, y, p.Note, stDim, s.Width)
 	}
@@ -450,7 +450,7 @@ func renderPrompt(g *tuiGrid, s *tuiState) {
 	}
 }
 
-func firstRune(s string) (rune, int) {
+func tuiFirstRune(s string) (rune, int) {
 	for i, r := range s {
 		if i > 0 {
 			return r, i
@@ -459,14 +459,14 @@ func firstRune(s string) (rune, int) {
 	return 0, len(s)
 }
 
-func tokenLabel(t tuiToken) string {
+func tuiTokenLabel(t tuiToken) string {
 	if t.Role == "title" {
 		return t.Text
 	}
 	return t.Role + ":" + t.Text
 }
 
-func tokenStyle(role string) tuiStyle {
+func tuiTokenStyle(role string) tuiStyle {
 	switch role {
 	case "project":
 		return stTokProject
@@ -493,7 +493,7 @@ var tuiHelpLines = [...]string{
 	"marks: ! red  + orange  · white  ~ blue",
 }
 
-func renderHelp(g *tuiGrid, s *tuiState) {
+func tuiRenderHelp(g *tuiGrid, s *tuiState) {
 	w := 0
 	for _, l := range tuiHelpLines {
 		w = max(w, displayWidth(l))
@@ -502,7 +502,7 @@ func renderHelp(g *tuiGrid, s *tuiState) {
 	h := min(len(tuiHelpLines)+2, s.Height-1)
 	x0, y0 := max(0, (s.Width-w)/2), max(0, (s.Height-1-h)/2)
 	g.fill(x0, y0, x0+w, y0+h, stNormal)
-	header(g, tuiRect{x0, y0, w, 1}, "keys", "", true)
+	tuiHeader(g, tuiRect{x0, y0, w, 1}, "keys", "", true)
 	for i, l := range tuiHelpLines {
 		if y0+1+i >= y0+h {
 			break

@@ -45,9 +45,9 @@ func tuiFixture(w, h int) *tuiState {
 	return s
 }
 
-// checkGolden compares got with testdata/tui/NAME.golden (UPDATE_GOLDEN=1
+// tuiCheckGolden compares got with testdata/tui/NAME.golden (UPDATE_GOLDEN=1
 // rewrites it).
-func checkGolden(t *testing.T, name, got string) {
+func tuiCheckGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", "tui", name+".golden")
 	if os.Getenv("UPDATE_GOLDEN") == "1" {
@@ -95,7 +95,7 @@ func TestTUIRenderGolden(t *testing.T) {
 				c.mod(s)
 			}
 			g := tuiRender(s)
-			checkGolden(t, c.name, g.Text()+"--- styles\n"+g.Styles())
+			tuiCheckGolden(t, c.name, g.Text()+"--- styles\n"+g.Styles())
 		})
 	}
 }
@@ -123,7 +123,7 @@ func TestTUIRenderAlignment(t *testing.T) {
 			}
 			if cols == nil {
 				cols = row
-			} else if len(row) > 0 && strings.Trim(strings.Join(strings.Fields(strconv.Itoa(len(row))), ""), "") != "" && !equalInts(row, cols) {
+			} else if len(row) > 0 && strings.Trim(strings.Join(strings.Fields(strconv.Itoa(len(row))), ""), "") != "" && !tuiEqualInts(row, cols) {
 				t.Errorf("%d cols: row %d has borders at %v, row 0 at %v:\n%s", w, y, row, cols, g.Text())
 			}
 		}
@@ -150,7 +150,7 @@ func TestTUIRenderAlignment(t *testing.T) {
 	}
 }
 
-func equalInts(a, b []int) bool {
+func tuiEqualInts(a, b []int) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -162,28 +162,28 @@ func equalInts(a, b []int) bool {
 	return true
 }
 
-// vt is a minimal terminal: cursor moves, clears, SGR (ignored) and text
+// tuiVt is a minimal terminal: cursor moves, clears, SGR (ignored) and text
 // with display widths; enough to replay the diff writer's output.
-type vt struct {
+type tuiVt struct {
 	w, h   int
 	cells  [][]rune
 	cx, cy int
 }
 
-func newVT(w, h int) *vt {
-	v := &vt{w: w, h: h}
+func tuiNewVT(w, h int) *tuiVt {
+	v := &tuiVt{w: w, h: h}
 	v.clear()
 	return v
 }
 
-func (v *vt) clear() {
+func (v *tuiVt) clear() {
 	v.cells = make([][]rune, v.h)
 	for y := range v.cells {
 		v.cells[y] = []rune(strings.Repeat(" ", v.w))
 	}
 }
 
-func (v *vt) feed(t *testing.T, b string) {
+func (v *tuiVt) feed(t *testing.T, b string) {
 	for len(b) > 0 {
 		if strings.HasPrefix(b, "\x1b[") {
 			end := strings.IndexAny(b[2:], "HJmhl")
@@ -217,7 +217,7 @@ func (v *vt) feed(t *testing.T, b string) {
 	}
 }
 
-func (v *vt) text() string {
+func (v *tuiVt) text() string {
 	var b strings.Builder
 	for _, row := range v.cells {
 		var l strings.Builder
@@ -237,7 +237,7 @@ func (v *vt) text() string {
 func TestTUIDiffWriter(t *testing.T) {
 	s := tuiFixture(120, 30)
 	w := tuiWriter{mode: color256}
-	v := newVT(120, 30)
+	v := tuiNewVT(120, 30)
 	first := w.frame(tuiRender(s))
 	v.feed(t, string(first))
 	if got, want := v.text(), tuiRender(s).Text(); got != want {

@@ -15,7 +15,7 @@ const (
 	panePreview
 )
 
-// tuiSideItem is one row of the sidebar: a section header, a view or a
+// tuiSideItem is one row of the sidebar: a tuiSection tuiHeader, a view or a
 // project.
 type tuiSideItem struct {
 	Kind  string // "header", "view", "project"
@@ -119,13 +119,13 @@ func (s *tuiState) applySearch() {
 	s.Shown = s.Shown[:0]
 	words := strings.Fields(strings.ToLower(s.Search))
 	for i := range s.Tasks {
-		if matchWords(&s.Tasks[i], words) {
+		if tuiMatchWords(&s.Tasks[i], words) {
 			s.Shown = append(s.Shown, i)
 		}
 	}
 }
 
-func matchWords(t *tuiTask, words []string) bool {
+func tuiMatchWords(t *tuiTask, words []string) bool {
 	if len(words) == 0 {
 		return true
 	}
@@ -225,7 +225,7 @@ func (s *tuiState) previewItems() []tuiPreviewItem {
 	if p.Doc == nil && p.Context != nil {
 		n := 0
 		for _, line := range strings.Split(p.Context.Body, "\n") {
-			if c, ok := checklistLine(line); ok {
+			if c, ok := tuiChecklistLine(line); ok {
 				n++
 				items = append(items, tuiPreviewItem{Check: n, Checked: c})
 			}
@@ -239,9 +239,9 @@ func (s *tuiState) previewItems() []tuiPreviewItem {
 	return items
 }
 
-// checklistLine says whether line is a checklist item and whether it is
+// tuiChecklistLine says whether line is a checklist item and whether it is
 // checked, by the rule context.edit uses (checkboxLine).
-func checklistLine(line string) (checked, ok bool) {
+func tuiChecklistLine(line string) (checked, ok bool) {
 	m := checkboxLine.FindStringSubmatch(line)
 	if m == nil {
 		return false, false

@@ -21,7 +21,7 @@ type tmuxTUI struct {
 	dir  string
 }
 
-func startTmux(t *testing.T, d *testDaemon, w, h int, extraEnv ...string) *tmuxTUI {
+func tuiStartTmux(t *testing.T, d *testDaemon, w, h int, extraEnv ...string) *tmuxTUI {
 	t.Helper()
 	_, err := exec.LookPath("tmux")
 	requireComponent(t, err == nil, "tmux is not installed")
@@ -84,9 +84,9 @@ func (m *tmuxTUI) waitGone(s string) string {
 	return m.waitFor(fmt.Sprintf("%q gone from the screen", s), func(sc string) bool { return !strings.Contains(sc, s) })
 }
 
-// previewTitle is the first line of the preview pane (right of the last
+// tuiPreviewTitle is the first line of the preview pane (right of the last
 // border on row 2).
-func previewTitle(screen string) string {
+func tuiPreviewTitle(screen string) string {
 	lines := strings.Split(screen, "\n")
 	if len(lines) < 2 {
 		return ""
@@ -101,11 +101,11 @@ func previewTitle(screen string) string {
 
 func (m *tmuxTUI) waitPreview(title string) {
 	m.t.Helper()
-	m.waitFor("the preview to show "+title, func(s string) bool { return previewTitle(s) == title })
+	m.waitFor("the preview to show "+title, func(s string) bool { return tuiPreviewTitle(s) == title })
 }
 
-// maxWidth is the widest line of a captured screen, in columns.
-func maxWidth(screen string) int {
+// tuiMaxWidth is the widest line of a captured screen, in columns.
+func tuiMaxWidth(screen string) int {
 	w := 0
 	for _, l := range strings.Split(screen, "\n") {
 		w = max(w, displayWidth(l))
@@ -113,8 +113,8 @@ func maxWidth(screen string) int {
 	return w
 }
 
-// taskByTitle finds a task (any state) by its title through the CLI.
-func taskByTitle(t *testing.T, d *testDaemon, title string) Node {
+// tuiTaskByTitle finds a task (any state) by its title through the CLI.
+func tuiTaskByTitle(t *testing.T, d *testDaemon, title string) Node {
 	t.Helper()
 	var nodes []Node
 	d.MustCall("task.list", map[string]any{"state": "all"}, &nodes)
@@ -164,7 +164,7 @@ func TestTUITmuxEndToEnd(t *testing.T) {
 	d.MustHeph("task", "Gamma task", "--project", "Work")
 	editor := filepath.Join(d.Dir, "editor.sh")
 	os.WriteFile(editor, []byte("#!/bin/sh\nprintf -- '- [ ] scripted step\\n' >> \"$1\"\n"), 0o755)
-	m := startTmux(t, d, 120, 40, "EDITOR="+editor)
+	m := tuiStartTmux(t, d, 120, 40, "EDITOR="+editor)
 	m.runInPane("")
 	m.waitText("Gamma task")
 	m.waitPreview("Beta task") // red first
@@ -184,7 +184,7 @@ func TestTUITmuxEndToEnd(t *testing.T) {
 	m.keys("Enter")
 	m.waitText("added ")
 	m.waitPreview("Delta task")
-	if n := taskByTitle(t, d, "Delta task"); n.Task.State != "outstanding" {
+	if n := tuiTaskByTitle(t, d, "Delta task"); n.Task.State != "outstanding" {
 		t.Fatalf("quick add: %+v", n.Task)
 	}
 
@@ -192,13 +192,13 @@ func TestTUITmuxEndToEnd(t *testing.T) {
 	m.keys("d")
 	m.waitText("done: ")
 	m.waitFor("Delta task gone from the list", func(s string) bool { return !strings.Contains(s, "· Delta task") })
-	if n := taskByTitle(t, d, "Delta task"); n.Task.State != "done" {
+	if n := tuiTaskByTitle(t, d, "Delta task"); n.Task.State != "done" {
 		t.Fatalf("after d: state %s", n.Task.State)
 	}
 	m.keys("u")
 	m.waitText("undone")
 	m.waitText("· Delta task")
-	if n := taskByTitle(t, d, "Delta task"); n.Task.State != "outstanding" {
+	if n := tuiTaskByTitle(t, d, "Delta task"); n.Task.State != "outstanding" {
 		t.Fatalf("after u: state %s", n.Task.State)
 	}
 
@@ -210,7 +210,7 @@ func TestTUITmuxEndToEnd(t *testing.T) {
 	m.waitText("  Work")
 	m.keys("Enter")
 	m.waitText("moved to Work")
-	if n := taskByTitle(t, d, "Delta task"); n.Task.Project != "Work" {
+	if n := tuiTaskByTitle(t, d, "Delta task"); n.Task.Project != "Work" {
 		t.Fatalf("after m: project %q", n.Task.Project)
 	}
 
@@ -224,14 +224,14 @@ func TestTUITmuxEndToEnd(t *testing.T) {
 	// Resizes: 80x24 hides the preview, 50x20 the sidebar too.
 	m.tmux("resize-window", "-t", "t", "-x", "80", "-y", "24")
 	s := m.waitFor("the 80x24 layout", func(s string) bool {
-		return maxWidth(s) <= 80 && !strings.Contains(s, "preview") && strings.Contains(s, "Views")
+		return tuiMaxWidth(s) <= 80 && !strings.Contains(s, "preview") && strings.Contains(s, "Views")
 	})
 	if !strings.Contains(s, "Alpha task") {
 		t.Fatalf("80x24 lost the list:\n%s", s)
 	}
 	m.tmux("resize-window", "-t", "t", "-x", "50", "-y", "20")
 	m.waitFor("the 50x20 layout", func(s string) bool {
-		return maxWidth(s) <= 50 && !strings.Contains(s, "Views") && strings.Contains(s, "Alpha task")
+		return tuiMaxWidth(s) <= 50 && !strings.Contains(s, "Views") && strings.Contains(s, "Alpha task")
 	})
 	m.keys("p")
 	m.waitText("preview")
@@ -279,7 +279,7 @@ func testTUIEditor(t *testing.T, d *testDaemon, m *tmuxTUI) {
 	m.keys("e")
 	m.waitText("context saved")
 	m.waitText("- [ ] scripted step")
-	beta := taskByTitle(t, d, "Beta task")
+	beta := tuiTaskByTitle(t, d, "Beta task")
 	if out := d.MustHeph("context", beta.Handle); !strings.Contains(out, "- [ ] scripted step") {
 		t.Fatalf("context after e:\n%s", out)
 	}
@@ -295,7 +295,7 @@ func testTUIEditor(t *testing.T, d *testDaemon, m *tmuxTUI) {
 func TestTUITmuxSignals(t *testing.T) {
 	d := startDaemon(t)
 	d.MustHeph("task", "Only task")
-	m := startTmux(t, d, 100, 30)
+	m := tuiStartTmux(t, d, 100, 30)
 	m.runInPane("--no-mouse")
 	m.waitText("Only task")
 	shell := strings.TrimSpace(m.tmux("display-message", "-p", "-t", "t", "#{pane_pid}"))
