@@ -168,6 +168,13 @@ func TestTUITmuxEndToEnd(t *testing.T) {
 	m.runInPane("")
 	m.waitText("Gamma task")
 	m.waitPreview("Beta task") // red first
+	// Live through events when hephd has them, else polling, said so.
+	mode := "· live"
+	if err := d.Call("events.subscribe", map[string]any{}, nil); err != nil {
+		t.Logf("hephd has no events yet (%v): checking the polling fallback", err)
+		mode = "· polling"
+	}
+	m.waitText(mode)
 
 	// Navigate.
 	m.keys("j")
@@ -177,14 +184,23 @@ func TestTUITmuxEndToEnd(t *testing.T) {
 	m.keys("g")
 	m.waitPreview("Beta task")
 
-	// Quick add: the cursor lands on the new task.
+	// Quick add shows hephd's parse before saving; the cursor lands on
+	// the new task.
+	parse := d.Call("task.parse", map[string]any{"text": "x"}, nil) == nil
 	m.keys("a")
 	m.waitText("add: ")
-	m.typeText("Delta task")
+	if parse {
+		m.typeText("Delta task +urgent")
+		m.waitText("Delta task tag:+urgent")
+	} else {
+		t.Log("hephd has no task.parse yet: checking the plain-title fallback")
+		m.typeText("Delta task")
+		m.waitText("does not parse quick add")
+	}
 	m.keys("Enter")
 	m.waitText("added ")
 	m.waitPreview("Delta task")
-	if n := tuiTaskByTitle(t, d, "Delta task"); n.Task.State != "outstanding" {
+	if n := tuiTaskByTitle(t, d, "Delta task"); n.Task.State != "outstanding" || (parse && strings.Join(n.Task.Tags, ",") != "urgent") {
 		t.Fatalf("quick add: %+v", n.Task)
 	}
 
