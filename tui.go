@@ -213,11 +213,14 @@ func (a *tuiApp) loop() error {
 			for _, k := range keys {
 				a.handleKey(k)
 			}
-		case _, ok := <-events:
+		case ev, ok := <-events:
 			if !ok {
 				a.live = nil
 				a.goOffline()
-			} else if !reloadPending {
+				break
+			}
+			a.patch(ev)
+			if !reloadPending {
 				// Coalesce a burst (an import, a sync) into one reload.
 				reloadPending = true
 				reload.Reset(15 * time.Millisecond)

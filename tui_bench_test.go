@@ -2,6 +2,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 	"sort"
@@ -76,4 +78,59 @@ func BenchmarkTUIKeypress(b *testing.B) {
 	}
 	b.StopTimer()
 	tuiReportLatencies(b, samples, 16*time.Millisecond, false)
+}
+
+// BenchmarkTUILiveUpdate: from another client's edit of a listed task to
+// the TUI's screen showing it, with 10,000 outstanding tasks: the event,
+// the patch (node.get), the render and the diff. Target: median ≤ 200 ms
+// (p99 reported).
+// Skipped when hephd has no events.subscribe.
+func BenchmarkTUILiveUpdate(b *testing.B) {
+	d := tuiBenchDaemon(b)
+	if err := d.Call("events.subscribe", map[string]any{}, nil); err != nil {
+		b.Skipf("hephd has no events yet: %v", err)
+	}
+	rpc, err := dialDaemon(d.Socket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rpc.Close()
+	a := newTuiApp(d.Socket, rpc, io.Discard)
+	a.st.Width, a.st.Height = 200, 60
+	if err := a.loadNow(false); err != nil {
+		b.Fatal(err)
+	}
+	live, err := tuiSubscribe(d.Socket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer live.close()
+	other, err := dialDaemon(d.Socket)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer other.Close()
+	a.draw()
+	samples := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		target := &a.st.Tasks[a.st.Shown[i%len(a.st.Shown)]]
+		id, title := target.ID, fmt.Sprintf("edited elsewhere %d", i)
+		t0 := time.Now()
+		if err := other.Call(context.Background(), "task.edit", map[string]any{"id": id, "title": title}, nil); err != nil {
+			b.Fatal(err)
+		}
+		for target.Title != title {
+			select {
+			case ev := <-live.Events:
+				a.patch(ev)
+			case <-time.After(10 * time.Second):
+				b.Fatalf("no event for the edit of %s", id)
+			}
+		}
+		a.draw()
+		samples = append(samples, time.Since(t0))
+	}
+	b.StopTimer()
+	tuiReportLatencies(b, samples, 200*time.Millisecond, true)
 }

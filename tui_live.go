@@ -103,3 +103,53 @@ func (l *tuiLive) close() {
 		l.rpc.Close()
 	}
 }
+
+// patch applies an event's changes to tasks in the list at once, so an
+// edit or a removal made elsewhere shows within a round trip even when the
+// list is long; the full reload that follows re-ranks and adds new tasks.
+func (a *tuiApp) patch(ev tuiEvent) {
+	s := a.st
+	if ev.Resync || ev.Tick || len(ev.Nodes) == 0 || len(ev.Nodes) > 20 {
+		return
+	}
+	index := make(map[string]int, len(s.Tasks))
+	for i := range s.Tasks {
+		index[s.Tasks[i].ID] = i
+	}
+	previewDirty := false
+	gone := map[string]bool{}
+	for _, n := range ev.Nodes {
+		if p := s.Preview; (p.Context != nil && p.Context.ID == n.ID) || (p.Log != nil && p.Log.ID == n.ID) {
+			previewDirty = true
+		}
+		i, ok := index[n.ID]
+		if !ok {
+			continue
+		}
+		var node Node
+		if n.Change == "delete" || a.data.call("node.get", map[string]string{"id": n.ID}, &node) != nil ||
+			node.Deleted != nil || node.Task == nil || node.Task.State != "outstanding" {
+			gone[n.ID] = true
+			continue
+		}
+		s.Tasks[i].Node = node
+		previewDirty = previewDirty || (s.current() != nil && s.current().ID == n.ID)
+	}
+	if len(gone) > 0 {
+		keep := ""
+		if t := s.current(); t != nil {
+			keep = t.ID
+		}
+		tasks := make([]tuiTask, 0, len(s.Tasks))
+		for _, t := range s.Tasks {
+			if !gone[t.ID] {
+				tasks = append(tasks, t)
+			}
+		}
+		s.setTasks(tasks, keep)
+		previewDirty = true
+	}
+	if previewDirty && tuiLayoutOf(s).preview.w > 0 {
+		a.check(a.loadPreview(true))
+	}
+}
