@@ -33,15 +33,16 @@ type tuiApp struct {
 	previews map[string]tuiCachedPreview
 	// The loader: one background load at a time on its own connection,
 	// so keys stay responsive while 10,000 tasks are fetched.
-	bg        *tuiData
-	loads     chan *tuiSnapshot
-	loading   bool
-	loadAgain bool
-	selectID  string // put the cursor on this task when a load shows it
-	needLoad  bool   // the first screen is a page: load the rest
-	quit      bool
-	exitCode  int
-	lastPoll  time.Time
+	bg         *tuiData
+	loads      chan *tuiSnapshot
+	loading    bool
+	loadAgain  bool
+	selectID   string    // put the cursor on this task when a load shows it
+	needLoad   bool      // the first screen is a page: load the rest
+	lastCounts time.Time // when the sidebar was last counted the slow way
+	quit       bool
+	exitCode   int
+	lastPoll   time.Time
 }
 
 func cmdTUI(c *cli, fs *flag.FlagSet, args []string) error {

@@ -67,6 +67,10 @@ type tuiLoadReq struct {
 	Quick  bool // the first screen: one page of next, counts later
 	Rows   int
 	Now    time.Time
+	// Counts: count the sidebar even on an hephd without view.list and
+	// project.list, where that means fetching every view (at most every
+	// 10 s, not on each change).
+	Counts bool
 }
 
 // tuiSnapshot is what a load fetched, applied by the event loop.
@@ -117,7 +121,9 @@ func (snap *tuiSnapshot) fetch(d *tuiData) error {
 		return err
 	}
 	snap.Tasks = tasks
-	snap.Side, err = tuiFetchSide(d, snap.Req)
+	if snap.Req.Counts || snap.Req.Quick || (d.has("view.list") && d.has("project.list")) {
+		snap.Side, err = tuiFetchSide(d, snap.Req)
+	}
 	return err
 }
 
@@ -320,7 +326,11 @@ func tuiFetchList(d *tuiData, req tuiLoadReq) ([]tuiTask, error) {
 
 // loadReq is a load of what the screen shows now.
 func (a *tuiApp) loadReq(quick bool) tuiLoadReq {
-	return tuiLoadReq{Source: a.st.Source, Filter: a.st.Filter, Quick: quick, Rows: a.st.Height, Now: time.Now()}
+	req := tuiLoadReq{Source: a.st.Source, Filter: a.st.Filter, Quick: quick, Rows: a.st.Height, Now: time.Now()}
+	if !quick && req.Now.Sub(a.lastCounts) > 10*time.Second {
+		req.Counts, a.lastCounts = true, req.Now
+	}
+	return req
 }
 
 // apply puts a snapshot on screen, keeping the cursor on its task (or the
@@ -333,7 +343,7 @@ func (a *tuiApp) apply(snap *tuiSnapshot) error {
 	s := a.st
 	s.Now = snap.Req.Now
 	s.Version, s.Mode, s.Sync, s.SyncBad, s.Conflicts = snap.Version, snap.Mode, snap.Sync, snap.SyncBad, snap.Conflicts
-	if !snap.Req.Quick || len(s.Side) == 0 {
+	if snap.Side != nil && (!snap.Req.Quick || len(s.Side) == 0) {
 		s.Side = snap.Side
 	}
 	if snap.Req.Source != s.Source || snap.Req.Filter != s.Filter {
