@@ -27,11 +27,8 @@ func cmdLink(c *cli, _ *flag.FlagSet, args []string) error {
 		method = "link.rm"
 	}
 	var res linkResult
-	if err := c.call(method, map[string]string{"src": args[1], "dst": args[2]}, &res); err != nil {
+	if done, err := c.callJSON(method, linkParams{Src: args[1], Dst: args[2]}, &res); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(res)
 	}
 	verb := "linked"
 	if args[0] == "rm" {
@@ -46,11 +43,8 @@ func cmdLinks(c *cli, _ *flag.FlagSet, args []string) error {
 		return err
 	}
 	var res linksResult
-	if err := c.call("link.list", map[string]string{"id": args[0]}, &res); err != nil {
+	if done, err := c.callJSON("link.list", idParams{ID: args[0]}, &res); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(res)
 	}
 	fmt.Fprintf(c.stdout, "%s  %s\n", res.Node.Handle, res.Node.Title)
 	section := func(name string, entries []linkEntry) {
@@ -91,11 +85,8 @@ func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	limit, _ := strconv.Atoi(fs.Lookup("limit").Value.String())
 	var hits []searchHit
-	if err := c.call("node.search", map[string]any{"query": query, "limit": limit}, &hits); err != nil {
+	if done, err := c.callJSON("node.search", searchParams{Query: query, Limit: limit}, &hits); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(hits)
 	}
 	if len(hits) == 0 {
 		fmt.Fprintln(c.stdout, "no matches")
@@ -154,11 +145,8 @@ func cmdExport(c *cli, _ *flag.FlagSet, args []string) error {
 		return fmt.Errorf("export: %w", err)
 	}
 	var res exportResult
-	if err := c.call("export.markdown", map[string]string{"dir": dir}, &res); err != nil {
+	if done, err := c.callJSON("export.markdown", exportParams{Dir: dir}, &res); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(res)
 	}
 	fmt.Fprintf(c.stdout, "exported %d nodes to %s: %d written, %d unchanged, %d removed\n",
 		res.Nodes, res.Dir, res.Written, res.Unchanged, res.Removed)
@@ -227,7 +215,7 @@ func (c *cli) importMarkdown(arg string) (*importReport, error) {
 		return nil, fmt.Errorf("import markdown: %w", err)
 	}
 	var rep importReport
-	if err := c.call("import.markdown", map[string]string{"dir": dir}, &rep); err != nil {
+	if err := c.call("import.markdown", importMarkdownParams{Dir: dir}, &rep); err != nil {
 		return nil, err
 	}
 	return &rep, nil
@@ -254,7 +242,11 @@ func (c *cli) importTaskwarrior(arg string) (*importReport, error) {
 	for _, chunk := range importChunks(items, importChunk, importChunkBytes) {
 		start, end := chunk[0], chunk[1]
 		var rep importReport
-		if err := c.call("import.taskwarrior", map[string]any{"data": items[start:end]}, &rep); err != nil {
+		data, err := json.Marshal(items[start:end])
+		if err != nil {
+			return nil, fmt.Errorf("import taskwarrior: %w", err)
+		}
+		if err := c.call("import.taskwarrior", importTaskwarriorParams{Data: data}, &rep); err != nil {
 			err = renumberChunkError(err, start)
 			if start > 0 {
 				return nil, fmt.Errorf("%w (tasks 1-%d were imported; importing the file again skips them)", err, start)

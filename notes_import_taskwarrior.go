@@ -291,7 +291,12 @@ func importTWTask(tx *Tx, t *twTask, rep *importReport, imported map[string]stri
 		}
 	}
 	*last = created
-	id, err := createTaskAt(tx, in, created, updated)
+	in.Created, in.Updated = created, updated
+	var id string
+	err := tx.batchOps(func() (err error) {
+		id, err = createTask(tx, in)
+		return err
+	})
 	if err != nil {
 		var re *rpcError
 		if !errors.As(err, &re) {
@@ -475,48 +480,6 @@ func linkTWDepends(tx *Tx, t *twTask, rep *importReport, imported map[string]str
 		}
 	}
 	return nil
-}
-
-// createTaskAt is createTask for an importer that keeps a task's history:
-// the task, its context doc and its log doc are created (through createAt,
-// so still as ops) with the given created time, the task's updated time
-// kept too. Validation is createTask's own (taskInput.fields).
-func createTaskAt(tx *Tx, in taskInput, created, updated time.Time) (id string, err error) {
-	err = tx.batchOps(func() error {
-		id, err = createTaskOps(tx, in, created, updated)
-		return err
-	})
-	return id, err
-}
-
-// createTaskOps records the ops of createTaskAt.
-func createTaskOps(tx *Tx, in taskInput, created, updated time.Time) (string, error) {
-	fields, err := in.fields(tx.s.now())
-	if err != nil {
-		return "", err
-	}
-	now := tx.s.now()
-	ctxID, logID, id := newULID(created), newULID(created), newULID(created)
-	if created.After(now) {
-		ctxID, logID, id = newULID(now), newULID(now), newULID(now)
-	}
-	if err := tx.createAt(ctxID, "doc", map[string]any{"title": in.Title + " context", "body": in.Body}, created, created); err != nil {
-		return "", err
-	}
-	if err := tx.createAt(logID, "doc", map[string]any{"title": in.Title + " log", "body": ""}, created, created); err != nil {
-		return "", err
-	}
-	fields["context"], fields["log"] = ctxID, logID
-	if err := tx.createAt(id, "task", fields, created, updated); err != nil {
-		return "", err
-	}
-	if err := tx.Link(id, ctxID, "context", "", true); err != nil {
-		return "", err
-	}
-	if err := tx.Link(id, logID, "log", "", true); err != nil {
-		return "", err
-	}
-	return id, nil
 }
 
 // describeJSONError says which field of a Taskwarrior task has the wrong

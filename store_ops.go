@@ -527,7 +527,9 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		}
 		if changed {
 			var v any
-			t.queryRow(`SELECT deleted FROM nodes WHERE id=?`, id).Scan(&v)
+			if err := t.queryRow(`SELECT deleted FROM nodes WHERE id=?`, id).Scan(&v); err != nil {
+				return nil, fmt.Errorf("node %s: read deleted: %w", id, err)
+			}
 			if err := t.afterFieldWrite(id, "deleted", v, false); err != nil {
 				return nil, err
 			}

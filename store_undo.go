@@ -132,10 +132,9 @@ func undoBatch(tx *Tx, b string) ([]undoneItem, error) {
 		if hidden[op.ID] {
 			continue
 		}
-		title := ""
-		var t sql.NullString
-		if err := tx.SQL().QueryRowContext(tx.Context(), `SELECT title FROM nodes WHERE id=?`, op.Node).Scan(&t); err == nil {
-			title = t.String
+		title, err := nodeTitle(tx, op.Node)
+		if err != nil {
+			return nil, fmt.Errorf("undo: %w", err)
 		}
 		items = append(items, undoneItem{Op: string(op.Type), Node: op.Node, Title: title, Summary: summary})
 	}
@@ -196,9 +195,10 @@ func invert(tx *Tx, op Op) (string, error) {
 			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
 		}
 		dst := d.Dst
-		var h sql.NullString
-		if tx.SQL().QueryRowContext(tx.Context(), `SELECT handle FROM nodes WHERE id=?`, d.Dst).Scan(&h) == nil && h.String != "" {
-			dst = h.String
+		if n, err := arrivedNode(tx.Context(), tx.SQL(), d.Dst); err != nil {
+			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
+		} else if n != nil && n.Handle != "" {
+			dst = n.Handle
 		}
 		if op.Type == opLinkAdd {
 			return "linked to " + dst + " (unlinked)", tx.Link(op.Node, d.Dst, d.Kind, d.Label, false)
@@ -296,4 +296,18 @@ func withoutBookkeeping(fields map[string]any) map[string]any {
 		}
 	}
 	return f
+}
+
+// nodeTitle is a node's title, or "" when the node is not here (an op
+// whose node never arrived).
+func nodeTitle(tx *Tx, id string) (string, error) {
+	var t sql.NullString
+	err := tx.SQL().QueryRowContext(tx.Context(), `SELECT title FROM nodes WHERE id=?`, id).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("title of %s: %w", id, err)
+	}
+	return t.String, nil
 }

@@ -160,9 +160,9 @@ func completeTask(tx *Tx, n *Node) error {
 	if fields["state"] == "done" || n.Task.Context == "" {
 		return nil
 	}
-	c, err := getNode(tx.Context(), tx.SQL(), n.Task.Context)
-	if err != nil {
-		return nil // the context doc has not arrived (sync): nothing to reset
+	c, err := arrivedNode(tx.Context(), tx.SQL(), n.Task.Context)
+	if err != nil || c == nil {
+		return err // nil when the context doc has not arrived (sync): nothing to reset
 	}
 	if body := resetChecklist(c.Body); body != c.Body {
 		return tx.Set(c.ID, map[string]any{"body": body})
