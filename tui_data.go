@@ -226,7 +226,7 @@ func tuiFetchProjects(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 			return nil, nil
 		}
 		var tasks []tuiTask
-		if err := d.call("task.list", map[string]any{}, &tasks); err != nil {
+		if err := d.call("task.list", taskListParams{State: "outstanding"}, &tasks); err != nil {
 			return nil, err
 		}
 		ps = tuiProjectsOfTasks(tasks, req.Now)
@@ -280,9 +280,11 @@ func tuiFetchView(d *tuiData, name, filter string, limit int) ([]tuiTask, error)
 	if name == "next" && (limit > 0 || d.missing["task.view.next"]) {
 		return tuiFetchNext(d, filter, limit)
 	}
-	params := map[string]any{"name": name}
+	// The filter param is the capture feature's (issue 14): sent only when
+	// set, so an hephd without it serves every other view.
+	var params any = taskViewParams{Name: name}
 	if filter != "" {
-		params["filter"] = filter
+		params = map[string]any{"name": name, "filter": filter}
 	}
 	var tasks []tuiTask
 	err := d.call("task.view", params, &tasks)
@@ -295,9 +297,9 @@ func tuiFetchView(d *tuiData, name, filter string, limit int) ([]tuiTask, error)
 }
 
 func tuiFetchNext(d *tuiData, filter string, limit int) ([]tuiTask, error) {
-	params := map[string]any{"limit": limit}
+	var params any = nextParams{Limit: &limit}
 	if filter != "" {
-		params["filter"] = filter
+		params = map[string]any{"limit": limit, "filter": filter}
 	}
 	var res struct {
 		Tasks []tuiTask `json:"tasks"`
@@ -309,9 +311,9 @@ func tuiFetchNext(d *tuiData, filter string, limit int) ([]tuiTask, error) {
 // tuiFetchList fetches the tasks of a source and filter.
 func tuiFetchList(d *tuiData, req tuiLoadReq) ([]tuiTask, error) {
 	if req.Source.Kind == "project" {
-		params := map[string]any{"project": req.Source.Name}
+		var params any = taskListParams{State: "outstanding", Project: req.Source.Name}
 		if req.Filter != "" {
-			params["filter"] = req.Filter
+			params = map[string]any{"project": req.Source.Name, "filter": req.Filter}
 		}
 		var tasks []tuiTask
 		err := d.call("task.list", params, &tasks)
@@ -387,12 +389,12 @@ func (a *tuiApp) loadPreview(force bool) error {
 	p := tuiPreview{TaskID: t.ID}
 	if t.Task != nil && t.Task.Context != "" {
 		var ctxDoc, logDoc Node
-		if err := a.data.call("node.get", map[string]string{"id": t.Task.Context}, &ctxDoc); err != nil {
+		if err := a.data.call("node.get", idParams{ID: t.Task.Context}, &ctxDoc); err != nil {
 			return tuiPreviewErr(err)
 		}
 		p.Context = &ctxDoc
 		if t.Task.Log != "" {
-			if err := a.data.call("node.get", map[string]string{"id": t.Task.Log}, &logDoc); err != nil {
+			if err := a.data.call("node.get", idParams{ID: t.Task.Log}, &logDoc); err != nil {
 				return tuiPreviewErr(err)
 			}
 			p.Log = &logDoc
@@ -435,7 +437,7 @@ func (a *tuiApp) previewLinks(t *tuiTask, ctxDoc *Node) ([]linkEntry, error) {
 	}
 	for i, id := range ids {
 		var res linksResult
-		if err := a.data.call("links", map[string]string{"id": id}, &res); err != nil {
+		if err := a.data.call("links", idParams{ID: id}, &res); err != nil {
 			return nil, err
 		}
 		for _, l := range res.Outgoing {

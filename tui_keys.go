@@ -95,7 +95,7 @@ func (a *tuiApp) triageKey(k tuiKey) {
 	case "1", "2", "3", "4":
 		// The quick-add grammar's p1..p4: red, orange, blue (on deck), white.
 		att := map[string]string{"1": "red", "2": "orange", "3": "blue", "4": "white"}[key]
-		a.taskAct("task.edit", map[string]any{"attention": att}, "attention "+att)
+		a.taskAct("task.edit", &taskEditParams{Attention: &att}, "attention "+att)
 	case "m":
 		if s.current() != nil {
 			s.Prompt = &tuiPrompt{Kind: "move", Label: "move to project: "}
@@ -240,15 +240,17 @@ func (a *tuiApp) back() {
 }
 
 // taskAct calls method on the task under the cursor with extra params.
-func (a *tuiApp) taskAct(method string, extra map[string]any, verb string) {
+// edit (for task.edit) holds the changes; done, skip and drop take none.
+func (a *tuiApp) taskAct(method string, edit *taskEditParams, verb string) {
 	t := a.st.current()
 	if t == nil {
 		a.flash("no task here", true)
 		return
 	}
-	params := map[string]any{"id": t.ID}
-	for k, v := range extra {
-		params[k] = v
+	var params any = idParams{ID: t.ID}
+	if edit != nil {
+		edit.ID = t.ID
+		params = *edit
 	}
 	var n Node
 	if !a.check(a.data.call(method, params, &n)) {
@@ -265,7 +267,7 @@ func (a *tuiApp) undo() {
 			Title   string `json:"title"`
 		} `json:"reverted"`
 	}
-	if !a.check(a.data.call("undo", map[string]any{}, &res)) {
+	if !a.check(a.data.call("undo", undoParams{}, &res)) {
 		return
 	}
 	a.reload()
@@ -301,11 +303,11 @@ func (a *tuiApp) toggleCheck() {
 		return
 	}
 	it := items[s.Preview.Cursor]
-	op := "check"
+	op, params := "check", contextEditParams{ID: t.ID, Check: &it.Check}
 	if it.Checked {
-		op = "uncheck"
+		op, params = "uncheck", contextEditParams{ID: t.ID, Uncheck: &it.Check}
 	}
-	if !a.check(a.data.call("context.edit", map[string]any{"id": t.ID, op: it.Check}, nil)) {
+	if !a.check(a.data.call("context.edit", params, nil)) {
 		return
 	}
 	a.check(a.loadPreview(true))
@@ -339,7 +341,7 @@ func (a *tuiApp) openLink() {
 		}
 	}
 	var n Node
-	if a.check(a.data.call("node.get", map[string]string{"id": id}, &n)) {
+	if a.check(a.data.call("node.get", idParams{ID: id}, &n)) {
 		s.Preview.Doc = &n
 		a.focus(panePreview)
 	}

@@ -127,7 +127,7 @@ func (a *tuiApp) patch(ev tuiEvent) {
 			continue
 		}
 		var node Node
-		if n.Change == "delete" || a.data.call("node.get", map[string]string{"id": n.ID}, &node) != nil ||
+		if n.Change == "delete" || a.data.call("node.get", idParams{ID: n.ID}, &node) != nil ||
 			node.Deleted != nil || node.Task == nil || node.Task.State != "outstanding" {
 			gone[n.ID] = true
 			continue

@@ -121,9 +121,11 @@ func (a *tuiApp) submit(p *tuiPrompt) {
 		a.quickAdd(text)
 	case "tags":
 		add, rm := tuiSplitTags(text)
-		a.taskAct("task.edit", map[string]any{"tags_add": add, "tags_remove": rm}, "tags")
-	case "do", "late":
-		a.taskAct("task.edit", map[string]any{p.Kind: text}, p.Kind)
+		a.taskAct("task.edit", &taskEditParams{TagsAdd: add, TagsRemove: rm}, "tags")
+	case "do":
+		a.taskAct("task.edit", &taskEditParams{Do: &text}, "do")
+	case "late":
+		a.taskAct("task.edit", &taskEditParams{Late: &text}, "late")
 	case "move":
 		target := text
 		if len(p.Picker) > 0 && p.Pick < len(p.Picker) {
@@ -132,7 +134,7 @@ func (a *tuiApp) submit(p *tuiPrompt) {
 		if target == "" {
 			target = "none"
 		}
-		a.taskAct("task.edit", map[string]any{"project": target}, "moved to "+target)
+		a.taskAct("task.edit", &taskEditParams{Project: &target}, "moved to "+target)
 	}
 }
 
@@ -158,7 +160,7 @@ func (a *tuiApp) quickAdd(text string) {
 	var n Node
 	err := a.data.call("task.quickadd", map[string]string{"text": text}, &n)
 	if tuiIsMissing(err, "") {
-		err = a.data.call("task.create", map[string]string{"title": text}, &n)
+		err = a.data.call("task.create", taskCreateParams{Title: text}, &n)
 	}
 	if !a.check(err) {
 		return
@@ -230,7 +232,7 @@ func (a *tuiApp) editContext() error {
 		return errors.New("no task with a context doc here")
 	}
 	var doc Node
-	if err := a.data.call("node.get", map[string]string{"id": t.Task.Context}, &doc); err != nil {
+	if err := a.data.call("node.get", idParams{ID: t.Task.Context}, &doc); err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp("", "heph-tui-")
@@ -256,8 +258,8 @@ func (a *tuiApp) editContext() error {
 		a.flash("context unchanged", false)
 		return nil
 	}
-	err = a.data.call("node.update", map[string]any{"id": doc.ID, "body": string(body),
-		"expect_updated": doc.Updated.Format(time.RFC3339Nano)}, nil)
+	text, expect := string(body), doc.Updated.Format(time.RFC3339Nano)
+	err = a.data.call("node.update", nodeUpdateParams{ID: doc.ID, Body: &text, ExpectUpdated: &expect}, nil)
 	var re *rpcError
 	if errors.As(err, &re) && re.Code == codeConflict {
 		return fmt.Errorf("the context changed while you edited it: not saved; your text is in %s", path)
