@@ -54,7 +54,7 @@ func (m *tmuxTUI) tmux(args ...string) string {
 func (m *tmuxTUI) keys(keys ...string) { m.tmux(append([]string{"send-keys", "-t", "t"}, keys...)...) }
 
 // typeText sends text literally.
-func (m *tmuxTUI) typeText(s string) { m.tmux("send-keys", "-t", "t", "-l", s) }
+func (m *tmuxTUI) typeText(s string) { m.tmux("send-keys", "-t", "t", "-l", "--", s) }
 
 func (m *tmuxTUI) screen() string { return m.tmux("capture-pane", "-p", "-t", "t") }
 
@@ -341,4 +341,89 @@ func TestTUINotRunning(t *testing.T) {
 	if code != exitNotRunning || !strings.Contains(errOut, "hephd is not running (no socket at "+sock+")") || out != "" {
 		t.Fatalf("exit %d stdout %q stderr %q", code, out, errOut)
 	}
+}
+
+// TestTUITmuxTriageKeys: attention, tags, dates, skip, drop (with its
+// confirmation), search as you type and the help, each checked through
+// the CLI.
+func TestTUITmuxTriageKeys(t *testing.T) {
+	d := startDaemon(t)
+	d.MustHeph("task", "Apple pie")
+	d.MustHeph("task", "Banana bread", "--recur", "daily")
+	d.MustHeph("task", "Cherry jam")
+	m := tuiStartTmux(t, d, 120, 30)
+	m.runInPane("")
+	m.waitText("Cherry jam")
+	m.waitPreview("Apple pie")
+
+	m.keys("1")
+	m.waitText("attention red")
+	if n := tuiTaskByTitle(t, d, "Apple pie"); n.Task.Attention != "red" {
+		t.Fatalf("after 1: %s", n.Task.Attention)
+	}
+	m.keys("t")
+	m.typeText("+baking +home")
+	m.keys("Enter")
+	m.waitText("+baking +home")
+	m.keys("t")
+	m.typeText("-home")
+	m.keys("Enter")
+	m.waitGone("+home")
+	if n := tuiTaskByTitle(t, d, "Apple pie"); strings.Join(n.Task.Tags, ",") != "baking" {
+		t.Fatalf("after t: tags %v", n.Task.Tags)
+	}
+	m.keys("L")
+	m.typeText("+3d")
+	m.keys("Enter")
+	m.waitText("late: ")
+	if n := tuiTaskByTitle(t, d, "Apple pie"); n.Task.Late == nil || n.Task.Late.Before(time.Now().Add(48*time.Hour)) {
+		t.Fatalf("after L +3d: late %v", n.Task.Late)
+	}
+	m.keys("D")
+	m.typeText("someday soon")
+	m.keys("Enter")
+	m.waitText("date") // hephd's message lists the date forms
+
+	// Skip moves a recurring task on; drop asks first.
+	m.keys("j")
+	m.waitPreview("Banana bread")
+	before := tuiTaskByTitle(t, d, "Banana bread").Task.Do
+	m.keys("s")
+	m.waitText("skipped: ")
+	if after := tuiTaskByTitle(t, d, "Banana bread").Task.Do; after == nil || before == nil || !after.After(*before) {
+		t.Fatalf("after s: do %v -> %v", before, after)
+	}
+	m.keys("g")
+	m.waitPreview("Apple pie")
+	m.keys("G")
+	m.waitPreview("Cherry jam")
+	m.keys("x")
+	m.waitText(`drop "Cherry jam"? y/n`)
+	m.keys("n")
+	m.waitText("not dropped")
+	m.keys("x", "y")
+	m.waitText("dropped: ")
+	m.waitGone("· Cherry jam")
+	if n := tuiTaskByTitle(t, d, "Cherry jam"); n.Task.State != "dropped" {
+		t.Fatalf("after x y: %s", n.Task.State)
+	}
+
+	// Search narrows as it is typed; Esc clears it.
+	m.keys("/")
+	m.typeText("pie")
+	m.waitText("/pie")
+	m.waitText("! Apple pie")
+	m.typeText("x")
+	m.waitFor("nothing matching piex", func(s string) bool {
+		return strings.Contains(s, "no tasks") && !strings.Contains(s, "! Apple pie")
+	})
+	m.keys("Escape")
+	m.waitText("! Apple pie")
+
+	m.keys("?")
+	m.waitText("quick add (shows the parse)")
+	m.keys("q") // closes the help
+	m.waitGone("quick add (shows the parse)")
+	m.keys("q")
+	m.checkSane(0)
 }
