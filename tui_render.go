@@ -243,70 +243,93 @@ func tuiRenderPreview(g *tuiGrid, s *tuiState, r tuiRect) {
 		return
 	}
 	y := r.y + 1
-	end := r.x + r.w - 1
-	g.put(r.x+1, y, t.Title, stBold, end)
-	y++
-	y = tuiRenderMeta(g, t, r, y, s.Now)
-	items := s.previewItems()
-	sel := -1
-	if s.Focus == panePreview && s.Preview.Cursor < len(items) {
-		sel = s.Preview.Cursor
-	}
-	item := 0
+	g.put(r.x+1, y, t.Title, stBold, r.x+r.w-1)
+	y = tuiRenderMeta(g, t, r, y+1, s.Now)
 	if s.Preview.TaskID != t.ID {
-		g.put(r.x+1, y+1, "loading…", stDim, end)
+		g.put(r.x+1, y+1, "loading…", stDim, r.x+r.w-1)
 		return
 	}
-	if c := s.Preview.Context; c != nil && strings.TrimSpace(c.Body) != "" {
-		y = tuiSection(g, r, y, "context")
-		for _, line := range strings.Split(strings.TrimRight(c.Body, "\n"), "\n") {
-			if y >= r.y+r.h {
-				return
-			}
-			st := stNormal
-			if checked, ok := tuiChecklistLine(line); ok {
-				if checked {
-					st = stDim
-				}
-				if item == sel {
-					st = stSelected
-					g.fill(r.x, y, r.x+r.w, y+1, st)
-				}
-				item++
-			}
-			g.put(r.x+1, y, line, st, end)
-			y++
-		}
+	// The preview's selectable lines (checklist items, then links), in
+	// the order previewItems lists them; sel is the one under the cursor.
+	pc := tuiPreviewCursor{sel: -1}
+	if s.Focus == panePreview && s.Preview.Cursor < len(s.previewItems()) {
+		pc.sel = s.Preview.Cursor
 	}
-	if lg := s.Preview.Log; lg != nil && strings.TrimSpace(lg.Body) != "" {
-		y = tuiSection(g, r, y, "log")
-		lines := strings.Split(strings.TrimRight(lg.Body, "\n"), "\n")
-		for _, line := range lines[max(0, len(lines)-5):] {
-			if y < r.y+r.h {
-				g.put(r.x+1, y, line, stDim, end)
-			}
-			y++
-		}
+	y = tuiRenderContext(g, s, r, y, &pc)
+	y = tuiRenderLog(g, s, r, y)
+	tuiRenderLinks(g, s, r, y, &pc)
+}
+
+// tuiPreviewCursor counts the preview's selectable lines as they are drawn.
+type tuiPreviewCursor struct{ item, sel int }
+
+// style is the style of the next selectable line (highlighting its row
+// when it is under the cursor).
+func (pc *tuiPreviewCursor) style(g *tuiGrid, r tuiRect, y int, st tuiStyle) tuiStyle {
+	if pc.item == pc.sel {
+		st = stSelected
+		g.fill(r.x, y, r.x+r.w, y+1, st)
 	}
-	if len(s.Preview.Links) > 0 {
-		y = tuiSection(g, r, y, "links")
-		for _, l := range s.Preview.Links {
-			if y >= r.y+r.h || l.Node == nil {
-				break
-			}
-			st := stNormal
-			if item == sel {
-				st = stSelected
-				g.fill(r.x, y, r.x+r.w, y+1, st)
-			}
-			arrow := "→ "
-			if l.Kind == "backlink" {
-				arrow = "← "
-			}
-			g.put(r.x+1, y, arrow+l.Node.Title, st, end)
-			item++
-			y++
+	pc.item++
+	return st
+}
+
+func tuiRenderContext(g *tuiGrid, s *tuiState, r tuiRect, y int, pc *tuiPreviewCursor) int {
+	c := s.Preview.Context
+	if c == nil || strings.TrimSpace(c.Body) == "" {
+		return y
+	}
+	y = tuiSection(g, r, y, "context")
+	for _, line := range strings.Split(strings.TrimRight(c.Body, "\n"), "\n") {
+		if y >= r.y+r.h {
+			return y
 		}
+		st := stNormal
+		if checked, ok := tuiChecklistLine(line); ok {
+			if checked {
+				st = stDim
+			}
+			st = pc.style(g, r, y, st)
+		}
+		g.put(r.x+1, y, line, st, r.x+r.w-1)
+		y++
+	}
+	return y
+}
+
+// tuiRenderLog draws the log's last five entries.
+func tuiRenderLog(g *tuiGrid, s *tuiState, r tuiRect, y int) int {
+	lg := s.Preview.Log
+	if lg == nil || strings.TrimSpace(lg.Body) == "" {
+		return y
+	}
+	y = tuiSection(g, r, y, "log")
+	lines := strings.Split(strings.TrimRight(lg.Body, "\n"), "\n")
+	for _, line := range lines[max(0, len(lines)-5):] {
+		if y < r.y+r.h {
+			g.put(r.x+1, y, line, stDim, r.x+r.w-1)
+		}
+		y++
+	}
+	return y
+}
+
+func tuiRenderLinks(g *tuiGrid, s *tuiState, r tuiRect, y int, pc *tuiPreviewCursor) {
+	if len(s.Preview.Links) == 0 {
+		return
+	}
+	y = tuiSection(g, r, y, "links")
+	for _, l := range s.Preview.Links {
+		if y >= r.y+r.h || l.Node == nil {
+			return
+		}
+		st := pc.style(g, r, y, stNormal)
+		arrow := "→ "
+		if l.Kind == "backlink" {
+			arrow = "← "
+		}
+		g.put(r.x+1, y, arrow+l.Node.Title, st, r.x+r.w-1)
+		y++
 	}
 }
 
