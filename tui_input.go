@@ -29,9 +29,31 @@ func (k tuiKey) String() string {
 	return k.Name
 }
 
-var tuiCSIKeys = map[string]string{
-	"A": "up", "B": "down", "C": "right", "D": "left", "H": "home", "F": "end", "Z": "backtab",
-	"5~": "pgup", "6~": "pgdn", "1~": "home", "4~": "end", "7~": "home", "8~": "end", "3~": "delete",
+// tuiCSIKey names the key of a CSI (or SS3) sequence's final part.
+func tuiCSIKey(seq string) (string, bool) {
+	switch seq {
+	case "A":
+		return "up", true
+	case "B":
+		return "down", true
+	case "C":
+		return "right", true
+	case "D":
+		return "left", true
+	case "H", "1~", "7~":
+		return "home", true
+	case "F", "4~", "8~":
+		return "end", true
+	case "Z":
+		return "backtab", true
+	case "5~":
+		return "pgup", true
+	case "6~":
+		return "pgdn", true
+	case "3~":
+		return "delete", true
+	}
+	return "", false
 }
 
 // parseTuiKeys decodes b completely (a trailing lone ESC is the Esc key).
@@ -107,7 +129,7 @@ func parseEscape(b []byte) (tuiKey, int) {
 		if len(b) < 3 {
 			return tuiKey{}, 0
 		}
-		if name, ok := tuiCSIKeys[string(b[2])]; ok {
+		if name, ok := tuiCSIKey(string(b[2])); ok {
 			return tuiKey{Name: name}, 3
 		}
 		return tuiKey{}, 3
@@ -134,12 +156,12 @@ func parseEscape(b []byte) (tuiKey, int) {
 	case strings.HasPrefix(seq, "<"):
 		return parseMouse(seq), end + 1
 	}
-	if name, ok := tuiCSIKeys[seq]; ok {
+	if name, ok := tuiCSIKey(seq); ok {
 		return tuiKey{Name: name}, end + 1
 	}
 	// Modified arrows (1;5A and the like) count as the plain key.
 	if i := strings.LastIndexByte(seq, ';'); i >= 0 && len(seq) > i+2 {
-		if name, ok := tuiCSIKeys[seq[len(seq)-1:]]; ok {
+		if name, ok := tuiCSIKey(seq[len(seq)-1:]); ok {
 			return tuiKey{Name: name}, end + 1
 		}
 	}
