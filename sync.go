@@ -171,7 +171,7 @@ func (t *Tx) unpushedFields(op Op, pushed int64) (map[string]pendingValue, error
 		return nil, err
 	}
 	for name := range d.Fields {
-		if _, ok := nodeFields[name]; !ok || name == "deleted" || clocks[name] == "" {
+		if _, ok := nodeField(name); !ok || name == "deleted" || clocks[name] == "" {
 			continue // unknown: ApplyRemote reports it; deleted: never a conflict
 		}
 		var local int
