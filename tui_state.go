@@ -242,7 +242,7 @@ func (s *tuiState) previewItems() []tuiPreviewItem {
 // tuiChecklistLine says whether line is a checklist item and whether it is
 // checked, by the rule context.edit uses (checkboxLine).
 func tuiChecklistLine(line string) (checked, ok bool) {
-	m := checkboxLine.FindStringSubmatch(line)
+	m := checkboxLine().FindStringSubmatch(line)
 	if m == nil {
 		return false, false
 	}
