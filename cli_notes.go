@@ -1,3 +1,5 @@
+// The CLI verbs of links, search, export and import.
+
 package main
 
 import (

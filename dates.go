@@ -1,3 +1,5 @@
+// heph's date syntax (today, +3d, fri 14:00, RFC 3339, none) and civil-day arithmetic.
+
 package main
 
 import (

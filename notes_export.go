@@ -1,3 +1,5 @@
+// export.markdown: one markdown file with front matter per live node.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// import.markdown: a tree of markdown files (heph exports or plain notes) into nodes.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// import.taskwarrior: Taskwarrior's task export mapped onto heph tasks.
+
 package main
 
 import (

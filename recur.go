@@ -1,3 +1,5 @@
+// The Recurrence type (a parsed RRULE subset) and its canonical RRULE text.
+
 package main
 
 import (

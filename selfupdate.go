@@ -1,3 +1,5 @@
+// hephd --self-update: finding a newer release with the go command, installing it and restarting onto it.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// heph daemon's launchd agent (macOS): writing and parsing the plist, driving it with launchctl.
+
 package main
 
 import (

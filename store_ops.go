@@ -1,3 +1,5 @@
+// Ops: recording and applying every change (node.create, node.set, links, log, completion) last-writer-wins.
+
 package main
 
 import (
@@ -66,7 +68,7 @@ type opLinkData struct {
 	Kind  string `json:"kind"`
 	Label string `json:"label,omitempty"`
 	// Observed (link.rm): the link.add ops the removal saw; only those
-	// are removed, so a concurrent add wins (mergerules.go). Nil in ops
+	// are removed, so a concurrent add wins (sync_merge.go). Nil in ops
 	// made before this rule: see recomputeLink.
 	Observed *[]string `json:"observed,omitempty"`
 }
@@ -122,7 +124,7 @@ type Tx struct {
 	// unit that undo reverts.
 	Batch string
 	Ops   []Op // ops recorded so far, in order
-	// stmts are the statements prepared in this transaction (stmtcache.go).
+	// stmts are the statements prepared in this transaction (store_stmtcache.go).
 	stmts map[string]*sql.Stmt
 	// pending holds the ops recorded inside batchOps, not yet inserted.
 	pending []Op
@@ -252,7 +254,7 @@ func (t *Tx) recordDecoded(op Op, decoded any) error {
 // deferrable says whether a local op's insert may wait inside batchOps:
 // its application reads no ops. That holds for a create without a
 // tombstone and for a link.add (applyLink); tombstones and link removals
-// follow rules that read the ops of their node or link (mergerules.go).
+// follow rules that read the ops of their node or link (sync_merge.go).
 func deferrable(op Op, decoded any) bool {
 	switch op.Type {
 	case opNodeCreate:

@@ -1,3 +1,5 @@
+// ULIDs: node and op ids that sort by creation time.
+
 package main
 
 import (

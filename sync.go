@@ -1,3 +1,5 @@
+// The store's side of sync: ops by sequence for pull and push, merging remote ops, per-hub cursors.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The task model: creating a task with its context and log docs, and the rules for its fields.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // tui.go owns heph tui: the command, the event loop tying keys, live events, signals and reconnects to the state, and drawing frames.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // tui_bench_linux_test.go: start to first full screen of heph tui as a whole process on a pseudo-terminal (Linux pty ioctls).
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // tui_bench_test.go: make bench's TUI targets: keypress to screen updated with 10,000 outstanding tasks, and start to first full screen as a whole process.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // tui_data.go owns what the TUI asks hephd: the sidebar's views and projects, the list, the preview, the status line's daemon and sync health; and falling back when a method is missing.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // tui_input.go owns decoding the terminal's input bytes into keys, pastes and mouse events.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // tui_keys.go owns what each key does in heph tui: moving, switching panes, and the triage actions (done, skip, drop, undo, attention, move, tags, dates, checklist, links).
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // tui_live.go owns the TUI's live connection: events.subscribe on its own socket connection, its notifications as a channel, and noticing when hephd goes away.
+
 package main
 
 import (

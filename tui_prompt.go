@@ -1,4 +1,5 @@
 // tui_prompt.go owns heph tui's line prompts (search, filter, quick add with its parse, tags, dates, the project picker) and editing the context doc in $EDITOR.
+
 package main
 
 import (

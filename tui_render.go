@@ -1,4 +1,5 @@
 // tui_render.go owns the TUI's renderer: a pure function from tuiState to a cell grid (sidebar, task list, preview, status line, prompts, help).
+
 package main
 
 import (

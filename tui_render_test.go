@@ -1,4 +1,5 @@
 // tui_render_test.go: golden screens of the pure renderer at fixed sizes, wide-character alignment, and the diff writer replayed on a minimal terminal.
+
 package main
 
 import (

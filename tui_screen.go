@@ -1,4 +1,5 @@
 // tui_screen.go owns the TUI's cell grid and the diff writer that turns a new grid into the escape sequences for only the cells that changed.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // tui_state.go owns the TUI's state: what is loaded, where the cursor is, which prompt is open; plain data the renderer draws and the key handlers change.
+
 package main
 
 import (

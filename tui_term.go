@@ -1,4 +1,5 @@
 // tui_term.go owns the TUI's terminal: raw mode, the alternate screen, hidden cursor, bracketed paste and mouse reporting, and putting all of it back.
+
 package main
 
 import (

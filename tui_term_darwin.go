@@ -1,4 +1,5 @@
 // tui_term_darwin.go owns the macOS termios calls of the TUI's terminal layer.
+
 package main
 
 import "golang.org/x/sys/unix"

@@ -1,4 +1,5 @@
 // tui_term_linux.go owns the Linux termios calls of the TUI's terminal layer.
+
 package main
 
 import "golang.org/x/sys/unix"
