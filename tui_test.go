@@ -1,4 +1,4 @@
-// tui_tmux_test.go: heph tui end to end in a real tmux against a real hephd: navigation, triage keys, $EDITOR, live changes, resizes, signals, restarts and a sane terminal afterwards.
+// tui_test.go: heph tui end to end in a real tmux against a real hephd: navigation, triage keys, $EDITOR, live changes, resizes, signals, restarts and a sane terminal afterwards.
 
 package main
 
