@@ -328,6 +328,19 @@ func (t *Tx) ApplyRemote(op Op) (applied bool, lost []string, err error) {
 	return true, lost, err
 }
 
+// opData is an op's data as T: decoded, when the op's recorder passed the
+// value it encoded and usable accepts it, else decoded from op.Data.
+func opData[T any](op Op, decoded any, usable func(*T) bool) (*T, error) {
+	if d, ok := decoded.(*T); ok && usable != nil && usable(d) {
+		return d, nil
+	}
+	d := new(T)
+	if err := json.Unmarshal(op.Data, d); err != nil {
+		return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+	}
+	return d, nil
+}
+
 // apply makes op's effect on the materialized tables and returns the
 // fields whose newer local value kept them from being set. local says the op
 // was just made here: a local create names a new id, which no other op can
@@ -340,44 +353,35 @@ func (t *Tx) apply(op Op, local bool, decoded any) ([]string, error) {
 	}
 	switch op.Type {
 	case opNodeCreate:
-		d, ok := decoded.(*opCreateData)
-		if !ok || !jsonShaped(d.Fields) {
-			d = &opCreateData{}
-			if err := json.Unmarshal(op.Data, d); err != nil {
-				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
-			}
+		d, err := opData(op, decoded, func(d *opCreateData) bool { return jsonShaped(d.Fields) })
+		if err != nil {
+			return nil, err
 		}
 		return nil, t.applyCreate(op.Node, h, *d, local)
 	case opNodeSet:
-		d, ok := decoded.(*opSetData)
-		if !ok || !jsonShaped(d.Fields) {
-			d = &opSetData{}
-			if err := json.Unmarshal(op.Data, d); err != nil {
-				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
-			}
+		d, err := opData(op, decoded, func(d *opSetData) bool { return jsonShaped(d.Fields) })
+		if err != nil {
+			return nil, err
 		}
 		return t.applyFields(op.Node, op.HLC, h, d.Fields)
 	case opLinkAdd, opLinkRm:
-		d, ok := decoded.(*opLinkData)
-		if !ok {
-			d = &opLinkData{}
-			if err := json.Unmarshal(op.Data, d); err != nil {
-				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
-			}
+		d, err := opData(op, decoded, func(*opLinkData) bool { return true })
+		if err != nil {
+			return nil, err
 		}
 		return nil, t.applyLink(op, *d, local)
 	case opLogAppend, opLogRemove:
-		var d opLogData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, err := opData[opLogData](op, nil, nil)
+		if err != nil {
+			return nil, err
 		}
-		return nil, t.applyLog(op, h, d)
+		return nil, t.applyLog(op, h, *d)
 	case opTaskComplete, opTaskUncomplete:
-		var d opCompleteData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, err := opData[opCompleteData](op, nil, nil)
+		if err != nil {
+			return nil, err
 		}
-		return t.applyComplete(op, h, d)
+		return t.applyComplete(op, h, *d)
 	}
 	return nil, fmt.Errorf("unknown op type %q in op %s", op.Type, op.ID)
 }
