@@ -307,29 +307,36 @@ func testTUIEditor(t *testing.T, d *testDaemon, m *tmuxTUI) {
 	}
 }
 
-// TestTUITmuxSignals: SIGTERM restores the terminal (stty -a unchanged,
-// exit 143); --no-mouse runs too.
+// TestTUITmuxSignals: SIGTERM and SIGHUP restore the terminal (stty -a
+// unchanged) and exit as killed (143, 129); --no-mouse runs too.
 func TestTUITmuxSignals(t *testing.T) {
 	d := startDaemon(t)
 	d.MustHeph("task", "Only task")
-	m := tuiStartTmux(t, d, 100, 30)
-	m.runInPane("--no-mouse")
-	m.waitText("Only task")
-	shell := strings.TrimSpace(m.tmux("display-message", "-p", "-t", "t", "#{pane_pid}"))
-	var child string
-	deadline := time.Now().Add(5 * time.Second)
-	for child == "" && time.Now().Before(deadline) {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%s/task/%s/children", shell, shell))
-		child = strings.TrimSpace(string(b))
-		time.Sleep(20 * time.Millisecond)
+	for _, sig := range []struct {
+		name string
+		code int
+	}{{"TERM", 143}, {"HUP", 129}} {
+		t.Run(sig.name, func(t *testing.T) {
+			m := tuiStartTmux(t, d, 100, 30)
+			m.runInPane("--no-mouse")
+			m.waitText("Only task")
+			shell := strings.TrimSpace(m.tmux("display-message", "-p", "-t", "t", "#{pane_pid}"))
+			var child string
+			deadline := time.Now().Add(5 * time.Second)
+			for child == "" && time.Now().Before(deadline) {
+				b, _ := os.ReadFile(fmt.Sprintf("/proc/%s/task/%s/children", shell, shell))
+				child = strings.TrimSpace(string(b))
+				time.Sleep(20 * time.Millisecond)
+			}
+			if child == "" || strings.Contains(child, " ") {
+				t.Fatalf("heph tui's pid: %q", child)
+			}
+			if out, err := exec.Command("kill", "-"+sig.name, child).CombinedOutput(); err != nil {
+				t.Fatalf("kill: %v %s", err, out)
+			}
+			m.checkSane(sig.code)
+		})
 	}
-	if child == "" || strings.Contains(child, " ") {
-		t.Fatalf("heph tui's pid: %q", child)
-	}
-	if out, err := exec.Command("kill", "-TERM", child).CombinedOutput(); err != nil {
-		t.Fatalf("kill: %v %s", err, out)
-	}
-	m.checkSane(143)
 }
 
 // TestTUINotRunning: with no hephd, heph tui exits 3 with the standard
