@@ -359,11 +359,34 @@ func TestTUITmuxTriageKeys(t *testing.T) {
 	d.MustHeph("task", "Apple pie")
 	d.MustHeph("task", "Banana bread", "--recur", "daily")
 	d.MustHeph("task", "Cherry jam")
-	m := tuiStartTmux(t, d, 120, 30)
+	// An editor during which another client changes the context doc (the
+	// temp file is named HANDLE-context.md).
+	editor := filepath.Join(d.Dir, "conflict.sh")
+	os.WriteFile(editor, []byte("#!/bin/sh\nheph context \"$(basename \"$1\" -context.md)\" --append elsewhere >/dev/null\nprintf -- '- [ ] mine\\n' >> \"$1\"\n"), 0o755)
+	m := tuiStartTmux(t, d, 120, 30, "EDITOR="+editor)
 	m.runInPane("")
 	m.waitText("Cherry jam")
 	m.waitPreview("Apple pie")
 
+	// e with the conflict check: the other change stays, ours is kept in
+	// a file the message names.
+	m.keys("e")
+	s := m.waitText("changed while you edited it")
+	apple := tuiTaskByTitle(t, d, "Apple pie")
+	if out := d.MustHeph("context", apple.Handle); !strings.Contains(out, "elsewhere") || strings.Contains(out, "mine") {
+		t.Fatalf("context after a conflicting edit:\n%s", out)
+	}
+	if i := strings.Index(s, "your text is in "); i < 0 {
+		t.Fatalf("no file named:\n%s", s)
+	}
+	kept, _ := filepath.Glob(filepath.Join(os.TempDir(), "heph-tui-*", apple.Handle+"-context.md"))
+	if len(kept) != 1 {
+		t.Fatalf("kept files: %v", kept)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(kept[0])) })
+	if b, _ := os.ReadFile(kept[0]); !strings.Contains(string(b), "- [ ] mine") {
+		t.Fatalf("the kept file holds %q", b)
+	}
 	m.keys("1")
 	m.waitText("attention red")
 	if n := tuiTaskByTitle(t, d, "Apple pie"); n.Task.Attention != "red" {
