@@ -85,6 +85,19 @@ func (m *tmuxTUI) waitGone(s string) string {
 	return m.waitFor(fmt.Sprintf("%q gone from the screen", s), func(sc string) bool { return !strings.Contains(sc, s) })
 }
 
+// click sends a left click on the first row showing text, in its middle.
+func (m *tmuxTUI) click(text string) {
+	m.t.Helper()
+	for y, l := range strings.Split(m.screen(), "\n") {
+		if i := strings.Index(l, text); i >= 0 {
+			x := displayWidth(l[:i]) + 2
+			m.typeText(fmt.Sprintf("\x1b[<0;%d;%dM", x+1, y+1))
+			return
+		}
+	}
+	m.t.Fatalf("no %q on screen to click", text)
+}
+
 // tuiPreviewTitle is the first line of the preview pane (right of the last
 // border on row 2).
 func tuiPreviewTitle(screen string) string {
@@ -387,6 +400,15 @@ func TestTUITmuxTriageKeys(t *testing.T) {
 	if b, _ := os.ReadFile(kept[0]); !strings.Contains(string(b), "- [ ] mine") {
 		t.Fatalf("the kept file holds %q", b)
 	}
+	// The mouse (SGR reports, as the terminal sends them): a click
+	// selects a row, the wheel scrolls.
+	m.click("· Banana bread")
+	m.waitPreview("Banana bread")
+	m.typeText("\x1b[<65;40;5M") // wheel down
+	m.waitPreview("Cherry jam")
+	m.click("Apple pie")
+	m.waitPreview("Apple pie")
+
 	m.keys("1")
 	m.waitText("attention red")
 	if n := tuiTaskByTitle(t, d, "Apple pie"); n.Task.Attention != "red" {
