@@ -5,7 +5,6 @@ package main
 import (
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -67,7 +66,6 @@ func cmdTUI(c *cli, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	a := newTuiApp(socket, rpc, os.Stdout)
-	a.st.NoMouse = noMouse
 	a.term = term
 	code, err := a.runTerminal()
 	if err == nil && code != 0 {
@@ -288,7 +286,7 @@ func (a *tuiApp) reconnect() {
 	if err != nil {
 		return
 	}
-	a.data.rpc, a.data.lost, a.data.missing = rpc, false, map[string]bool{}
+	a.data.rpc, a.data.missing = rpc, map[string]bool{}
 	a.st.Version = ""
 	a.st.Offline = false
 	a.subscribe()
@@ -338,6 +336,3 @@ func (a *tuiApp) suspend(run func() error) error {
 	a.redrawAll()
 	return err
 }
-
-// tuiErrorf is an error message for the status line.
-func tuiErrorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

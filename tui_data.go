@@ -17,7 +17,6 @@ type tuiData struct {
 	socket  string
 	rpc     *rpcClient
 	missing map[string]bool // methods this hephd does not have (-32601)
-	lost    bool            // the connection broke: hephd stopped
 }
 
 // errTuiLost says hephd went away during a request.
@@ -33,7 +32,6 @@ func (d *tuiData) call(method string, params, result any) error {
 	err := d.rpc.Call(ctx, method, params, result)
 	var re *rpcError
 	if err != nil && !errors.As(err, &re) {
-		d.lost = true
 		d.rpc.Close()
 		d.rpc = nil
 		return errTuiLost

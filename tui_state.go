@@ -103,7 +103,6 @@ type tuiState struct {
 	Flash   string
 	FlashEr bool
 	Help    bool
-	NoMouse bool
 }
 
 // current returns the task under the cursor, or nil.
