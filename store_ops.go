@@ -668,6 +668,20 @@ func jsonShaped(fields map[string]any) bool {
 	return true
 }
 
+// jsonInt is v as an integer, when it is a number as decoded JSON (float64)
+// or as a local op holds it (int64, int).
+func jsonInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return int64(x), true
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	}
+	return 0, false
+}
+
 // columnValue converts a field's JSON value to what its column stores.
 func columnValue(name string, v any) (any, error) {
 	switch name {
@@ -675,14 +689,11 @@ func columnValue(name string, v any) (any, error) {
 		switch x := v.(type) {
 		case nil:
 			return nil, nil
-		case float64:
-			return int64(x), nil
-		case int64:
-			return x, nil
-		case int:
-			return int64(x), nil
 		case json.Number:
 			return x.Int64()
+		}
+		if n, ok := jsonInt(v); ok {
+			return n, nil
 		}
 		return nil, fmt.Errorf("field %s: want unix milliseconds or null, got %T", name, v)
 	case "recur_after_done":
@@ -695,13 +706,8 @@ func columnValue(name string, v any) (any, error) {
 		}
 		return 0, nil
 	case "occurrences":
-		switch x := v.(type) {
-		case float64:
-			return int64(x), nil
-		case int64:
-			return x, nil
-		case int:
-			return int64(x), nil
+		if n, ok := jsonInt(v); ok {
+			return n, nil
 		}
 		return nil, fmt.Errorf("field %s: want a number, got %T", name, v)
 	case "tags":
