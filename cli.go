@@ -67,6 +67,7 @@ func commands() []*command {
 		{name: "import", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
 		daemonCommand(),
 		watchCommand(),
+		tuiCommand(),
 	}
 	cmds = append(cmds, taskCommands()...)
 	cmds = append(cmds, syncCommands()...)
