@@ -37,6 +37,9 @@ type command struct {
 	name    string
 	args    string // usage after the name, e.g. "ID [flags]"
 	summary string
+	// example is one typical command line, shown by -h, the man page and
+	// the completion descriptions (a test checks every verb has one).
+	example string
 	// flags declares the verb's own flags (may be nil).
 	flags func(fs *flag.FlagSet)
 	// run executes the verb with its positional arguments.
@@ -65,6 +68,7 @@ func commands() []*command {
 	}
 	cmds = append(cmds, taskCommands()...)
 	cmds = append(cmds, syncCommands()...)
+	cmds = append(cmds, backupCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
@@ -159,7 +163,11 @@ func (c *cli) exec(cmd *command, args []string) int {
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(c.stdout, "Usage: heph %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
+			fmt.Fprintf(c.stdout, "Usage: heph %s %s\n\n%s\n\n", cmd.name, cmd.args, cmd.summary)
+			if cmd.example != "" {
+				fmt.Fprintf(c.stdout, "Example:\n  %s\n\n", cmd.example)
+			}
+			fmt.Fprintf(c.stdout, "Flags:\n")
 			var defaults strings.Builder
 			fs.SetOutput(&defaults)
 			fs.PrintDefaults()

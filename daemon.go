@@ -220,6 +220,7 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		for name, h := range authMethods(d.tokens) {
 			disp.methods[name] = h
 		}
+		disp.methods["store.backup"] = thinNoStore
 		disp.forward = f.forward
 	case o.Mode == "server":
 		if o.HubURL != "" {
@@ -334,6 +335,9 @@ func (d *daemon) methods() map[string]handler {
 		m[name] = h
 	}
 	for name, h := range authMethods(d.tokens) {
+		m[name] = h
+	}
+	for name, h := range backupMethods(d.store) {
 		m[name] = h
 	}
 	return m

@@ -217,7 +217,7 @@ func (h *hub) close() {
 // on the hub machine) and with sync methods that describe the hub.
 func hubRPCMethods(d *daemon) map[string]handler {
 	m := d.methods()
-	for _, name := range []string{"export", "import.markdown", "sync.now", "sync.status", "daemon.stop"} {
+	for _, name := range []string{"export", "import.markdown", "sync.now", "sync.status", "daemon.stop", "store.backup"} {
 		delete(m, name)
 	}
 	m["sync.status"] = func(ctx context.Context, params json.RawMessage) (any, error) {
