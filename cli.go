@@ -26,8 +26,11 @@ const (
 type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	json           bool   // --json: machine output
-	socket         string // --socket
+	json           bool     // --json: machine output
+	socket         string   // --socket
+	color          string   // --color: auto, always or never
+	noPager        bool     // --no-pager
+	term           termInfo // stdout as it was before any pager
 	client         *rpcClient
 	flags          *flag.FlagSet // the running verb's flags
 }
@@ -40,6 +43,8 @@ type command struct {
 	// example is one typical command line, shown by -h, the man page and
 	// the completion descriptions (a test checks every verb has one).
 	example string
+	// pages sends the verb's output through $PAGER on a terminal.
+	pages bool
 	// flags declares the verb's own flags (may be nil).
 	flags func(fs *flag.FlagSet)
 	// run executes the verb with its positional arguments.
@@ -61,7 +66,7 @@ func commands() []*command {
 		authCommand(),
 		{name: "link", args: "add|rm A B", summary: "add or remove an explicit link from A to B", run: cmdLink},
 		{name: "links", args: "ID", summary: "show a node's outgoing links, backlinks and unresolved [[references]]", run: cmdLinks},
-		{name: "search", args: "QUERY", summary: "full-text search of titles and bodies (SQLite FTS5), best first", flags: searchFlags, run: cmdSearch},
+		{name: "search", args: "QUERY", summary: "full-text search of titles and bodies (SQLite FTS5), best first", pages: true, flags: searchFlags, run: cmdSearch},
 		{name: "export", args: "DIR", summary: "write every live node to DIR as a markdown file with front matter", run: cmdExport},
 		{name: "import", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
 		daemonCommand(),
@@ -69,13 +74,14 @@ func commands() []*command {
 	cmds = append(cmds, taskCommands()...)
 	cmds = append(cmds, syncCommands()...)
 	cmds = append(cmds, backupCommands()...)
+	cmds = append(cmds, doctorCommand())
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
 
 // runCLI is heph's main for the client role.
 func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, color: "auto", term: probeTerm(stdout)}
 	defer func() {
 		if c.client != nil {
 			c.client.Close()
@@ -134,10 +140,12 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func (c *cli) globalFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.json, "json", c.json, "machine-readable JSON output")
 	fs.StringVar(&c.socket, "socket", c.socket, "daemon socket `path` (default $HEPH_SOCKET, $XDG_RUNTIME_DIR/heph/hephd.sock or ~/.local/share/heph/hephd.sock)")
+	fs.StringVar(&c.color, "color", c.color, "colour `when`: auto (a terminal, unless NO_COLOR is set), always or never")
+	fs.BoolVar(&c.noPager, "no-pager", c.noPager, "never page long output through $PAGER")
 }
 
 func (c *cli) printUsage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: heph [--json] [--socket PATH] COMMAND [ARGS]\n       heph --version\n\nheph is a thin client of hephd, which owns your tasks and notes.\n\nCommands:\n")
+	fmt.Fprintf(w, "Usage: heph [--json] [--socket PATH] [--color auto|always|never] [--no-pager] COMMAND [ARGS]\n       heph --version\n\nheph is a thin client of hephd, which owns your tasks and notes.\n\nCommands:\n")
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	for _, k := range commands() {
 		// Arguments and flags are in 'heph COMMAND -h': with them, the
@@ -179,7 +187,10 @@ func (c *cli) exec(cmd *command, args []string) int {
 		return exitUsage
 	}
 	c.flags = fs
-	err = cmd.run(c, fs, pos)
+	if err := c.checkColorFlag(); err != nil {
+		return c.report(err)
+	}
+	err = c.runPaged(cmd, func() error { return cmd.run(c, fs, pos) })
 	return c.report(err)
 }
 

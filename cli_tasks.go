@@ -22,7 +22,7 @@ func taskCommands() []*command {
 			filterFlags(fs)
 			fs.Bool("why", false, "show which rule placed each task")
 		}, run: cmdNext},
-		{name: "list", args: "[--state S] [--project P] [--tag T]", summary: "list tasks, oldest first", flags: func(fs *flag.FlagSet) {
+		{name: "list", args: "[--state S] [--project P] [--tag T]", summary: "list tasks, oldest first", pages: true, flags: func(fs *flag.FlagSet) {
 			fs.String("state", "outstanding", "`state`: outstanding, done, dropped or all")
 			filterFlags(fs)
 		}, run: cmdList},
@@ -36,7 +36,7 @@ func taskCommands() []*command {
 		{name: "skip", args: "ID", summary: "move a recurring task to its next occurrence without doing it", run: finishVerb("task.skip", "skipped")},
 		{name: "drop", args: "ID", summary: "drop a task (ends a recurring series)", run: finishVerb("task.drop", "dropped")},
 		{name: "rm", args: "ID", summary: "remove a task (with its context and log) or a doc", run: finishVerb("node.rm", "removed")},
-		{name: "log", args: "ID [TEXT]", summary: "append TEXT to a task's log, or print the log", run: cmdLog},
+		{name: "log", args: "ID [TEXT]", summary: "append TEXT to a task's log, or print the log", pages: true, run: cmdLog},
 		{name: "context", args: "ID [--append TEXT | --check N | --uncheck N | --body -]", summary: "print or edit a task's context doc", flags: func(fs *flag.FlagSet) {
 			fs.String("append", "", "append a line of `text`")
 			fs.Int("check", 0, "check checklist item `N` (from 1)")
@@ -190,7 +190,7 @@ func cmdNext(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	now := time.Now()
 	why := flagStr(fs, "why") == "true"
-	tb := &table{color: useColor(c.stdout, osGetenv)}
+	tb := c.newTable()
 	for _, t := range res.Tasks {
 		cells := taskCells(t.Node, now)
 		if why {
@@ -212,7 +212,7 @@ func addFilter(fs *flag.FlagSet, p map[string]any) {
 // printTasks prints nodes as aligned rows.
 func (c *cli) printTasks(nodes []*Node) error {
 	now := time.Now()
-	tb := &table{color: useColor(c.stdout, osGetenv)}
+	tb := c.newTable()
 	for _, n := range nodes {
 		cells := taskCells(n, now)
 		if n.Task != nil && n.Task.State != "outstanding" {
