@@ -38,8 +38,8 @@ func (d *doctor) hubURL() string {
 
 // svcFlag is a doctor flag's value, else the service's baked one.
 func (d *doctor) svcFlag(name string) string {
-	if v := flagStr(d.fs, name); v != "" {
-		return v
+	if f := d.fs.Lookup(name); f != nil && f.Value.String() != "" {
+		return f.Value.String()
 	}
 	if d.svc != nil {
 		return d.svc.flag(name)

@@ -152,7 +152,7 @@ func checkStoreFile(ctx context.Context, path, check string) (storeFileInfo, err
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	if err := db.QueryRowContext(ctx, `PRAGMA `+check).Scan(&info.Integrity); err != nil {
-		return info, fmt.Errorf("%s is not a SQLite database heph can read: %w", path, err)
+		return info, fmt.Errorf("%s fails SQLite's %s (%w): it is corrupted or not a SQLite database", path, check, err)
 	}
 	if info.Integrity != "ok" {
 		return info, fmt.Errorf("%s fails SQLite's %s: %s", path, check, info.Integrity)
