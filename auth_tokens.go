@@ -688,3 +688,39 @@ func (s *tokenSource) run(ctx context.Context) {
 		_, _ = s.Token(ctx)
 	}
 }
+
+// errNoHub answers auth.* on a daemon without a hub.
+var errNoHub = &rpcError{Code: codeUnavailable, Message: "this hephd syncs with no hub (start it with --hub-url)"}
+
+// rpcAuthStatus is auth.status: the live state of this daemon's hub token.
+func (d *daemon) rpcAuthStatus(ctx context.Context, params json.RawMessage) (any, error) {
+	var p noParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	if d.tokens == nil {
+		return nil, errNoHub
+	}
+	return d.tokens.Status(), nil
+}
+
+// authReloadParams are auth.reload's params.
+type authReloadParams struct {
+	Hub string `json:"hub"`
+}
+
+// rpcAuthReload is auth.reload: re-read the token store (after heph auth
+// login or logout) when hub is this daemon's hub or empty.
+func (d *daemon) rpcAuthReload(ctx context.Context, params json.RawMessage) (any, error) {
+	var p authReloadParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	if d.tokens == nil {
+		return nil, errNoHub
+	}
+	if p.Hub == "" || normalizeHubURL(p.Hub) == d.tokens.hubURL {
+		d.tokens.Reload()
+	}
+	return d.tokens.Status(), nil
+}

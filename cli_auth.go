@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,7 +12,7 @@ import (
 	"time"
 )
 
-// heph auth login|status|logout, and the daemon's auth.* methods.
+// heph auth login|status|logout.
 
 // authCommand is the `heph auth` verb.
 func authCommand() *command {
@@ -187,37 +186,4 @@ func printAuthStatus(c *cli, st authStatus) {
 		src += " (tokens: " + st.Store + ")"
 	}
 	fmt.Fprintf(w, "source:      %s\n", src)
-}
-
-// authMethods are the daemon's auth.* RPC methods. ts is nil when the
-// daemon has no hub.
-func authMethods(ts *tokenSource) map[string]handler {
-	noHub := &rpcError{Code: codeUnavailable, Message: "this hephd syncs with no hub (start it with --hub-url)"}
-	return map[string]handler{
-		"auth.status": func(ctx context.Context, params json.RawMessage) (any, error) {
-			var p struct{}
-			if err := decodeParams(params, &p); err != nil {
-				return nil, err
-			}
-			if ts == nil {
-				return nil, noHub
-			}
-			return ts.Status(), nil
-		},
-		"auth.reload": func(ctx context.Context, params json.RawMessage) (any, error) {
-			var p struct {
-				Hub string `json:"hub"`
-			}
-			if err := decodeParams(params, &p); err != nil {
-				return nil, err
-			}
-			if ts == nil {
-				return nil, noHub
-			}
-			if p.Hub == "" || normalizeHubURL(p.Hub) == ts.hubURL {
-				ts.Reload()
-			}
-			return ts.Status(), nil
-		},
-	}
 }

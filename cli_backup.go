@@ -36,7 +36,7 @@ func cmdBackup(c *cli, _ *flag.FlagSet, args []string) error {
 		return fmt.Errorf("backup path %s: %w", args[0], err)
 	}
 	var res backupResult
-	if err := c.call("store.backup", map[string]any{"path": path}, &res); err != nil {
+	if err := c.call("store.backup", backupParams{Path: path}, &res); err != nil {
 		return err
 	}
 	if c.json {

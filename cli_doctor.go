@@ -62,7 +62,7 @@ type doctor struct {
 	ctx     context.Context
 	checks  []doctorCheck
 	socket  string
-	info    *daemonInfo  // nil when hephd does not answer
+	info    *daemonInfo   // nil when hephd does not answer
 	svc     *DaemonConfig // the installed service's configuration
 	sync    *syncStatus
 	hub     string

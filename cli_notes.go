@@ -16,24 +16,16 @@ import (
 	"text/tabwriter"
 )
 
-// The CLI verbs of links, search, export and import, and their RPC table.
-
-// notesMethods are the RPC methods of links, search, export and import.
-func notesMethods(s *Store) map[string]handler {
-	m := map[string]handler{}
-	for _, group := range []map[string]handler{linkMethods(s), searchMethods(s), exportMethods(s)} {
-		for k, v := range group {
-			m[k] = v
-		}
-	}
-	return m
-}
+// The CLI verbs of links, search, export and import.
 
 func cmdLink(c *cli, _ *flag.FlagSet, args []string) error {
 	if len(args) != 3 || (args[0] != "add" && args[0] != "rm") {
 		return usagef("want: heph link add A B | heph link rm A B")
 	}
-	method := "link." + args[0]
+	method := "link.add"
+	if args[0] == "rm" {
+		method = "link.rm"
+	}
 	var res linkResult
 	if err := c.call(method, map[string]string{"src": args[1], "dst": args[2]}, &res); err != nil {
 		return err
@@ -54,7 +46,7 @@ func cmdLinks(c *cli, _ *flag.FlagSet, args []string) error {
 		return err
 	}
 	var res linksResult
-	if err := c.call("links", map[string]string{"id": args[0]}, &res); err != nil {
+	if err := c.call("link.list", map[string]string{"id": args[0]}, &res); err != nil {
 		return err
 	}
 	if c.json {
@@ -99,7 +91,7 @@ func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	limit, _ := strconv.Atoi(fs.Lookup("limit").Value.String())
 	var hits []searchHit
-	if err := c.call("search", map[string]any{"query": query, "limit": limit}, &hits); err != nil {
+	if err := c.call("node.search", map[string]any{"query": query, "limit": limit}, &hits); err != nil {
 		return err
 	}
 	if c.json {
@@ -162,7 +154,7 @@ func cmdExport(c *cli, _ *flag.FlagSet, args []string) error {
 		return fmt.Errorf("export: %w", err)
 	}
 	var res exportResult
-	if err := c.call("export", map[string]string{"dir": dir}, &res); err != nil {
+	if err := c.call("export.markdown", map[string]string{"dir": dir}, &res); err != nil {
 		return err
 	}
 	if c.json {

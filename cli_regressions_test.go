@@ -453,7 +453,7 @@ func TestDoneLogsEachOccurrenceWithoutDoDate(t *testing.T) {
 func TestTaskwarriorRecurringKeepsItsDueDay(t *testing.T) {
 	ts := openTestStore(t, time.Date(2026, 11, 26, 12, 0, 0, 0, time.Local))
 	export := `[{"uuid":"1e4bd8a2-3ef9-452d-834d-70ff59deb2c9","description":"Pay rent","status":"recurring","due":"20261201T000000Z","recur":"monthly","entry":"20261120T100000Z","modified":"20261120T100000Z"}]`
-	if _, err := exportMethods(ts.s)["import.taskwarrior"](context.Background(), json.RawMessage(`{"data":`+strconv.Quote(export)+`}`)); err != nil {
+	if _, err := storeHandlers(ts.s)["import.taskwarrior"](context.Background(), json.RawMessage(`{"data":`+strconv.Quote(export)+`}`)); err != nil {
 		t.Fatal(err)
 	}
 	var list []Node

@@ -370,16 +370,21 @@ func (c *cli) showNode(n *Node) error {
 	if n.Task == nil || n.Deleted != nil {
 		return nil
 	}
-	for _, part := range []struct{ method, name string }{{"context.get", "Context"}, {"log.get", "Log"}} {
-		var d Node
-		if err := c.call(part.method, map[string]any{"id": n.ID}, &d); err != nil {
-			continue // a companion not synced yet: show the rest
-		}
-		if strings.TrimSpace(d.Body) != "" {
-			fmt.Fprintf(w, "\n%s (%s):\n%s\n", part.name, d.Handle, strings.TrimRight(d.Body, "\n"))
-		}
-	}
+	c.printCompanion(w, "context.get", "Context", n.ID)
+	c.printCompanion(w, "log.get", "Log", n.ID)
 	return nil
+}
+
+// printCompanion prints a task's context or log doc (fetched with
+// method) under label, when it has a body.
+func (c *cli) printCompanion(w io.Writer, method, label, id string) {
+	var d Node
+	if err := c.call(method, idParams{ID: id}, &d); err != nil {
+		return // a companion not synced yet: show the rest
+	}
+	if strings.TrimSpace(d.Body) != "" {
+		fmt.Fprintf(w, "\n%s (%s):\n%s\n", label, d.Handle, strings.TrimRight(d.Body, "\n"))
+	}
 }
 
 func cmdLog(c *cli, _ *flag.FlagSet, args []string) error {
@@ -508,7 +513,7 @@ func cmdUndo(c *cli, _ *flag.FlagSet, args []string) error {
 		return usagef("want at most one argument: heph undo [N]")
 	}
 	var res undoResult
-	if err := c.call("undo", p, &res); err != nil {
+	if err := c.call("store.undo", p, &res); err != nil {
 		return err
 	}
 	if c.json {

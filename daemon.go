@@ -108,6 +108,7 @@ type daemon struct {
 	syncer  *syncer            // a spoke's sync loop (nil without --hub-url)
 	updater *selfUpdater       // nil unless --self-update
 	tokens  *tokenSource       // the hub's access tokens (nil without --hub-url)
+	fwd     *forwarder         // a thin client's link to its hub (nil unless --mode client)
 }
 
 // runDaemon is hephd's main. It returns the exit status.
@@ -215,20 +216,15 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		if err != nil {
 			return err
 		}
-		f := &forwarder{c: c}
-		disp.methods = map[string]handler{"daemon.info": d.info, "sync.status": f.status}
-		for name, h := range authMethods(d.tokens) {
-			disp.methods[name] = h
-		}
-		disp.methods["store.backup"] = thinNoStore
-		disp.forward = f.forward
+		d.fwd = &forwarder{c: c}
+		disp.methods = d.socketMethods(d.fwd)
 	case o.Mode == "server":
 		if o.HubURL != "" {
 			logger.Printf("--hub-url is ignored in server mode: a hub does not sync with another hub")
 		}
 		h = newHub(d, newLazyVerifier(o, logger))
 		defer h.close()
-		disp.methods = d.methods()
+		disp.methods = d.socketMethods(nil)
 	case o.HubURL != "":
 		c, err := newHubClient(o.HubURL, o.HubCA, d.tokens)
 		if err != nil {
@@ -237,12 +233,12 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		d.syncer = newSyncer(d.store, c, o.SyncInterval, logger)
 		d.syncer.auth = d.tokens.Status
 		d.store.onLocalWrite = d.syncer.notify
-		disp.methods = d.methods()
+		disp.methods = d.socketMethods(nil)
 		bg.Add(1)
 		go func() { defer bg.Done(); d.syncer.run(ctx) }()
 		logger.Printf("syncing with %s every %s", c.base, o.SyncInterval)
 	default:
-		disp.methods = d.methods()
+		disp.methods = d.socketMethods(nil)
 	}
 	srv, err := listenSocket(paths.Socket, disp, logger)
 	if err != nil {
@@ -320,29 +316,6 @@ func (d *daemon) startSelfUpdate(ctx context.Context, version string) error {
 	return nil
 }
 
-// methods is the daemon's full RPC method table.
-func (d *daemon) methods() map[string]handler {
-	m := map[string]handler{
-		"daemon.info": d.info,
-	}
-	for name, h := range nodeMethods(d.store) {
-		m[name] = h
-	}
-	for name, h := range syncMethods(d.store, d.syncer) {
-		m[name] = h
-	}
-	for name, h := range notesMethods(d.store) {
-		m[name] = h
-	}
-	for name, h := range authMethods(d.tokens) {
-		m[name] = h
-	}
-	for name, h := range backupMethods(d.store) {
-		m[name] = h
-	}
-	return m
-}
-
 // daemonInfo is the reply of daemon.info.
 type daemonInfo struct {
 	Version  string         `json:"version"`
@@ -361,8 +334,9 @@ type daemonInfo struct {
 // protocolVersion changes only when a change would break existing clients.
 const protocolVersion = 1
 
-func (d *daemon) info(ctx context.Context, params json.RawMessage) (any, error) {
-	var p struct{}
+// rpcInfo is daemon.info.
+func (d *daemon) rpcInfo(ctx context.Context, params json.RawMessage) (any, error) {
+	var p noParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}

@@ -53,16 +53,7 @@ type exportResult struct {
 	Removed   int    `json:"removed"`
 }
 
-// exportMethods are the RPC methods of export and import.
-func exportMethods(s *Store) map[string]handler {
-	return map[string]handler{
-		"export":             s.rpcExport,
-		"import.markdown":    s.rpcImportMarkdown,
-		"import.taskwarrior": s.rpcImportTaskwarrior,
-	}
-}
-
-func (s *Store) rpcExport(ctx context.Context, params json.RawMessage) (any, error) {
+func (s *Store) rpcExportMarkdown(ctx context.Context, params json.RawMessage) (any, error) {
 	var p exportParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err

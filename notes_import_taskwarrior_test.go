@@ -141,7 +141,7 @@ func TestImportTaskwarriorRealExport(t *testing.T) {
 		t.Errorf("recur:3d became %q", third.Task.Recur)
 	}
 	var links linksResult
-	td.MustCall("links", map[string]any{"id": third.ID}, &links)
+	td.MustCall("link.list", map[string]any{"id": third.ID}, &links)
 	dep := false
 	for _, l := range links.Outgoing {
 		dep = dep || (l.Kind == "explicit" && l.Node.ID == rent.ID && l.Label == "depends on")

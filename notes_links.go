@@ -305,15 +305,6 @@ func resolveWikiTarget(ctx context.Context, q querier, target string) (string, e
 	return id, nil
 }
 
-// linkMethods are the RPC methods on links.
-func linkMethods(s *Store) map[string]handler {
-	return map[string]handler{
-		"link.add": s.rpcLinkAdd,
-		"link.rm":  s.rpcLinkRm,
-		"links":    s.rpcLinks,
-	}
-}
-
 type linkParams struct {
 	Src string `json:"src"`
 	Dst string `json:"dst"`
@@ -415,7 +406,7 @@ type linksResult struct {
 	Unresolved []unresolvedRef `json:"unresolved"`
 }
 
-func (s *Store) rpcLinks(ctx context.Context, params json.RawMessage) (any, error) {
+func (s *Store) rpcLinkList(ctx context.Context, params json.RawMessage) (any, error) {
 	var p idParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err

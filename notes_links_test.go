@@ -67,7 +67,7 @@ func wikiLinksOf(t *testing.T, s *Store, id string) map[string]string {
 // unresolvedOf lists node id's unresolved reference targets.
 func unresolvedOf(t *testing.T, s *Store, id string) []string {
 	t.Helper()
-	res, err := s.rpcLinks(context.Background(), json.RawMessage(`{"id":"`+id+`"}`))
+	res, err := s.rpcLinkList(context.Background(), json.RawMessage(`{"id":"`+id+`"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func storeSnapshot(t *testing.T, td *testDaemon) string {
 	var parts []string
 	for _, n := range tasks {
 		var res linksResult
-		td.MustCall("links", map[string]any{"id": n.ID}, &res)
+		td.MustCall("link.list", map[string]any{"id": n.ID}, &res)
 		b, _ := json.Marshal([]any{n, res})
 		parts = append(parts, string(b))
 	}

@@ -35,12 +35,7 @@ type searchParams struct {
 	Limit int    `json:"limit"`
 }
 
-// searchMethods are the RPC methods of full-text search.
-func searchMethods(s *Store) map[string]handler {
-	return map[string]handler{"search": s.rpcSearch}
-}
-
-func (s *Store) rpcSearch(ctx context.Context, params json.RawMessage) (any, error) {
+func (s *Store) rpcNodeSearch(ctx context.Context, params json.RawMessage) (any, error) {
 	p := searchParams{Limit: 20}
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err

@@ -95,7 +95,7 @@ func TestSearchBadQueries(t *testing.T) {
 	}
 	// Over RPC: empty or hopeless queries are -32602 errors, never a crash.
 	for _, params := range []string{`{}`, `{"query":"   "}`, `{"query":"x","limit":0}`, `{"query":"x","limit":"a"}`, `{"query":"\""}`} {
-		_, err := s.rpcSearch(ctx, json.RawMessage(params))
+		_, err := s.rpcNodeSearch(ctx, json.RawMessage(params))
 		var re *rpcError
 		if !errors.As(err, &re) || re.Code != codeInvalidParams {
 			t.Errorf("search %s: err %v, want invalid params", params, err)

@@ -70,9 +70,6 @@ type handler func(ctx context.Context, params json.RawMessage) (any, error)
 type dispatcher struct {
 	methods map[string]handler
 	log     *log.Logger
-	// forward, when set, answers methods not in the table (a thin
-	// client sends them to its hub).
-	forward func(ctx context.Context, req rpcRequest) (any, error)
 }
 
 // decodeParams decodes params strictly into v: unknown members and wrong
@@ -142,9 +139,6 @@ func (d *dispatcher) handleLine(ctx context.Context, line []byte) []byte {
 // call runs the handler, turning a panic into an internal error.
 func (d *dispatcher) call(ctx context.Context, req rpcRequest) (result any, err error) {
 	h, ok := d.methods[req.Method]
-	if !ok && d.forward != nil {
-		return d.forward(ctx, req)
-	}
 	if !ok {
 		return nil, &rpcError{Code: codeMethodNotFound, Message: fmt.Sprintf("unknown method %q (see docs/protocol.md)", req.Method)}
 	}

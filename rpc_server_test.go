@@ -109,7 +109,7 @@ func serveInProcessEdit(t testing.TB, edit func(map[string]handler)) *inProcess 
 	logger := log.New(logBuf, "", 0)
 	d := &daemon{opts: daemonOptions{Mode: "local"}, paths: Paths{DB: store.Path(), Socket: filepath.Join(dir, "s.sock")},
 		store: store, log: logger, started: time.Now()}
-	methods := d.methods()
+	methods := d.socketMethods(nil)
 	edit(methods)
 	srv, err := listenSocket(d.paths.Socket, &dispatcher{methods: methods, log: logger}, logger)
 	if err != nil {

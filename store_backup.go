@@ -15,10 +15,9 @@ import (
 	"time"
 )
 
-// backupMethods are the daemon's backup methods. They write files on the
-// daemon's machine, so a hub never serves them on /rpc.
-func backupMethods(s *Store) map[string]handler {
-	return map[string]handler{"store.backup": s.rpcBackup}
+// backupParams are store.backup's params.
+type backupParams struct {
+	Path string `json:"path"`
 }
 
 // backupResult is the reply of store.backup.
@@ -29,9 +28,7 @@ type backupResult struct {
 }
 
 func (s *Store) rpcBackup(ctx context.Context, params json.RawMessage) (any, error) {
-	var p struct {
-		Path string `json:"path"`
-	}
+	var p backupParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
@@ -170,10 +167,4 @@ func checkStoreFile(ctx context.Context, path, check string) (storeFileInfo, err
 		return info, fmt.Errorf("%s is not a heph store (no nodes table): %w", path, err)
 	}
 	return info, nil
-}
-
-// thinNoStore answers store.backup on a thin client, which keeps no store
-// (and must not ask its hub to write a file on the hub's machine).
-func thinNoStore(ctx context.Context, params json.RawMessage) (any, error) {
-	return nil, &rpcError{Code: codeUnavailable, Message: "this hephd is a thin client (--mode client) and keeps no store: back up the hub's store on the hub's machine"}
 }

@@ -36,7 +36,7 @@ type undoResult struct {
 	Reverted []undoneItem `json:"reverted"`
 }
 
-func (s *Store) rpcUndo(ctx context.Context, params json.RawMessage) (any, error) {
+func (s *Store) rpcStoreUndo(ctx context.Context, params json.RawMessage) (any, error) {
 	var p undoParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err

@@ -157,61 +157,35 @@ func findConflict(ctx context.Context, q querier, ref string) (*conflict, error)
 	return found[0], nil
 }
 
-// syncMethods are sync.status, sync.now, conflicts.list and
-// conflicts.resolve. Without a hub (y == nil) the sync ones answer
-// codeUnavailable; conflicts work on any store.
-func syncMethods(s *Store, y *syncer) map[string]handler {
-	return map[string]handler{
-		"sync.status": func(ctx context.Context, params json.RawMessage) (any, error) {
-			var p struct{}
-			if err := decodeParams(params, &p); err != nil {
-				return nil, err
-			}
-			if y == nil {
-				open, err := s.countOpenConflicts(ctx)
-				if err != nil {
-					return nil, err
-				}
-				return syncStatus{Mode: "none", Auth: "none", Conflicts: open}, nil
-			}
-			return y.status(ctx)
-		},
-		"sync.now": func(ctx context.Context, params json.RawMessage) (any, error) {
-			var p struct{}
-			if err := decodeParams(params, &p); err != nil {
-				return nil, err
-			}
-			if y == nil {
-				return nil, errNoSync
-			}
-			rep, err := y.syncNow(ctx)
-			if err != nil {
-				return nil, syncErrorToRPC(err)
-			}
-			return rep, nil
-		},
-		"conflicts.list": func(ctx context.Context, params json.RawMessage) (any, error) {
-			var p struct {
-				All bool `json:"all"`
-			}
-			if err := decodeParams(params, &p); err != nil {
-				return nil, err
-			}
-			return s.listConflicts(ctx, p.All)
-		},
-		"conflicts.resolve": func(ctx context.Context, params json.RawMessage) (any, error) {
-			var p struct {
-				ID   string `json:"id"`
-				Keep string `json:"keep"`
-			}
-			if err := decodeParams(params, &p); err != nil {
-				return nil, err
-			}
-			c, err := s.resolveConflict(ctx, p.ID, p.Keep)
-			if errors.Is(err, errNotFound) {
-				return nil, &rpcError{Code: codeNotFound, Message: err.Error()}
-			}
-			return c, err
-		},
+// conflictListParams are conflicts.list's params.
+type conflictListParams struct {
+	All bool `json:"all"`
+}
+
+// rpcConflictList is conflicts.list: open conflicts (all with all).
+func (s *Store) rpcConflictList(ctx context.Context, params json.RawMessage) (any, error) {
+	var p conflictListParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
 	}
+	return s.listConflicts(ctx, p.All)
+}
+
+// conflictResolveParams are conflicts.resolve's params.
+type conflictResolveParams struct {
+	ID   string `json:"id"`
+	Keep string `json:"keep"`
+}
+
+// rpcConflictResolve is conflicts.resolve: keep one side of a conflict.
+func (s *Store) rpcConflictResolve(ctx context.Context, params json.RawMessage) (any, error) {
+	var p conflictResolveParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	c, err := s.resolveConflict(ctx, p.ID, p.Keep)
+	if errors.Is(err, errNotFound) {
+		return nil, &rpcError{Code: codeNotFound, Message: err.Error()}
+	}
+	return c, err
 }

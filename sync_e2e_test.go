@@ -198,7 +198,7 @@ func TestSyncEndToEnd(t *testing.T) {
 			t.Fatalf("heph conflicts:\n%s", out)
 		}
 		var list []conflict
-		b.MustCall("conflicts.list", nil, &list)
+		b.MustCall("conflict.list", nil, &list)
 		b.MustHeph("conflicts", "resolve", list[0].ID, "--keep", "theirs")
 		syncNow(t, b)
 		syncNow(t, a)

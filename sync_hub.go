@@ -195,7 +195,7 @@ func (h *hub) ownerStore(key string, d *daemon) (*ownerStore, error) {
 		}
 		d = &daemon{opts: h.opts, paths: Paths{DB: path}, store: s, log: h.log, started: h.main.started}
 	}
-	o := &ownerStore{d: d, disp: &dispatcher{methods: hubRPCMethods(d), log: h.log}}
+	o := &ownerStore{d: d, disp: &dispatcher{methods: d.hubMethods(), log: h.log}}
 	h.owners[key] = o
 	return o, nil
 }
@@ -210,20 +210,6 @@ func (h *hub) close() {
 		}
 		delete(h.owners, k)
 	}
-}
-
-// hubRPCMethods is the method table served on /rpc: the socket's, less
-// what must not be reachable over the network (reading or writing files
-// on the hub machine) and with sync methods that describe the hub.
-func hubRPCMethods(d *daemon) map[string]handler {
-	m := d.methods()
-	for _, name := range []string{"export", "import.markdown", "sync.now", "sync.status", "daemon.stop", "store.backup"} {
-		delete(m, name)
-	}
-	m["sync.status"] = func(ctx context.Context, params json.RawMessage) (any, error) {
-		return map[string]any{"mode": "server", "hub": true}, nil
-	}
-	return m
 }
 
 // pushRequest is the body of POST /sync/push.

@@ -482,3 +482,46 @@ func syncErrorToRPC(err error) error {
 	}
 	return &rpcError{Code: codeUnavailable, Message: "sync failed: " + err.Error()}
 }
+
+// rpcSyncStatus is sync.status: a spoke's sync state, a thin client's
+// hub reachability, a hub's {"mode":"server","hub":true}, or mode "none"
+// (with the open conflicts) for a daemon without a hub.
+func (d *daemon) rpcSyncStatus(ctx context.Context, params json.RawMessage) (any, error) {
+	if d.fwd != nil {
+		return d.fwd.status(ctx, params)
+	}
+	var p noParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	switch {
+	case d.opts.Mode == "server":
+		return map[string]any{"mode": "server", "hub": true}, nil
+	case d.syncer != nil:
+		return d.syncer.status(ctx)
+	}
+	open, err := d.store.countOpenConflicts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return syncStatus{Mode: "none", Auth: "none", Conflicts: open}, nil
+}
+
+// rpcSyncNow is sync.now: one exchange with the hub, now.
+func (d *daemon) rpcSyncNow(ctx context.Context, params json.RawMessage) (any, error) {
+	var p noParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	switch {
+	case d.store == nil:
+		return nil, errNoStore
+	case d.syncer == nil:
+		return nil, errNoSync
+	}
+	rep, err := d.syncer.syncNow(ctx)
+	if err != nil {
+		return nil, syncErrorToRPC(err)
+	}
+	return rep, nil
+}

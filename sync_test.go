@@ -497,7 +497,7 @@ func TestHubRejectsBadRequests(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "over http") {
 		t.Fatalf("rpc: %d %s", code, body)
 	}
-	code, body = do("POST", "/rpc", `{"jsonrpc":"2.0","id":1,"method":"export","params":{"dir":"/tmp"}}`, "tok:me")
+	code, body = do("POST", "/rpc", `{"jsonrpc":"2.0","id":1,"method":"export.markdown","params":{"dir":"/tmp"}}`, "tok:me")
 	if code != 200 || !strings.Contains(body, "-32601") {
 		t.Fatalf("export must not be reachable over HTTP: %d %s", code, body)
 	}
@@ -571,7 +571,7 @@ func TestBackoff(t *testing.T) {
 func (sp *testSpoke) rpc(method string, params any) *Node {
 	sp.t.Helper()
 	raw, _ := json.Marshal(params)
-	res, err := nodeMethods(sp.s)[method](context.Background(), raw)
+	res, err := storeHandlers(sp.s)[method](context.Background(), raw)
 	if err != nil {
 		sp.t.Fatalf("%s %s: %v", method, raw, err)
 	}

@@ -9,9 +9,9 @@ import (
 )
 
 // A thin client (hephd --mode client --hub-url URL) keeps no replica: it
-// serves the local socket and forwards every request it does not answer
-// itself (daemon.info, sync.status) to the hub's POST /rpc with the
-// bearer token. Online only: when the hub cannot be reached the caller
+// serves the local socket and forwards the methods marked thin in the
+// method table (rpc_methods.go) to the hub's POST /rpc with the bearer
+// token; it answers the others (daemon.info, sync.status, auth.*) itself. Online only: when the hub cannot be reached the caller
 // gets codeUnavailable saying so.
 
 // forwarder sends JSON-RPC requests to a hub.

@@ -8,30 +8,6 @@ import (
 	"time"
 )
 
-// nodeMethods are the RPC methods on tasks and docs (docs/protocol.md,
-// "Tasks and docs").
-func nodeMethods(s *Store) map[string]handler {
-	return map[string]handler{
-		"task.create":  s.rpcTaskCreate,
-		"task.edit":    s.rpcTaskEdit,
-		"task.done":    s.rpcTaskDone,
-		"task.skip":    s.rpcTaskSkip,
-		"task.drop":    s.rpcTaskDrop,
-		"node.rm":      s.rpcNodeRm,
-		"task.next":    s.rpcTaskNext,
-		"task.list":    s.rpcTaskList,
-		"task.view":    s.rpcTaskView,
-		"log.append":   s.rpcLogAppend,
-		"log.get":      s.rpcLogGet,
-		"context.get":  s.rpcContextGet,
-		"context.edit": s.rpcContextEdit,
-		"doc.create":   s.rpcDocCreate,
-		"node.get":     s.rpcNodeGet,
-		"node.update":  s.rpcNodeUpdate,
-		"undo":         s.rpcUndo,
-	}
-}
-
 // dateParam parses a date param in heph's date syntax. It returns nil for
 // "none" (clear).
 func dateParam(name, s string, now time.Time) (*time.Time, error) {

@@ -37,7 +37,7 @@ func openTestStore(t testing.TB, now time.Time) *testStore {
 // call invokes an RPC handler of the store by method name.
 func (ts *testStore) call(method string, params any, result any) error {
 	ts.t.Helper()
-	h, ok := nodeMethods(ts.s)[method]
+	h, ok := storeHandlers(ts.s)[method]
 	if !ok {
 		ts.t.Fatalf("no method %s", method)
 	}
@@ -580,7 +580,7 @@ func TestUndoEachKind(t *testing.T) {
 			t.Fatalf("%s changed nothing", k.name)
 		}
 		var res undoResult
-		ts.mustCall("undo", map[string]any{}, &res)
+		ts.mustCall("store.undo", map[string]any{}, &res)
 		if len(res.Reverted) == 0 {
 			t.Fatalf("%s: undo reverted nothing", k.name)
 		}
@@ -596,7 +596,7 @@ func TestUndoEachKind(t *testing.T) {
 	if err := link(false)(); err != nil {
 		t.Fatal(err)
 	}
-	ts.mustCall("undo", map[string]any{}, nil)
+	ts.mustCall("store.undo", map[string]any{}, nil)
 	if ts.snapshot() != before {
 		t.Fatal("undo of link.rm did not restore the link")
 	}
@@ -604,7 +604,7 @@ func TestUndoEachKind(t *testing.T) {
 
 func TestUndoSteps(t *testing.T) {
 	ts := openTestStore(t, base)
-	if err := ts.call("undo", map[string]any{}, nil); err == nil || !strings.Contains(err.Error(), "nothing to undo") {
+	if err := ts.call("store.undo", map[string]any{}, nil); err == nil || !strings.Contains(err.Error(), "nothing to undo") {
 		t.Fatalf("undo on an empty store: %v", err)
 	}
 	s0 := ts.snapshot()
@@ -613,7 +613,7 @@ func TestUndoSteps(t *testing.T) {
 	ts.task(map[string]any{"title": "B"})
 	ts.task(map[string]any{"title": "C"})
 	var res undoResult
-	ts.mustCall("undo", map[string]any{"n": 2}, &res)
+	ts.mustCall("store.undo", map[string]any{"n": 2}, &res)
 	if len(res.Reverted) != 2 || res.Reverted[0].Title != "C" || res.Reverted[1].Title != "B" {
 		t.Fatalf("undo 2: %+v", res.Reverted)
 	}
@@ -621,12 +621,12 @@ func TestUndoSteps(t *testing.T) {
 		t.Fatal("undo 2 did not go back two steps")
 	}
 	// Undo never undoes an undo: the next one reverts A.
-	ts.mustCall("undo", map[string]any{}, &res)
+	ts.mustCall("store.undo", map[string]any{}, &res)
 	if len(res.Reverted) != 1 || res.Reverted[0].Title != "A" || ts.snapshot() != s0 {
 		t.Fatalf("third undo: %+v", res.Reverted)
 	}
 	for _, bad := range []map[string]any{{"n": 0}, {"n": -1}, {"n": "x"}} {
-		if err := ts.call("undo", bad, nil); err == nil {
+		if err := ts.call("store.undo", bad, nil); err == nil {
 			t.Fatalf("undo %v: want an error", bad)
 		}
 	}
@@ -696,7 +696,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"task.next", map[string]any{"limit": -1}, "limit"},
 		{"task.list", map[string]any{"state": "open"}, "unknown state"},
 		{"task.view", map[string]any{"name": "soon"}, "unknown view"},
-		{"undo", map[string]any{"n": 0}, "between 1"},
+		{"store.undo", map[string]any{"n": 0}, "between 1"},
 		{"node.rm", map[string]any{"id": n.Task.Context}, "belongs to a task"},
 		{"node.rm", map[string]any{"id": n.Task.Log}, "belongs to a task"},
 	}

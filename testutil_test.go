@@ -270,3 +270,9 @@ func decodeJSON(t testing.TB, s string, v any) {
 		t.Fatalf("decode JSON %q: %v", s, err)
 	}
 }
+
+// storeHandlers is the method table bound to a daemon around store s
+// (local mode, no hub), for calling handlers in process.
+func storeHandlers(s *Store) map[string]handler {
+	return (&daemon{opts: daemonOptions{Mode: "local"}, store: s}).handlers(nil)
+}

@@ -162,7 +162,7 @@ function M.with_task(cb, usage)
     cb(st.task_id)
     return
   end
-  heph.call('links', { id = st.id }, function(res)
+  heph.call('link.list', { id = st.id }, function(res)
     for _, e in ipairs(nonnull(res and res.backlinks) or {}) do
       local t = nonnull(e.node)
       if (e.kind == 'context' or e.kind == 'log') and type(t) == 'table' and t.kind == 'task' then
@@ -256,7 +256,7 @@ M.subcommands = {
     if not need(arg, ':Heph search {query}') then
       return
     end
-    heph.call('search', { query = arg }, function(res)
+    heph.call('node.search', { query = arg }, function(res)
       res = nonnull(res) or {}
       local items = links.qf_items(res, function(e, n)
         local snip = nonnull(e.snippet) or ''

@@ -47,7 +47,7 @@ end
 -- by_title calls cb with the oldest live node titled title, or nil.
 local function by_title(title, cb)
   local q = 'title:"' .. title:gsub('"', '""') .. '"'
-  rpc.request('search', { query = q, limit = 50 }, function(err, results)
+  rpc.request('node.search', { query = q, limit = 50 }, function(err, results)
     if err then
       cb(nil)
       return
@@ -129,7 +129,7 @@ function M.backlinks()
     heph.notify(':Heph links works in a heph:// buffer', vim.log.levels.WARN)
     return
   end
-  heph.call('links', { id = st.id }, function(res)
+  heph.call('link.list', { id = st.id }, function(res)
     local back = (res and res.backlinks) or {}
     if back == vim.NIL then
       back = {}
