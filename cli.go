@@ -61,14 +61,14 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 // commands is heph's verb table.
 func commands() []*command {
 	cmds := []*command{
-		{name: "version", summary: "print the client's and the daemon's versions", run: cmdVersion},
-		{name: "hephd", args: "[flags]", summary: "run the daemon in the foreground (same as running hephd)"},
+		{name: "version", example: "heph version --json", summary: "print the client's and the daemon's versions", run: cmdVersion},
+		{name: "hephd", example: "hephd --db ~/heph-test.db --socket /tmp/heph-test.sock --log ~/heph-test.log", args: "[flags]", summary: "run the daemon in the foreground (same as running hephd)"},
 		authCommand(),
-		{name: "link", args: "add|rm A B", summary: "add or remove an explicit link from A to B", run: cmdLink},
-		{name: "links", args: "ID", summary: "show a node's outgoing links, backlinks and unresolved [[references]]", run: cmdLinks},
-		{name: "search", args: "QUERY", summary: "full-text search of titles and bodies (SQLite FTS5), best first", pages: true, flags: searchFlags, run: cmdSearch},
-		{name: "export", args: "DIR", summary: "write every live node to DIR as a markdown file with front matter", run: cmdExport},
-		{name: "import", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
+		{name: "link", example: "heph link add 0swa 7kq2", args: "add|rm A B", summary: "add or remove an explicit link from A to B", run: cmdLink},
+		{name: "links", example: "heph links 0swa", args: "ID", summary: "show a node's outgoing links, backlinks and unresolved [[references]]", run: cmdLinks},
+		{name: "search", example: `heph search "washer OR gasket" --limit 5`, args: "QUERY", summary: "full-text search of titles and bodies (SQLite FTS5), best first", pages: true, flags: searchFlags, run: cmdSearch},
+		{name: "export", example: "heph export ~/heph-export", args: "DIR", summary: "write every live node to DIR as a markdown file with front matter", run: cmdExport},
+		{name: "import", example: "task export | heph import taskwarrior -", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
 		daemonCommand(),
 	}
 	cmds = append(cmds, taskCommands()...)
@@ -77,6 +77,16 @@ func commands() []*command {
 	cmds = append(cmds, doctorCommand())
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
+}
+
+// commandNamed is the verb called name, or nil.
+func commandNamed(name string) *command {
+	for _, k := range commands() {
+		if k.name == name {
+			return k
+		}
+	}
+	return nil
 }
 
 // runCLI is heph's main for the client role.

@@ -90,7 +90,7 @@ func daemonFlagSet(o *daemonOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.SelfUpdateModule, "self-update-module", "", "module to update from (default: this binary's main module)")
 	fs.BoolVar(&o.SelfUpdatePrerelease, "self-update-prerelease", false, "also update to pre-release versions")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: hephd [flags]   (or: heph hephd [flags])\n\nhephd owns heph's store and serves clients on a unix socket.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: hephd [flags]   (or: heph hephd [flags])\n\nhephd owns heph's store and serves clients on a unix socket.\n\nExample:\n  %s\n\nFlags:\n", commandNamed("hephd").example)
 		fs.PrintDefaults()
 	}
 	return fs
