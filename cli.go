@@ -45,6 +45,16 @@ type command struct {
 	example string
 	// pages sends the verb's output through $PAGER on a terminal.
 	pages bool
+	// hidden verbs (heph __complete) are left out of help, man pages and
+	// completion.
+	hidden bool
+	// subs are the verb's sub-verbs, for completion and the man page
+	// (default: read from args, e.g. "add|rm A B").
+	subs []string
+	// complete says what the verb's arguments are, for completion: task,
+	// project, view, tag, file or dir (default: read from args' ID, FILE,
+	// DIR placeholders).
+	complete string
 	// flags declares the verb's own flags (may be nil).
 	flags func(fs *flag.FlagSet)
 	// run executes the verb with its positional arguments.
@@ -68,13 +78,14 @@ func commands() []*command {
 		{name: "links", example: "heph links 0swa", args: "ID", summary: "show a node's outgoing links, backlinks and unresolved [[references]]", run: cmdLinks},
 		{name: "search", example: `heph search "washer OR gasket" --limit 5`, args: "QUERY", summary: "full-text search of titles and bodies (SQLite FTS5), best first", pages: true, flags: searchFlags, run: cmdSearch},
 		{name: "export", example: "heph export ~/heph-export", args: "DIR", summary: "write every live node to DIR as a markdown file with front matter", run: cmdExport},
-		{name: "import", example: "task export | heph import taskwarrior -", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
+		{name: "import", subs: []string{"taskwarrior", "markdown"}, complete: "file", example: "task export | heph import taskwarrior -", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
 		daemonCommand(),
 	}
 	cmds = append(cmds, taskCommands()...)
 	cmds = append(cmds, syncCommands()...)
 	cmds = append(cmds, backupCommands()...)
 	cmds = append(cmds, doctorCommand())
+	cmds = append(cmds, completionCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
@@ -158,6 +169,9 @@ func (c *cli) printUsage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: heph [--json] [--socket PATH] [--color auto|always|never] [--no-pager] COMMAND [ARGS]\n       heph --version\n\nheph is a thin client of hephd, which owns your tasks and notes.\n\nCommands:\n")
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	for _, k := range commands() {
+		if k.hidden {
+			continue
+		}
 		// Arguments and flags are in 'heph COMMAND -h': with them, the
 		// longest lines would push every summary past the terminal's edge.
 		fmt.Fprintf(tw, "  %s\t%s\n", k.name, k.summary)

@@ -47,7 +47,7 @@ func taskCommands() []*command {
 			fs.String("body", "", "read the body from standard input (give `-`)")
 		}, run: cmdDoc},
 		{name: "get", example: "heph get 7kq2 > notes.md", args: "ID", summary: "print a node's body as is", run: cmdGet},
-		{name: "view", example: "heph view upcoming --days 14", args: "ondeck|upcoming [--days N]|late", summary: "on-deck (blue), upcoming or late tasks", flags: func(fs *flag.FlagSet) {
+		{name: "view", complete: "view", example: "heph view upcoming --days 14", args: "ondeck|upcoming [--days N]|late", summary: "on-deck (blue), upcoming or late tasks", flags: func(fs *flag.FlagSet) {
 			fs.Int("days", defaultUpcomingDays, "upcoming: look `N` days ahead")
 			filterFlags(fs)
 		}, run: cmdView},
