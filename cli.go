@@ -86,6 +86,7 @@ func commands() []*command {
 	cmds = append(cmds, backupCommands()...)
 	cmds = append(cmds, doctorCommand())
 	cmds = append(cmds, completionCommands()...)
+	cmds = append(cmds, manCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
@@ -132,14 +133,6 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if name == "" {
 		c.printUsage(stderr)
 		return exitUsage
-	}
-	if name == "help" {
-		if len(rest) > 0 {
-			rest, name = []string{"-h"}, rest[0]
-		} else {
-			c.printUsage(stdout)
-			return exitOK
-		}
 	}
 	var cmd *command
 	for _, k := range commands() {
