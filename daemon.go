@@ -160,14 +160,48 @@ func openDaemonLog(path string, stderr io.Writer) (*log.Logger, func(), error) {
 }
 
 // serveDaemon runs hephd in its mode until ctx ends, then shuts down
-// cleanly: stop accepting, finish requests, close the store, remove the
-// socket.
+// cleanly: stop accepting, finish requests, close the store (once),
+// remove the socket.
 //   - local: own the store; with --hub-url also sync with that hub.
 //   - server: own the hub's store, serve the hub's HTTP API and the socket.
 //   - client: keep no store; forward requests to the hub (--hub-url).
 func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error {
+	if err := checkModeOptions(o); err != nil {
+		return err
+	}
+	paths, err := resolvePaths(o.DB, o.Socket, osGetenv)
+	if err != nil {
+		return err
+	}
+	d := &daemon{opts: o, paths: paths, log: logger, started: time.Now()}
+	if o.Mode != "client" {
+		if d.store, err = openStore(ctx, paths.DB); err != nil {
+			return err
+		}
+	}
+	err = d.serve(ctx)
+	if d.store != nil {
+		if cerr := d.store.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close store %s: %w", paths.DB, cerr)
+		}
+	}
+	if err == nil {
+		logger.Printf("hephd stopped")
+	}
+	return err
+}
+
+// checkModeOptions refuses a --mode without the flags it needs.
+func checkModeOptions(o daemonOptions) error {
 	switch o.Mode {
-	case "local", "server":
+	case "local":
+	case "server":
+		if o.OIDCIssuer == "" {
+			return fmt.Errorf("--mode server needs --oidc-issuer URL and --oidc-audience AUD: the hub only admits tokens from that issuer")
+		}
+		if o.OIDCAudience == "" {
+			return fmt.Errorf("--mode server needs --oidc-audience AUD (the audience hub tokens carry)")
+		}
 	case "client":
 		if o.HubURL == "" {
 			return fmt.Errorf("--mode client needs --hub-url URL: a thin client forwards every request to its hub")
@@ -175,80 +209,43 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 	default:
 		return fmt.Errorf("unknown --mode %q: want local, server or client", o.Mode)
 	}
-	if o.Mode == "server" && o.OIDCIssuer == "" {
-		return fmt.Errorf("--mode server needs --oidc-issuer URL and --oidc-audience AUD: the hub only admits tokens from that issuer")
-	}
-	if o.Mode == "server" && o.OIDCAudience == "" {
-		return fmt.Errorf("--mode server needs --oidc-audience AUD (the audience hub tokens carry)")
-	}
 	if o.SelfUpdateInterval < 1 {
 		return fmt.Errorf("--self-update-interval-secs must be at least 1, not %d", o.SelfUpdateInterval)
 	}
-	paths, err := resolvePaths(o.DB, o.Socket, osGetenv)
+	return nil
+}
+
+// serve sets the daemon up for its mode, serves the socket (and a hub's
+// HTTP API) until ctx ends or serving fails, and waits for its background
+// work to stop.
+func (d *daemon) serve(parent context.Context) error {
+	ctx, stop := context.WithCancel(parent)
+	d.stop = stop
+	var bg sync.WaitGroup
+	defer func() { stop(); bg.Wait() }()
+	var h *hub
+	var err error
+	switch d.opts.Mode {
+	case "client":
+		err = d.setupClient(ctx, &bg)
+	case "server":
+		h = d.setupServer()
+		defer h.close()
+	default:
+		err = d.setupLocal(ctx, &bg)
+	}
 	if err != nil {
 		return err
 	}
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	d := &daemon{opts: o, paths: paths, log: logger, started: time.Now(), stop: stop}
-	var bg sync.WaitGroup
-	defer bg.Wait()
-	if o.Mode != "client" {
-		store, err := openStore(ctx, paths.DB)
-		if err != nil {
-			return err
-		}
-		defer store.Close()
-		d.store = store
-	}
-	if o.HubURL != "" && o.Mode != "server" {
-		if d.tokens, err = newDaemonTokenSource(o); err != nil {
-			return err
-		}
-		bg.Add(1)
-		go func() { defer bg.Done(); d.tokens.run(ctx) }()
-	}
-	disp := &dispatcher{log: logger}
-	var h *hub
-	switch {
-	case o.Mode == "client":
-		c, err := newHubClient(o.HubURL, o.HubCA, d.tokens)
-		if err != nil {
-			return err
-		}
-		d.fwd = &forwarder{c: c}
-		disp.methods = d.socketMethods(d.fwd)
-	case o.Mode == "server":
-		if o.HubURL != "" {
-			logger.Printf("--hub-url is ignored in server mode: a hub does not sync with another hub")
-		}
-		h = newHub(d, newLazyVerifier(o, logger))
-		defer h.close()
-		disp.methods = d.socketMethods(nil)
-	case o.HubURL != "":
-		c, err := newHubClient(o.HubURL, o.HubCA, d.tokens)
-		if err != nil {
-			return err
-		}
-		d.syncer = newSyncer(d.store, c, o.SyncInterval, logger)
-		d.syncer.auth = d.tokens.Status
-		d.store.onLocalWrite = d.syncer.notify
-		disp.methods = d.socketMethods(nil)
-		bg.Add(1)
-		go func() { defer bg.Done(); d.syncer.run(ctx) }()
-		logger.Printf("syncing with %s every %s", c.base, o.SyncInterval)
-	default:
-		disp.methods = d.socketMethods(nil)
-	}
-	srv, err := listenSocket(paths.Socket, disp, logger)
+	srv, err := listenSocket(d.paths.Socket, &dispatcher{methods: d.socketMethods(d.fwd), log: d.log}, d.log)
 	if err != nil {
 		return err
 	}
 	d.srv = srv
 	v, _ := buildVersion()
-	logger.Printf("hephd %s pid %d serving %s (store %s, mode %s)", v, os.Getpid(), paths.Socket, paths.DB, o.Mode)
+	d.log.Printf("hephd %s pid %d serving %s (store %s, mode %s)", v, os.Getpid(), d.paths.Socket, d.paths.DB, d.opts.Mode)
 	if err := d.startSelfUpdate(ctx, v); err != nil {
-		logger.Printf("self-update: %v", err)
+		d.log.Printf("self-update: %v", err)
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.serve(context.WithoutCancel(ctx)) }()
@@ -267,22 +264,66 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 	case runErr = <-errc:
 	}
 	stop()
-	logger.Printf("hephd shutting down")
+	d.log.Printf("hephd shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.shutdown(sctx); err != nil {
-		logger.Printf("%v", err)
+		d.log.Printf("%v", err)
 	}
-	bg.Wait()
-	if d.store != nil {
-		if err := d.store.Close(); err != nil {
-			return fmt.Errorf("close store %s: %w", paths.DB, err)
-		}
+	bg.Wait() // the hub's HTTP server and the sync loop, before h.close
+	return runErr
+}
+
+// startTokens keeps the hub's access token fresh in the background.
+func (d *daemon) startTokens(ctx context.Context, bg *sync.WaitGroup) error {
+	var err error
+	if d.tokens, err = newDaemonTokenSource(d.opts); err != nil {
+		return err
 	}
-	if runErr != nil {
-		return runErr
+	bg.Add(1)
+	go func() { defer bg.Done(); d.tokens.run(ctx) }()
+	return nil
+}
+
+// setupClient makes a thin client: no store, thin methods forwarded.
+func (d *daemon) setupClient(ctx context.Context, bg *sync.WaitGroup) error {
+	if err := d.startTokens(ctx, bg); err != nil {
+		return err
 	}
-	logger.Printf("hephd stopped")
+	c, err := newHubClient(d.opts.HubURL, d.opts.HubCA, d.tokens)
+	if err != nil {
+		return err
+	}
+	d.fwd = &forwarder{c: c}
+	return nil
+}
+
+// setupServer makes a hub around the daemon's store.
+func (d *daemon) setupServer() *hub {
+	if d.opts.HubURL != "" {
+		d.log.Printf("--hub-url is ignored in server mode: a hub does not sync with another hub")
+	}
+	return newHub(d, newLazyVerifier(d.opts, d.log))
+}
+
+// setupLocal starts a spoke's sync loop when there is a --hub-url.
+func (d *daemon) setupLocal(ctx context.Context, bg *sync.WaitGroup) error {
+	if d.opts.HubURL == "" {
+		return nil
+	}
+	if err := d.startTokens(ctx, bg); err != nil {
+		return err
+	}
+	c, err := newHubClient(d.opts.HubURL, d.opts.HubCA, d.tokens)
+	if err != nil {
+		return err
+	}
+	d.syncer = newSyncer(d.store, c, d.opts.SyncInterval, d.log)
+	d.syncer.auth = d.tokens.Status
+	d.store.onLocalWrite = d.syncer.notify
+	bg.Add(1)
+	go func() { defer bg.Done(); d.syncer.run(ctx) }()
+	d.log.Printf("syncing with %s every %s", c.base, d.opts.SyncInterval)
 	return nil
 }
 

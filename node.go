@@ -198,3 +198,14 @@ func getNode(ctx context.Context, q querier, id string) (*Node, error) {
 	}
 	return n, nil
 }
+
+// arrivedNode is getNode for a node that may not have arrived yet (a
+// task's companion doc still on its way from another replica): nil, and
+// no error, when there is no such node; any other failure is an error.
+func arrivedNode(ctx context.Context, q querier, id string) (*Node, error) {
+	n, err := getNode(ctx, q, id)
+	if errors.Is(err, errNotFound) {
+		return nil, nil
+	}
+	return n, err
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -361,5 +362,68 @@ func TestExportImportCLI(t *testing.T) {
 	}
 	if _, _, code := td2.Heph("import", "csv", dir); code != 2 {
 		t.Errorf("import csv: exit %d, want 2", code)
+	}
+}
+
+// hephIn runs heph in working directory dir.
+func hephIn(t *testing.T, td *testDaemon, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(hephBinary(t), args...)
+	cmd.Env, cmd.Dir = td.Env, dir
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+// TestExportImportOddDirs: export and import markdown on an empty argument
+// (never the current directory), a file, a missing or empty directory.
+func TestExportImportOddDirs(t *testing.T) {
+	td := startDaemon(t)
+	td.MustHeph("task", "Keep me")
+	cwd := t.TempDir()
+	if err := os.WriteFile(filepath.Join(cwd, "stray.md"), []byte("# stray note\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(cwd, "afile")
+	os.WriteFile(file, []byte("x"), 0o600)
+	before := td.MustHeph("--json", "list", "--state", "all")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"export", ""}, 2, "heph: want a directory to export to, got an empty argument: heph export DIR"},
+		{[]string{"export", "  "}, 2, "got an empty argument"},
+		{[]string{"import", "markdown", ""}, 2, "heph: want a directory to import, got an empty argument: heph import markdown DIR"},
+		{[]string{"export", file}, 1, file + ": not a directory"},
+		{[]string{"export", filepath.Join(file, "sub")}, 1, "not a directory"},
+		{[]string{"import", "markdown", file}, 1, file + " is not a directory"},
+		{[]string{"import", "markdown", filepath.Join(cwd, "missing")}, 1, "import markdown: " + filepath.Join(cwd, "missing") + " does not exist"},
+		{[]string{"import", "markdown", "empty"}, 0, "nothing to import: no markdown files (*.md) under empty"},
+	} {
+		os.MkdirAll(filepath.Join(cwd, "empty"), 0o700)
+		out, errOut, code := hephIn(t, td, cwd, tc.args...)
+		if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+			t.Errorf("heph %q: exit %d (want %d), stdout %q, stderr %q; want %q", tc.args, code, tc.code, out, errOut, tc.want)
+		}
+	}
+	entries, _ := os.ReadDir(cwd)
+	if len(entries) != 3 {
+		t.Errorf("the working directory changed: %d entries, want stray.md, afile, empty", len(entries))
+	}
+	if after := td.MustHeph("--json", "list", "--state", "all"); after != before {
+		t.Errorf("the store changed:\n%s\n%s", before, after)
+	}
+	// A directory that does not exist yet is made, parents too.
+	deep := filepath.Join(cwd, "new", "deeper")
+	if out := td.MustHeph("export", deep); !strings.Contains(out, "exported 3 nodes to "+deep) {
+		t.Errorf("export to a new directory: %q", out)
 	}
 }

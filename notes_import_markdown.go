@@ -484,7 +484,7 @@ func (t *Tx) createAt(id, kind string, fields map[string]any, created, updated t
 		return fmt.Errorf("encode op: %w", err)
 	}
 	h := HLC{Wall: c, Replica: t.s.replica}
-	if err := t.recordDecoded(Op{ID: newULID(now), HLC: h.String(), Node: id, Type: opCreate, Data: data}, &d); err != nil {
+	if err := t.recordDecoded(Op{ID: newULID(now), HLC: h.String(), Node: id, Type: opNodeCreate, Data: data}, &d); err != nil {
 		return err
 	}
 	if u == c {
@@ -496,5 +496,5 @@ func (t *Tx) createAt(id, kind string, fields map[string]any, created, updated t
 		return fmt.Errorf("encode op: %w", err)
 	}
 	h = HLC{Wall: u, Replica: t.s.replica}
-	return t.record(Op{ID: newULID(now), HLC: h.String(), Node: id, Type: opSet, Data: data})
+	return t.record(Op{ID: newULID(now), HLC: h.String(), Node: id, Type: opNodeSet, Data: data})
 }

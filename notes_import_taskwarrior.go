@@ -291,7 +291,12 @@ func importTWTask(tx *Tx, t *twTask, rep *importReport, imported map[string]stri
 		}
 	}
 	*last = created
-	id, err := createTaskAt(tx, in, created, updated)
+	in.Created, in.Updated = created, updated
+	var id string
+	err := tx.batchOps(func() (err error) {
+		id, err = createTask(tx, in)
+		return err
+	})
 	if err != nil {
 		var re *rpcError
 		if !errors.As(err, &re) {
@@ -477,48 +482,6 @@ func linkTWDepends(tx *Tx, t *twTask, rep *importReport, imported map[string]str
 	return nil
 }
 
-// createTaskAt is createTask for an importer that keeps a task's history:
-// the task, its context doc and its log doc are created (through createAt,
-// so still as ops) with the given created time, the task's updated time
-// kept too. Validation is createTask's own (taskInput.fields).
-func createTaskAt(tx *Tx, in taskInput, created, updated time.Time) (id string, err error) {
-	err = tx.batchOps(func() error {
-		id, err = createTaskOps(tx, in, created, updated)
-		return err
-	})
-	return id, err
-}
-
-// createTaskOps records the ops of createTaskAt.
-func createTaskOps(tx *Tx, in taskInput, created, updated time.Time) (string, error) {
-	fields, err := in.fields(tx.s.now())
-	if err != nil {
-		return "", err
-	}
-	now := tx.s.now()
-	ctxID, logID, id := newULID(created), newULID(created), newULID(created)
-	if created.After(now) {
-		ctxID, logID, id = newULID(now), newULID(now), newULID(now)
-	}
-	if err := tx.createAt(ctxID, "doc", map[string]any{"title": in.Title + " context", "body": in.Body}, created, created); err != nil {
-		return "", err
-	}
-	if err := tx.createAt(logID, "doc", map[string]any{"title": in.Title + " log", "body": ""}, created, created); err != nil {
-		return "", err
-	}
-	fields["context"], fields["log"] = ctxID, logID
-	if err := tx.createAt(id, "task", fields, created, updated); err != nil {
-		return "", err
-	}
-	if err := tx.Link(id, ctxID, "context", "", true); err != nil {
-		return "", err
-	}
-	if err := tx.Link(id, logID, "log", "", true); err != nil {
-		return "", err
-	}
-	return id, nil
-}
-
 // describeJSONError says which field of a Taskwarrior task has the wrong
 // type in Taskwarrior's own terms, instead of Go's decoder message.
 func describeJSONError(err error) string {
@@ -539,4 +502,80 @@ func jsonValueName(v string) string {
 		return "a value"
 	}
 	return "a " + v
+}
+
+// taskwarriorUnit maps one of Taskwarrior's duration units (as used in
+// its recur attribute) to a frequency and a multiplier of the interval.
+func taskwarriorUnit(unit string) (freq recurFreq, mult int, ok bool) {
+	switch unit {
+	case "d", "day", "days", "daily":
+		return freqDaily, 1, true
+	case "w", "wk", "wks", "week", "weeks", "weekly", "sennight":
+		return freqWeekly, 1, true
+	case "biweekly", "fortnight":
+		return freqWeekly, 2, true
+	case "m", "mo", "mos", "mth", "mths", "mnths", "month", "months", "monthly":
+		return freqMonthly, 1, true
+	case "bimonthly":
+		return freqMonthly, 2, true
+	case "q", "qtr", "qtrs", "qrtrs", "quarter", "quarters", "quarterly":
+		return freqMonthly, 3, true
+	case "semiannual":
+		return freqMonthly, 6, true
+	case "y", "yr", "yrs", "year", "years", "yearly", "annual", "annually":
+		return freqYearly, 1, true
+	case "biannual", "biyearly":
+		return freqYearly, 2, true
+	}
+	return 0, 0, false
+}
+
+// recurrenceFromTaskwarrior maps a Taskwarrior recur value (a duration such
+// as "weekly", "3d", "2 weeks", "quarterly", "weekdays" or ISO 8601 "P1M")
+// to a rule. Taskwarrior's months and years are calendar steps here (heph
+// keeps the day of the month) rather than 30 and 365 days. Sub-day units,
+// fractions and compound durations are not mapped: the error says why, for
+// the importer's report of what it could not map.
+func recurrenceFromTaskwarrior(s string) (*Recurrence, error) {
+	in := strings.ToLower(strings.TrimSpace(s))
+	if in == "" {
+		return nil, errors.New("taskwarrior recur is empty")
+	}
+	if in == "weekdays" {
+		return parseRecurrence("weekdays")
+	}
+	num, unit := in, ""
+	if strings.HasPrefix(in, "p") && len(in) > 2 { // ISO 8601: P3D, P2W, P1M, P1Y
+		num, unit = in[1:len(in)-1], in[len(in)-1:]
+		if strings.ContainsAny(num, "tymwd") {
+			return nil, fmt.Errorf("taskwarrior recur %q: compound or sub-day ISO 8601 durations are not supported", s)
+		}
+	} else {
+		i := strings.IndexFunc(in, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+		if i < 0 {
+			return nil, fmt.Errorf("taskwarrior recur %q: a number needs a unit (d, w, mo, y)", s)
+		}
+		num, unit = in[:i], strings.TrimSpace(in[i:])
+	}
+	freq, mult, ok := taskwarriorUnit(unit)
+	if !ok {
+		switch unit {
+		case "s", "sec", "secs", "second", "seconds", "min", "mins", "minute", "minutes", "h", "hr", "hrs", "hour", "hours", "hourly":
+			return nil, fmt.Errorf("taskwarrior recur %q: recurrence more often than daily is not supported", s)
+		}
+		return nil, fmt.Errorf("taskwarrior recur %q: unknown duration unit %q", s, unit)
+	}
+	n := 1
+	if num != "" {
+		var err error
+		if n, err = strconv.Atoi(num); err != nil || n < 1 {
+			return nil, fmt.Errorf("taskwarrior recur %q: %q is not a whole number of %s", s, num, unit)
+		}
+	}
+	n *= mult
+	if n > maxInterval {
+		return nil, fmt.Errorf("taskwarrior recur %q: an interval over %d is not supported", s, maxInterval)
+	}
+	r := &Recurrence{freq: freq, interval: n, wkst: time.Monday}
+	return r, nil
 }

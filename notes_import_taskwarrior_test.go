@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +244,162 @@ func TestImportTaskwarriorBadInput(t *testing.T) {
 	}
 	if after := storeSnapshot(t, td); after != before {
 		t.Fatalf("bad input changed the store")
+	}
+}
+
+// TestTaskwarriorRecurringKeepsItsDueDay: a Taskwarrior monthly task due
+// on the 1st stays a series on the 1st (anchored on its late date) instead
+// of moving to the day of the import, and a task made with only --late
+// and --recur does the same.
+func TestTaskwarriorRecurringKeepsItsDueDay(t *testing.T) {
+	ts := openTestStore(t, time.Date(2026, 11, 26, 12, 0, 0, 0, time.Local))
+	export := `[{"uuid":"1e4bd8a2-3ef9-452d-834d-70ff59deb2c9","description":"Pay rent","status":"recurring","due":"20261201T000000Z","recur":"monthly","entry":"20261120T100000Z","modified":"20261120T100000Z"}]`
+	if _, err := storeHandlers(ts.s)["import.taskwarrior"](context.Background(), json.RawMessage(`{"data":`+strconv.Quote(export)+`}`)); err != nil {
+		t.Fatal(err)
+	}
+	var list []Node
+	if err := ts.call("task.list", map[string]any{}, &list); err != nil || len(list) != 1 {
+		t.Fatalf("imported: %v %v", list, err)
+	}
+	var made Node
+	if err := ts.call("task.create", map[string]any{"title": "Bins", "recur": "weekly", "late": "2026-11-27 07:00"}, &made); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []Node{list[0], made} {
+		task := n.Task
+		if task.Do != nil || task.Late == nil {
+			t.Fatalf("%s: do %v late %v, want no do and a late date", n.Title, task.Do, task.Late)
+		}
+		late := task.Late.In(time.Local)
+		var done Node
+		if err := ts.call("task.done", map[string]any{"id": n.ID}, &done); err != nil {
+			t.Fatal(err)
+		}
+		want := late.AddDate(0, 1, 0)
+		if n.Title == "Bins" {
+			want = late.AddDate(0, 0, 7)
+		}
+		if done.Task.Late == nil || !done.Task.Late.Equal(want) || done.Task.State != "outstanding" {
+			t.Errorf("%s done: late %v, want %v", n.Title, done.Task.Late, want)
+		}
+	}
+}
+
+// TestTaskwarriorImportJunk: a Taskwarrior import with a bad entry fails
+// before anything is imported and names the entry; a byte order mark is
+// fine; UTF-16 says what to do.
+func TestTaskwarriorImportJunk(t *testing.T) {
+	td := startDaemon(t)
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	task := func(i int) string {
+		return fmt.Sprintf(`{"description":"t%d","status":"pending","uuid":"%08d-1111-1111-1111-111111111111","entry":"20260101T000000Z"}`, i, i)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"number.json", []byte("[" + task(1) + "," + task(2) + ",42]"), "task 3 is a number, not a JSON task object"},
+		{"null.json", []byte("[" + task(1) + ",null]"), "task 2 is null, not a JSON task object"},
+		{"utf16.json", append([]byte{0xFF, 0xFE}, []byte("[\x00]\x00")...), "the file is UTF-16"},
+		{"garbage.json", []byte("garbage"), "line 1 is not a JSON task object"},
+	} {
+		_, errOut, code := td.Heph("import", "taskwarrior", write(tc.name, tc.data))
+		if code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want %q", tc.name, code, errOut, tc.want)
+		}
+	}
+	if out := td.MustHeph("--json", "list", "--state", "all"); strings.TrimSpace(out) != "[]" {
+		t.Fatalf("a failed import left tasks: %s", out)
+	}
+	bom := write("bom.json", append([]byte("\xEF\xBB\xBF"), []byte("["+task(7)+"]")...))
+	if out := td.MustHeph("import", "taskwarrior", bom); !strings.Contains(out, "imported 1 taskwarrior item: 1 created") {
+		t.Errorf("import with a byte order mark: %q", out)
+	}
+	if out := td.MustHeph("import", "taskwarrior", write("empty.json", []byte("[]"))); out != "nothing to import: the export holds no tasks\n" {
+		t.Errorf("import of []: %q", out)
+	}
+}
+
+func TestRenumberChunkError(t *testing.T) {
+	err := renumberChunkError(&rpcError{Code: codeInvalidParams, Message: "task 3: json: cannot unmarshal string"}, 2000)
+	var re *rpcError
+	if !errors.As(err, &re) || re.Message != "task 2003: json: cannot unmarshal string" || re.Code != codeInvalidParams {
+		t.Errorf("renumbered: %v", err)
+	}
+	for _, e := range []error{&rpcError{Message: "task 3: x"}, &rpcError{Message: "tasks are bad"}, errors.New("task 3: x")} {
+		off := 2000
+		if re, ok := e.(*rpcError); ok && re.Message == "task 3: x" {
+			off = 0
+		}
+		if got := renumberChunkError(e, off); got != e {
+			t.Errorf("renumberChunkError(%v, %d) = %v, want it unchanged", e, off, got)
+		}
+	}
+}
+
+// TestImportChunksBySize: the CLI splits a Taskwarrior import by count and
+// by bytes, so long annotations never push a request past the line limit.
+func TestImportChunksBySize(t *testing.T) {
+	item := func(n int) json.RawMessage { return json.RawMessage(`{"d":"` + strings.Repeat("x", n) + `"}`) }
+	var items []json.RawMessage
+	for i := 0; i < 10; i++ {
+		items = append(items, item(100))
+	}
+	if got := importChunks(items, 4, 1<<20); fmt.Sprint(got) != "[[0 4] [4 8] [8 10]]" {
+		t.Fatalf("by count: %v", got)
+	}
+	if got := importChunks(items, 100, 350); fmt.Sprint(got) != "[[0 3] [3 6] [6 9] [9 10]]" {
+		t.Fatalf("by bytes: %v", got)
+	}
+	big := append([]json.RawMessage{item(10)}, item(1000), item(10))
+	if got := importChunks(big, 100, 500); fmt.Sprint(got) != "[[0 1] [1 2] [2 3]]" {
+		t.Fatalf("an item over the byte bound goes alone: %v", got)
+	}
+	if got := importChunks(nil, 100, 500); fmt.Sprint(got) != "[[0 0]]" {
+		t.Fatalf("empty input still makes one (empty) request: %v", got)
+	}
+	// End to end: 2,000 tasks of 3 KiB each (6 MiB) import in several requests.
+	td := startDaemon(t)
+	var b strings.Builder
+	b.WriteString("[")
+	for i := 0; i < 2000; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"uuid":"00000000-0000-4000-8000-%012d","description":"task %d","status":"pending","entry":"20261101T000000Z","annotations":[{"entry":"20261101T000000Z","description":"%s"}]}`, i, i, strings.Repeat("a", 3<<10))
+	}
+	b.WriteString("]")
+	out, errOut, code := td.HephIn(b.String(), "--json", "import", "taskwarrior", "-")
+	if code != 0 {
+		t.Fatalf("import of 6 MiB: exit %d\n%s\n%s", code, out, errOut)
+	}
+	var info daemonInfo
+	td.MustCall("daemon.info", nil, &info)
+	if info.Counts["tasks"] != 2000 {
+		t.Fatalf("imported %d tasks, want 2000", info.Counts["tasks"])
+	}
+}
+
+// TestTaskwarriorWrongFieldType: a task field of the wrong JSON type is
+// named in Taskwarrior's terms, and nothing is imported.
+func TestTaskwarriorWrongFieldType(t *testing.T) {
+	td := startDaemon(t)
+	in := `[{"uuid":"00000000-0000-4000-8000-000000000001","description":"x","status":"pending","tags":"x"}]`
+	_, errOut, code := td.HephIn(in, "import", "taskwarrior", "-")
+	if code == 0 || !strings.Contains(errOut, `field "tags" is a string`) || !strings.Contains(errOut, "want an array") || strings.Contains(errOut, "Go struct") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var info daemonInfo
+	td.MustCall("daemon.info", nil, &info)
+	if info.Counts["nodes"] != 0 {
+		t.Fatalf("a refused import wrote %d nodes", info.Counts["nodes"])
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -200,5 +202,54 @@ func TestClientErrorReply(t *testing.T) {
 	var re *rpcError
 	if !errors.As(err, &re) || re.Code != codeAmbiguous || re.Message != "ambiguous" || re.Data == nil {
 		t.Fatalf("want *rpcError -32002, got %#v", err)
+	}
+}
+
+// TestOversizedRequestSaysSo: text too long for one request is refused by
+// the client with the limit, instead of "broken pipe" when hephd drops
+// the connection mid-write; nothing is stored.
+func TestOversizedRequestSaysSo(t *testing.T) {
+	td := startDaemon(t)
+	big := strings.Repeat("z", maxLine)
+	_, errOut, code := td.HephIn(big, "doc", "Big", "--body", "-")
+	if code != 1 || !strings.Contains(errOut, "4 MiB") || !strings.Contains(errOut, "shorter") {
+		t.Fatalf("doc with a %d-byte body: exit %d: %s", len(big), code, errOut)
+	}
+	if out := td.MustHeph("search", "Big"); strings.Contains(out, "Big") {
+		t.Fatalf("the oversized doc was stored: %s", out)
+	}
+}
+
+// TestSocketPathNotASocket: --socket naming a regular file or a directory
+// says it is not a socket (not "no socket at"), and hephd refuses to take
+// the path over instead of deleting what is there.
+func TestSocketPathNotASocket(t *testing.T) {
+	dir := shortTempDir(t)
+	file := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(file, []byte("keep me\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append(cleanEnv(), "HOME="+dir, "XDG_RUNTIME_DIR=", "XDG_CONFIG_HOME=", "XDG_DATA_HOME=")
+	for _, c := range []struct{ path, kind string }{{file, "a regular file"}, {dir, "a directory"}} {
+		_, stderr, code := runHeph(t, env, "", "--socket", c.path, "next")
+		want := c.path + " is " + c.kind + ", not a socket: point --socket (or HEPH_SOCKET) at hephd's socket"
+		if code != exitError || !strings.Contains(stderr, want) || strings.Contains(stderr, "no socket at") {
+			t.Errorf("heph --socket %s next: exit %d, stderr %q; want exit 1 and %q", c.kind, code, stderr, want)
+		}
+		_, stderr, _ = runHeph(t, append(env, "HEPH_SOCKET="+c.path), "", "list")
+		if !strings.Contains(stderr, "not a socket") {
+			t.Errorf("HEPH_SOCKET=%s: stderr %q", c.kind, stderr)
+		}
+	}
+	// hephd on that path: a clear refusal, and the file is untouched.
+	bin := filepath.Join(filepath.Dir(hephBinary(t)), "hephd")
+	cmd := exec.Command(bin, "--db", filepath.Join(dir, "heph.db"), "--socket", file)
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "socket path "+file+" exists and is not a socket: refusing to replace it") {
+		t.Errorf("hephd --socket on a regular file: err %v, output %q", err, out)
+	}
+	if b, err := os.ReadFile(file); err != nil || string(b) != "keep me\n" {
+		t.Fatalf("hephd touched the file at --socket: %q, %v", b, err)
 	}
 }

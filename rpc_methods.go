@@ -1,4 +1,5 @@
-// rpc_methods.go owns the RPC method table: every method hephd serves, its handler, params and where it is served.
+// The RPC method table: every method hephd serves, with its handler, params and where it is served.
+
 package main
 
 import (

@@ -459,3 +459,33 @@ func TestRenamedMethodsKeepTheirOldNames(t *testing.T) {
 		t.Errorf("protocol.md lists %s as renamed, the table has no such alias", old)
 	}
 }
+
+// TestProtocolDocListsOpTypes: protocol.md's op type table lists exactly
+// opTypes, with their Go names, and no op type is named like a method
+// without the doc saying so.
+func TestProtocolDocListsOpTypes(t *testing.T) {
+	b, err := os.ReadFile("docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n### Op types\n")
+	if !ok {
+		t.Fatal(`docs/protocol.md has no "### Op types" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n#")
+	rowRe := regexp.MustCompile("(?m)^\\| `([a-z_.]+)` \\| `(op[A-Za-z]+)` \\|")
+	var doc []string
+	for _, m := range rowRe.FindAllStringSubmatch(section, -1) {
+		doc = append(doc, m[1]+" "+m[2])
+	}
+	goNames := map[opType]string{opNodeCreate: "opNodeCreate", opNodeSet: "opNodeSet", opLinkAdd: "opLinkAdd",
+		opLinkRm: "opLinkRm", opLogAppend: "opLogAppend", opLogRemove: "opLogRemove",
+		opTaskComplete: "opTaskComplete", opTaskUncomplete: "opTaskUncomplete"}
+	var want []string
+	for _, typ := range opTypes() {
+		want = append(want, string(typ)+" "+goNames[typ])
+	}
+	if !reflect.DeepEqual(doc, want) || len(goNames) != len(opTypes()) {
+		t.Fatalf("protocol.md's op types:\n%v\nopTypes():\n%v", doc, want)
+	}
+}

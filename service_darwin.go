@@ -1,3 +1,5 @@
+// Selects launchd (service_launchd.go) as heph daemon's service manager on macOS.
+
 package main
 
 import (
@@ -5,8 +7,8 @@ import (
 	"os"
 )
 
-// On macOS heph daemon installs a LaunchAgent (launchd.go) and drives it
-// with launchctl in the gui/<uid> domain.
+// On macOS heph daemon installs a LaunchAgent (service_launchd.go) and
+// drives it with launchctl in the gui/<uid> domain.
 
 // newServiceManager is the platform's service manager.
 func newServiceManager(getenv getenvFunc) (serviceManager, error) {

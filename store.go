@@ -391,3 +391,14 @@ func (s *Store) schemaVersion(ctx context.Context) (int, error) {
 	err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
 	return v, err
 }
+
+// read runs fn in a read-only (deferred, so it takes no write lock)
+// transaction that is rolled back: for reads that use the Tx helpers.
+func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {
+	sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer sqlTx.Rollback()
+	return fn(&Tx{s: s, tx: sqlTx, ctx: ctx})
+}

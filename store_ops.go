@@ -18,25 +18,36 @@ import (
 // (the clocks table), so replicas that apply the same ops in any order
 // converge.
 
+// opType names what an op does. Op types are not RPC methods, though a
+// few share a string with one (link.add, log.append): the strings are
+// stored and synced, so they stay as they are. docs/protocol.md, "Op
+// types", lists them (a test checks the list against opTypes).
+type opType string
+
 // Op types.
 const (
-	opCreate  = "node.create" // data: opCreateData
-	opSet     = "node.set"    // data: opSetData
-	opLinkAdd = "link.add"    // data: opLinkData
-	opLinkRm  = "link.rm"     // data: opLinkData
+	opNodeCreate opType = "node.create" // data: opCreateData
+	opNodeSet    opType = "node.set"    // data: opSetData
+	opLinkAdd    opType = "link.add"    // data: opLinkData
+	opLinkRm     opType = "link.rm"     // data: opLinkData
 
-	opLogAppend  = "log.append"      // node: a log doc; data: opLogData (tasklog.go)
-	opLogRemove  = "log.remove"      // node: a log doc; data: opLogData naming the entry (undo)
-	opComplete   = "task.complete"   // data: opCompleteData (done.go)
-	opUncomplete = "task.uncomplete" // data: opCompleteData naming the completion (undo)
+	opLogAppend      opType = "log.append"      // node: a log doc; data: opLogData (task_log.go)
+	opLogRemove      opType = "log.remove"      // node: a log doc; data: opLogData naming the entry (undo)
+	opTaskComplete   opType = "task.complete"   // data: opCompleteData (task_finish.go)
+	opTaskUncomplete opType = "task.uncomplete" // data: opCompleteData naming the completion (undo)
 )
+
+// opTypes is every op type, in protocol.md's order.
+func opTypes() []opType {
+	return []opType{opNodeCreate, opNodeSet, opLinkAdd, opLinkRm, opLogAppend, opLogRemove, opTaskComplete, opTaskUncomplete}
+}
 
 // Op is one recorded mutation.
 type Op struct {
 	ID   string          `json:"id"`
 	HLC  string          `json:"hlc"`
 	Node string          `json:"node"`
-	Type string          `json:"type"`
+	Type opType          `json:"type"`
 	Data json.RawMessage `json:"data"`
 }
 
@@ -144,7 +155,7 @@ func (t *Tx) Create(kind string, fields map[string]any) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode op: %w", err)
 	}
-	if err := t.recordDecoded(Op{ID: newULID(now), HLC: t.s.clock.Now().String(), Node: id, Type: opCreate, Data: data}, &d); err != nil {
+	if err := t.recordDecoded(Op{ID: newULID(now), HLC: t.s.clock.Now().String(), Node: id, Type: opNodeCreate, Data: data}, &d); err != nil {
 		return "", err
 	}
 	return id, nil
@@ -169,7 +180,7 @@ func (t *Tx) Set(id string, fields map[string]any) error {
 	if err != nil {
 		return fmt.Errorf("encode op: %w", err)
 	}
-	return t.recordDecoded(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: id, Type: opSet, Data: data}, &d)
+	return t.recordDecoded(Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: id, Type: opNodeSet, Data: data}, &d)
 }
 
 // Link records and applies a link.add (add=true) or link.rm op.
@@ -225,7 +236,7 @@ func (t *Tx) recordDecoded(op Op, decoded any) error {
 // follow rules that read the ops of their node or link (mergerules.go).
 func deferrable(op Op, decoded any) bool {
 	switch op.Type {
-	case opCreate:
+	case opNodeCreate:
 		d, ok := decoded.(*opCreateData)
 		if !ok {
 			return false
@@ -307,7 +318,7 @@ func (t *Tx) apply(op Op, local bool, decoded any) ([]string, error) {
 		return nil, err
 	}
 	switch op.Type {
-	case opCreate:
+	case opNodeCreate:
 		d, ok := decoded.(*opCreateData)
 		if !ok || !jsonShaped(d.Fields) {
 			d = &opCreateData{}
@@ -316,7 +327,7 @@ func (t *Tx) apply(op Op, local bool, decoded any) ([]string, error) {
 			}
 		}
 		return nil, t.applyCreate(op.Node, h, *d, local)
-	case opSet:
+	case opNodeSet:
 		d, ok := decoded.(*opSetData)
 		if !ok || !jsonShaped(d.Fields) {
 			d = &opSetData{}
@@ -340,7 +351,7 @@ func (t *Tx) apply(op Op, local bool, decoded any) ([]string, error) {
 			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
 		}
 		return nil, t.applyLog(op, h, d)
-	case opComplete, opUncomplete:
+	case opTaskComplete, opTaskUncomplete:
 		var d opCompleteData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
 			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
@@ -516,7 +527,9 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		}
 		if changed {
 			var v any
-			t.queryRow(`SELECT deleted FROM nodes WHERE id=?`, id).Scan(&v)
+			if err := t.queryRow(`SELECT deleted FROM nodes WHERE id=?`, id).Scan(&v); err != nil {
+				return nil, fmt.Errorf("node %s: read deleted: %w", id, err)
+			}
 			if err := t.afterFieldWrite(id, "deleted", v, false); err != nil {
 				return nil, err
 			}
@@ -759,3 +772,13 @@ func (t *Tx) insertNodeWith(id, kind string, h HLC, cols map[string]any, mask in
 
 // msTime converts unix milliseconds to a time.
 func msTime(ms int64) time.Time { return time.UnixMilli(ms) }
+
+// emit records and applies a new local op of any type.
+func (t *Tx) emit(node string, typ opType, data any) (Op, error) {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return Op{}, fmt.Errorf("encode op: %w", err)
+	}
+	op := Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: node, Type: typ, Data: b}
+	return op, t.record(op)
+}

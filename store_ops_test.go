@@ -15,7 +15,7 @@ func remoteSet(t *testing.T, node string, h HLC, fields map[string]any) Op {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Op{ID: newULID(base), HLC: h.String(), Node: node, Type: opSet, Data: data}
+	return Op{ID: newULID(base), HLC: h.String(), Node: node, Type: opNodeSet, Data: data}
 }
 
 // applyRemoteLost applies one remote op and returns the fields it lost.
@@ -42,7 +42,7 @@ func TestCreateClocksLWW(t *testing.T) {
 	ts := openTestStore(t, base)
 	n := ts.task(map[string]any{"title": "Original", "project": "Home"})
 	var createHLC string
-	if err := ts.s.db.QueryRow(`SELECT hlc FROM ops WHERE node=? AND type=?`, n.ID, opCreate).Scan(&createHLC); err != nil {
+	if err := ts.s.db.QueryRow(`SELECT hlc FROM ops WHERE node=? AND type=?`, n.ID, opNodeCreate).Scan(&createHLC); err != nil {
 		t.Fatal(err)
 	}
 	var rows int
@@ -97,7 +97,7 @@ func TestCreateClocksConverge(t *testing.T) {
 	create := opsOf(t, src.s, 0)
 	var ch HLC
 	for _, op := range create {
-		if op.Node == n.ID && op.Type == opCreate {
+		if op.Node == n.ID && op.Type == opNodeCreate {
 			h, err := parseHLC(op.HLC)
 			if err != nil {
 				t.Fatal(err)

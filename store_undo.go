@@ -132,12 +132,11 @@ func undoBatch(tx *Tx, b string) ([]undoneItem, error) {
 		if hidden[op.ID] {
 			continue
 		}
-		title := ""
-		var t sql.NullString
-		if err := tx.SQL().QueryRowContext(tx.Context(), `SELECT title FROM nodes WHERE id=?`, op.Node).Scan(&t); err == nil {
-			title = t.String
+		title, err := nodeTitle(tx, op.Node)
+		if err != nil {
+			return nil, fmt.Errorf("undo: %w", err)
 		}
-		items = append(items, undoneItem{Op: op.Type, Node: op.Node, Title: title, Summary: summary})
+		items = append(items, undoneItem{Op: string(op.Type), Node: op.Node, Title: title, Summary: summary})
 	}
 	return items, nil
 }
@@ -148,7 +147,7 @@ func undoBatch(tx *Tx, b string) ([]undoneItem, error) {
 func companionsCreated(ops []Op) map[string]bool {
 	docs := map[string]bool{}
 	for _, op := range ops {
-		if op.Type != opCreate {
+		if op.Type != opNodeCreate {
 			continue
 		}
 		var d opCreateData
@@ -163,7 +162,7 @@ func companionsCreated(ops []Op) map[string]bool {
 	out := map[string]bool{}
 	for _, op := range ops {
 		switch op.Type {
-		case opCreate:
+		case opNodeCreate:
 			out[op.ID] = docs[op.Node]
 		case opLinkAdd:
 			var d opLinkData
@@ -178,13 +177,13 @@ func companionsCreated(ops []Op) map[string]bool {
 // invert records the inverse of op and says what it reverted.
 func invert(tx *Tx, op Op) (string, error) {
 	switch op.Type {
-	case opCreate:
+	case opNodeCreate:
 		var d opCreateData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
 			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
 		}
 		return "created " + d.Kind + " (now removed)", tx.Set(op.Node, map[string]any{"deleted": tx.s.now().UnixMilli()})
-	case opSet:
+	case opNodeSet:
 		var d opSetData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
 			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
@@ -196,9 +195,10 @@ func invert(tx *Tx, op Op) (string, error) {
 			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
 		}
 		dst := d.Dst
-		var h sql.NullString
-		if tx.SQL().QueryRowContext(tx.Context(), `SELECT handle FROM nodes WHERE id=?`, d.Dst).Scan(&h) == nil && h.String != "" {
-			dst = h.String
+		if n, err := arrivedNode(tx.Context(), tx.SQL(), d.Dst); err != nil {
+			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
+		} else if n != nil && n.Handle != "" {
+			dst = n.Handle
 		}
 		if op.Type == opLinkAdd {
 			return "linked to " + dst + " (unlinked)", tx.Link(op.Node, d.Dst, d.Kind, d.Label, false)
@@ -211,12 +211,12 @@ func invert(tx *Tx, op Op) (string, error) {
 		}
 		_, err := tx.emit(op.Node, opLogRemove, opLogData{Entry: op.ID})
 		return fmt.Sprintf("logged %q (entry removed)", firstLine(d.Text)), err
-	case opComplete:
+	case opTaskComplete:
 		var d opCompleteData
 		if err := json.Unmarshal(op.Data, &d); err != nil {
 			return "", fmt.Errorf("undo op %s: %w", op.ID, err)
 		}
-		_, err := tx.emit(op.Node, opUncomplete, opCompleteData{Occurrence: d.Occurrence, Fields: d.Prev, Complete: op.ID})
+		_, err := tx.emit(op.Node, opTaskUncomplete, opCompleteData{Occurrence: d.Occurrence, Fields: d.Prev, Complete: op.ID})
 		return "completed (restored " + fieldList(withoutBookkeeping(d.Prev)) + ")", err
 	}
 	return "", fmt.Errorf("undo op %s: ops of type %s cannot be undone", op.ID, op.Type)
@@ -247,7 +247,7 @@ func companionsChanged(tx *Tx, ops []Op, hidden map[string]bool) error {
 		inBatch[op.Node] = true
 	}
 	for _, op := range ops {
-		if op.Type != opSet || hidden[op.ID] {
+		if op.Type != opNodeSet || hidden[op.ID] {
 			continue
 		}
 		var owner string
@@ -296,4 +296,18 @@ func withoutBookkeeping(fields map[string]any) map[string]any {
 		}
 	}
 	return f
+}
+
+// nodeTitle is a node's title, or "" when the node is not here (an op
+// whose node never arrived).
+func nodeTitle(tx *Tx, id string) (string, error) {
+	var t sql.NullString
+	err := tx.SQL().QueryRowContext(tx.Context(), `SELECT title FROM nodes WHERE id=?`, id).Scan(&t)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("title of %s: %w", id, err)
+	}
+	return t.String, nil
 }

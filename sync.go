@@ -123,7 +123,7 @@ func (s *Store) mergeRemote(ctx context.Context, ops []Op, detect bool, pushed i
 		res = mergeResult{}
 		for _, op := range ops {
 			var pending map[string]pendingValue
-			if detect && op.Type == opSet {
+			if detect && op.Type == opNodeSet {
 				var err error
 				if pending, err = tx.unpushedFields(op, pushed); err != nil {
 					return err

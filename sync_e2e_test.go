@@ -397,7 +397,7 @@ func hubRequest(t *testing.T, base, endpoint, token string) int {
 	switch path {
 	case "/sync/push":
 		op := Op{ID: newULID(time.Now()), HLC: HLC{Wall: time.Now().UnixMilli(), Replica: "intruder"}.String(),
-			Node: newULID(time.Now()), Type: opCreate, Data: json.RawMessage(`{"kind":"task","fields":{"title":"intruder"}}`)}
+			Node: newULID(time.Now()), Type: opNodeCreate, Data: json.RawMessage(`{"kind":"task","fields":{"title":"intruder"}}`)}
 		b, _ := json.Marshal(pushRequest{Replica: "intruder", Ops: []Op{op}})
 		body = strings.NewReader(string(b))
 	case "/rpc":

@@ -141,7 +141,7 @@ func (t *Tx) recomputeLink(src, dst, kind string) error {
 			rows.Close()
 			return fmt.Errorf("link %s -> %s: op %s: %w", src, dst, id, err)
 		}
-		if typ == opLinkAdd {
+		if opType(typ) == opLinkAdd {
 			adds = append(adds, add{id, h, d.Label})
 			continue
 		}

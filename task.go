@@ -19,27 +19,32 @@ type taskInput struct {
 	Project        string
 	Tags           []string
 	State          string // outstanding (default), done or dropped
+	// Created and Updated keep an imported task's times (zero: now).
+	Created, Updated time.Time
 }
 
-// createTask creates a task with its context doc ("<title> context", the
-// task's context field) and its log doc ("<title> log", the log field) in
-// the caller's transaction, and returns the task's id. Every mutation of a
-// task's creation is one undo unit because it is one Write.
+// createTask creates a task with its context doc (contextTitle, the
+// task's context field) and its log doc (logTitle, the log field), linked
+// from it, in the caller's transaction, and returns the task's id. Every
+// mutation of a task's creation is one undo unit because it is one Write.
+// With in.Created set (an importer keeping a task's history) the three
+// nodes are created through createAt: stamped with that time, and the task
+// with in.Updated too.
 func createTask(tx *Tx, in taskInput) (string, error) {
 	fields, err := in.fields(tx.s.now())
 	if err != nil {
 		return "", err
 	}
-	ctxID, err := createDoc(tx, in.Title+" context", in.Body)
+	ctxID, err := in.create(tx, "doc", map[string]any{"title": contextTitle(in.Title), "body": in.Body}, in.Created)
 	if err != nil {
 		return "", err
 	}
-	logID, err := createDoc(tx, in.Title+" log", "")
+	logID, err := in.create(tx, "doc", map[string]any{"title": logTitle(in.Title), "body": ""}, in.Created)
 	if err != nil {
 		return "", err
 	}
 	fields["context"], fields["log"] = ctxID, logID
-	id, err := tx.Create("task", fields)
+	id, err := in.create(tx, "task", fields, in.Updated)
 	if err != nil {
 		return "", err
 	}
@@ -51,6 +56,25 @@ func createTask(tx *Tx, in taskInput) (string, error) {
 	}
 	return id, nil
 }
+
+// create makes one node of a new task: now, or at in.Created (clamped to
+// now) with the updated time given.
+func (in *taskInput) create(tx *Tx, kind string, fields map[string]any, updated time.Time) (string, error) {
+	if in.Created.IsZero() {
+		return tx.Create(kind, fields)
+	}
+	at := in.Created
+	if now := tx.s.now(); at.After(now) {
+		at = now
+	}
+	id := newULID(at)
+	return id, tx.createAt(id, kind, fields, in.Created, updated)
+}
+
+// contextTitle and logTitle are the default titles of a task's context
+// and log docs.
+func contextTitle(task string) string { return task + " context" }
+func logTitle(task string) string     { return task + " log" }
 
 // createDoc creates a doc in the caller's transaction.
 func createDoc(tx *Tx, title, body string) (string, error) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"regexp"
 	"strings"
@@ -101,54 +100,8 @@ func (s *Store) readCompanion(ctx context.Context, params json.RawMessage, which
 	return out, err
 }
 
-// read runs fn in a read-only (deferred, so it takes no write lock)
-// transaction that is rolled back: for reads that use the Tx helpers.
-func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {
-	sqlTx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer sqlTx.Rollback()
-	return fn(&Tx{s: s, tx: sqlTx, ctx: ctx})
-}
-
-func (s *Store) rpcLogGet(ctx context.Context, params json.RawMessage) (any, error) {
-	return s.readCompanion(ctx, params, "log")
-}
-
 func (s *Store) rpcContextGet(ctx context.Context, params json.RawMessage) (any, error) {
 	return s.readCompanion(ctx, params, "context")
-}
-
-type logAppendParams struct {
-	ID   string `json:"id"`
-	Text string `json:"text"`
-}
-
-func (s *Store) rpcLogAppend(ctx context.Context, params json.RawMessage) (any, error) {
-	var p logAppendParams
-	if err := decodeParams(params, &p); err != nil {
-		return nil, err
-	}
-	if err := (idParams{p.ID}).check(); err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(p.Text) == "" {
-		return nil, invalidParams("missing param \"text\": a log entry needs text")
-	}
-	var id string
-	err := s.Write(ctx, func(tx *Tx) error {
-		d, err := companion(tx, p.ID, "log")
-		if err != nil {
-			return err
-		}
-		id = d.ID
-		return appendLog(tx, d.ID, p.Text)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return getNode(ctx, s.db, id)
 }
 
 type contextEditParams struct {

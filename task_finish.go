@@ -43,7 +43,7 @@ func (t *Tx) applyComplete(op Op, h HLC, d opCompleteData) ([]string, error) {
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("complete %s: %w", op.Node, err)
 	}
-	if op.Type == opUncomplete {
+	if op.Type == opTaskUncomplete {
 		if _, err := t.tx.ExecContext(t.ctx, `INSERT INTO log_entries(op_id,log_id,hlc,at,text,removed) VALUES(?,?,'',0,'',1)
 			ON CONFLICT(op_id) DO UPDATE SET removed=1`, d.Complete, logID); err != nil {
 			return nil, fmt.Errorf("uncomplete %s: %w", op.Node, err)
@@ -154,15 +154,15 @@ func completeTask(tx *Tx, n *Node) error {
 	if occ := occurrenceDate(n.Task); occ != nil {
 		d.Occurrence = occ.UnixMilli()
 	}
-	if _, err := tx.emit(n.ID, opComplete, d); err != nil {
+	if _, err := tx.emit(n.ID, opTaskComplete, d); err != nil {
 		return err
 	}
 	if fields["state"] == "done" || n.Task.Context == "" {
 		return nil
 	}
-	c, err := getNode(tx.Context(), tx.SQL(), n.Task.Context)
-	if err != nil {
-		return nil // the context doc has not arrived (sync): nothing to reset
+	c, err := arrivedNode(tx.Context(), tx.SQL(), n.Task.Context)
+	if err != nil || c == nil {
+		return err // nil when the context doc has not arrived (sync): nothing to reset
 	}
 	if body := resetChecklist(c.Body); body != c.Body {
 		return tx.Set(c.ID, map[string]any{"body": body})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -19,16 +20,6 @@ type opLogData struct {
 	Text  string `json:"text,omitempty"`
 	At    int64  `json:"at,omitempty"`    // unix ms shown with the entry; the op's HLC wall when 0
 	Entry string `json:"entry,omitempty"` // log.remove: the op id of the entry
-}
-
-// emit records and applies a new local op of any type.
-func (t *Tx) emit(node, typ string, data any) (Op, error) {
-	b, err := json.Marshal(data)
-	if err != nil {
-		return Op{}, fmt.Errorf("encode op: %w", err)
-	}
-	op := Op{ID: newULID(t.s.now()), HLC: t.s.clock.Now().String(), Node: node, Type: typ, Data: b}
-	return op, t.record(op)
 }
 
 // appendLog appends an entry to a log doc, stamped with the current time.
@@ -122,4 +113,39 @@ func logOwner(t *Tx, logID string) (string, error) {
 		return "", nil
 	}
 	return task, err
+}
+
+func (s *Store) rpcLogGet(ctx context.Context, params json.RawMessage) (any, error) {
+	return s.readCompanion(ctx, params, "log")
+}
+
+type logAppendParams struct {
+	ID   string `json:"id"`
+	Text string `json:"text"`
+}
+
+func (s *Store) rpcLogAppend(ctx context.Context, params json.RawMessage) (any, error) {
+	var p logAppendParams
+	if err := decodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	if err := (idParams{p.ID}).check(); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(p.Text) == "" {
+		return nil, invalidParams("missing param \"text\": a log entry needs text")
+	}
+	var id string
+	err := s.Write(ctx, func(tx *Tx) error {
+		d, err := companion(tx, p.ID, "log")
+		if err != nil {
+			return err
+		}
+		id = d.ID
+		return appendLog(tx, d.ID, p.Text)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return getNode(ctx, s.db, id)
 }

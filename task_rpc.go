@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -228,16 +230,22 @@ func editTags(cur, add, remove []string) ([]string, error) {
 // renameCompanions keeps "<title> context" and "<title> log" in step with
 // a renamed task, unless someone renamed them.
 func renameCompanions(tx *Tx, n *Node, title string) error {
-	for _, c := range []struct{ id, suffix string }{{n.Task.Context, " context"}, {n.Task.Log, " log"}} {
+	for _, c := range []struct {
+		id    string
+		title func(string) string
+	}{{n.Task.Context, contextTitle}, {n.Task.Log, logTitle}} {
 		if c.id == "" {
 			continue
 		}
-		d, err := getNode(tx.Context(), tx.SQL(), c.id)
+		d, err := arrivedNode(tx.Context(), tx.SQL(), c.id)
 		if err != nil {
+			return err
+		}
+		if d == nil {
 			continue // a companion not here yet (sync) keeps its title
 		}
-		if d.Title == n.Title+c.suffix {
-			if err := tx.Set(c.id, map[string]any{"title": title + c.suffix}); err != nil {
+		if d.Title == c.title(n.Title) {
+			if err := tx.Set(c.id, map[string]any{"title": c.title(title)}); err != nil {
 				return err
 			}
 		}
@@ -250,8 +258,8 @@ func (s *Store) rpcNodeRm(ctx context.Context, params json.RawMessage) (any, err
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
-	if p.ID == "" {
-		return nil, invalidParams("missing param \"id\"")
+	if err := p.check(); err != nil {
+		return nil, err
 	}
 	var id string
 	err := s.Write(ctx, func(tx *Tx) error {
@@ -264,8 +272,11 @@ func (s *Store) rpcNodeRm(ctx context.Context, params json.RawMessage) (any, err
 			var owner string
 			err := tx.SQL().QueryRowContext(ctx, `SELECT o.handle FROM tasks t JOIN nodes o ON o.id=t.node_id
 				WHERE (t.context_id=? OR t.log_id=?) AND o.deleted IS NULL LIMIT 1`, n.ID, n.ID).Scan(&owner)
-			if err == nil {
+			switch {
+			case err == nil:
 				return invalidParams("%s (%s) belongs to a task: remove the task (%s) instead", n.Handle, n.Title, owner)
+			case !errors.Is(err, sql.ErrNoRows):
+				return fmt.Errorf("find the task of %s: %w", n.Handle, err)
 			}
 		}
 		now := s.now().UnixMilli()
@@ -277,9 +288,12 @@ func (s *Store) rpcNodeRm(ctx context.Context, params json.RawMessage) (any, err
 			if x == "" {
 				continue
 			}
-			d, err := getNode(ctx, tx.SQL(), x)
-			if err != nil || d.Deleted != nil {
-				continue
+			d, err := arrivedNode(ctx, tx.SQL(), x)
+			if err != nil {
+				return err
+			}
+			if d == nil || d.Deleted != nil {
+				continue // a companion not here yet (sync), or already removed
 			}
 			if err := tx.Set(x, map[string]any{"deleted": now}); err != nil {
 				return err

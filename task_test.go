@@ -848,3 +848,28 @@ func TestNextWhyWaitingSince(t *testing.T) {
 		}
 	}
 }
+
+// TestBadTagsAndProjects: heph task --tag -x would make a tag that heph
+// edit --tag -x removes instead of adding; it is refused, as are tags and
+// projects with control characters, and nothing is stored.
+func TestBadTagsAndProjects(t *testing.T) {
+	ts := openTestStore(t, time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
+	for _, project := range []string{"Home\x1b[31m", "Home/\tRepairs", "Work/\u202eevil"} {
+		err := ts.call("task.create", map[string]any{"title": "Pack", "project": project}, nil)
+		var re *rpcError
+		if !errors.As(err, &re) || re.Code != -32602 || !strings.Contains(re.Message, "bad project") {
+			t.Errorf("project %q: %v", project, err)
+		}
+	}
+	for _, tag := range []string{"-x", "+-x", "a\x1bb", "a\u00a0b"} {
+		err := ts.call("task.create", map[string]any{"title": "Pack", "tags": []string{tag}}, nil)
+		var re *rpcError
+		if !errors.As(err, &re) || re.Code != -32602 || !strings.Contains(re.Message, "bad tag") {
+			t.Errorf("tag %q: %v", tag, err)
+		}
+	}
+	var list []Node
+	if err := ts.call("task.list", map[string]any{}, &list); err != nil || len(list) != 0 {
+		t.Errorf("stored: %v %v", list, err)
+	}
+}
