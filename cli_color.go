@@ -34,11 +34,11 @@ func probeTerm(w io.Writer) termInfo {
 }
 
 // colorModes are the values of --color.
-var colorModes = []string{"auto", "always", "never"}
+func colorModes() []string { return []string{"auto", "always", "never"} }
 
 // checkColorFlag rejects a --color value other than auto, always, never.
 func (c *cli) checkColorFlag() error {
-	for _, m := range colorModes {
+	for _, m := range colorModes() {
 		if c.color == m {
 			return nil
 		}

@@ -203,19 +203,3 @@ func TestDoctorRefreshesExpiredToken(t *testing.T) {
 	}
 	wantCheck(t, rep, "login", checkFail, "refreshing it failed", "heph auth login")
 }
-
-// TestDoctorStaleServiceBinary: a systemd unit whose binary is gone fails
-// the service check and names the fix.
-func TestDoctorStaleServiceBinary(t *testing.T) {
-	m := startUserManager(t)
-	m.mustHeph("daemon", "start")
-	m.mustHeph("daemon", "stop")
-	if err := os.Remove(m.Bin); err != nil {
-		t.Fatal(err)
-	}
-	rep, code := runDoctor(t, m.Env)
-	if code != 1 {
-		t.Fatalf("stale unit: exit %d", code)
-	}
-	wantCheck(t, rep, "service", checkFail, m.Bin+", which is not an executable file", "heph daemon restart")
-}
