@@ -21,7 +21,7 @@ func backupCommands() []*command {
 		{name: "restore", args: "FILE [--db PATH]", summary: "replace the store with a backup (hephd must be stopped; the old store is kept aside)",
 			example: "heph daemon stop && heph restore ~/backups/heph-2026-11-30.db && heph daemon start",
 			flags: func(fs *flag.FlagSet) {
-				fs.String("db", "", "the store `path` to replace (default $HEPH_DB, $XDG_DATA_HOME/heph/heph.db or ~/.local/share/heph/heph.db)")
+				fs.String("db", "", "the store `path` to replace (default: the service's --db, $HEPH_DB, $XDG_DATA_HOME/heph/heph.db or ~/.local/share/heph/heph.db)")
 			}, run: cmdRestore},
 	}
 }
@@ -46,6 +46,20 @@ func cmdBackup(c *cli, _ *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// restoreTarget is the store to restore: --db, else the installed
+// service's baked --db, else "" (the default store).
+func restoreTarget(flagDB string) string {
+	if flagDB != "" {
+		return flagDB
+	}
+	if m, err := newServiceManager(osGetenv); err == nil {
+		if cfg, _, err := readServiceFile(m); err == nil {
+			return cfg.flag("db")
+		}
+	}
+	return ""
+}
+
 // restoreResult is heph restore's --json output.
 type restoreResult struct {
 	Store   string        `json:"store"`
@@ -58,7 +72,7 @@ func cmdRestore(c *cli, fs *flag.FlagSet, args []string) error {
 	if err := wantArgs(args, 1, "the backup FILE to restore"); err != nil {
 		return err
 	}
-	paths, err := resolvePaths(flagStr(fs, "db"), c.socket, osGetenv)
+	paths, err := resolvePaths(restoreTarget(flagStr(fs, "db")), c.socket, osGetenv)
 	if err != nil {
 		return err
 	}
