@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -141,7 +140,7 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	if cmd == nil || cmd.run == nil {
-		if verb, ok := verbHints[strings.ToLower(name)]; ok {
+		if verb, ok := verbHints()[strings.ToLower(name)]; ok {
 			fmt.Fprintf(stderr, "heph: unknown command %q: heph's verb for that is %q (see heph %s -h)\n", name, verb, verb)
 			return exitUsage
 		}
@@ -331,34 +330,60 @@ func cmdVersion(c *cli, _ *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// paramRef is how hephd names a request parameter in an error message.
-var paramRef = regexp.MustCompile(`param "([a-z_]+)"`)
-
 // flagTerms says --do where hephd's message says param "do": a person
-// typed the flag, not the parameter it became.
+// typed the flag, not the parameter it became. Only params that are a
+// flag of the running verb are renamed.
 func (c *cli) flagTerms(msg string) string {
 	if c.flags == nil {
 		return msg
 	}
-	return paramRef.ReplaceAllStringFunc(msg, func(ref string) string {
-		name := paramRef.FindStringSubmatch(ref)[1]
-		switch name {
-		case "tags", "tags_add", "tags_remove":
-			name = "tag"
+	const ref = `param "`
+	var b strings.Builder
+	for {
+		i := strings.Index(msg, ref)
+		if i < 0 {
+			break
 		}
-		name = strings.ReplaceAll(name, "_", "-")
-		if name == "json" || name == "socket" || c.flags.Lookup(name) == nil {
-			return ref
+		name, rest, ok := strings.Cut(msg[i+len(ref):], `"`)
+		if !ok || !isParamName(name) {
+			b.WriteString(msg[:i+len(ref)])
+			msg = msg[i+len(ref):]
+			continue
 		}
-		return "--" + name
-	})
+		b.WriteString(msg[:i])
+		b.WriteString(c.flagFor(name, msg[i:len(msg)-len(rest)]))
+		msg = rest
+	}
+	b.WriteString(msg)
+	return b.String()
+}
+
+// isParamName reports whether s looks like a request param: [a-z_]+.
+func isParamName(s string) bool {
+	return s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz_") == ""
+}
+
+// flagFor is the flag of the running verb that sets param name, or ref
+// (the message's own words) when none does.
+func (c *cli) flagFor(name, ref string) string {
+	switch name {
+	case "tags", "tags_add", "tags_remove":
+		name = "tag"
+	}
+	name = strings.ReplaceAll(name, "_", "-")
+	if name == "json" || name == "socket" || c.flags.Lookup(name) == nil {
+		return ref
+	}
+	return "--" + name
 }
 
 // verbHints name heph's verb for what people coming from Taskwarrior or
-// Todoist type out of habit.
-var verbHints = map[string]string{
-	"add": "task", "new": "task", "create": "task",
-	"modify": "edit", "mod": "edit", "annotate": "log", "note": "doc",
-	"complete": "done", "finish": "done", "delete": "rm", "del": "rm", "remove": "rm",
-	"ls": "list", "info": "show", "cat": "get", "find": "search",
+// Todoist type out of habit (built when a verb is unknown, not at start).
+func verbHints() map[string]string {
+	return map[string]string{
+		"add": "task", "new": "task", "create": "task",
+		"modify": "edit", "mod": "edit", "annotate": "log", "note": "doc",
+		"complete": "done", "finish": "done", "delete": "rm", "del": "rm", "remove": "rm",
+		"ls": "list", "info": "show", "cat": "get", "find": "search",
+	}
 }

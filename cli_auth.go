@@ -99,7 +99,7 @@ func orUnknown(s string) string {
 // logout; without a daemon there is nothing to tell.
 func (c *cli) tellDaemon(hub string) {
 	var st authStatus
-	_ = c.call("auth.reload", map[string]string{"hub": hub}, &st)
+	_ = c.call("auth.reload", authReloadParams{Hub: hub}, &st)
 }
 
 // authStatus shows each stored login. A running daemon syncing with a hub

@@ -27,7 +27,7 @@ func cmdLink(c *cli, _ *flag.FlagSet, args []string) error {
 		method = "link.rm"
 	}
 	var res linkResult
-	if err := c.call(method, map[string]string{"src": args[1], "dst": args[2]}, &res); err != nil {
+	if err := c.call(method, linkParams{Src: args[1], Dst: args[2]}, &res); err != nil {
 		return err
 	}
 	if c.json {
@@ -46,7 +46,7 @@ func cmdLinks(c *cli, _ *flag.FlagSet, args []string) error {
 		return err
 	}
 	var res linksResult
-	if err := c.call("link.list", map[string]string{"id": args[0]}, &res); err != nil {
+	if err := c.call("link.list", idParams{ID: args[0]}, &res); err != nil {
 		return err
 	}
 	if c.json {
@@ -91,7 +91,7 @@ func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	limit, _ := strconv.Atoi(fs.Lookup("limit").Value.String())
 	var hits []searchHit
-	if err := c.call("node.search", map[string]any{"query": query, "limit": limit}, &hits); err != nil {
+	if err := c.call("node.search", searchParams{Query: query, Limit: limit}, &hits); err != nil {
 		return err
 	}
 	if c.json {
@@ -154,7 +154,7 @@ func cmdExport(c *cli, _ *flag.FlagSet, args []string) error {
 		return fmt.Errorf("export: %w", err)
 	}
 	var res exportResult
-	if err := c.call("export.markdown", map[string]string{"dir": dir}, &res); err != nil {
+	if err := c.call("export.markdown", exportParams{Dir: dir}, &res); err != nil {
 		return err
 	}
 	if c.json {
@@ -227,7 +227,7 @@ func (c *cli) importMarkdown(arg string) (*importReport, error) {
 		return nil, fmt.Errorf("import markdown: %w", err)
 	}
 	var rep importReport
-	if err := c.call("import.markdown", map[string]string{"dir": dir}, &rep); err != nil {
+	if err := c.call("import.markdown", importMarkdownParams{Dir: dir}, &rep); err != nil {
 		return nil, err
 	}
 	return &rep, nil
@@ -254,7 +254,11 @@ func (c *cli) importTaskwarrior(arg string) (*importReport, error) {
 	for _, chunk := range importChunks(items, importChunk, importChunkBytes) {
 		start, end := chunk[0], chunk[1]
 		var rep importReport
-		if err := c.call("import.taskwarrior", map[string]any{"data": items[start:end]}, &rep); err != nil {
+		data, err := json.Marshal(items[start:end])
+		if err != nil {
+			return nil, fmt.Errorf("import taskwarrior: %w", err)
+		}
+		if err := c.call("import.taskwarrior", importTaskwarriorParams{Data: data}, &rep); err != nil {
 			err = renumberChunkError(err, start)
 			if start > 0 {
 				return nil, fmt.Errorf("%w (tasks 1-%d were imported; importing the file again skips them)", err, start)

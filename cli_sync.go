@@ -105,7 +105,7 @@ func cmdConflicts(c *cli, fs *flag.FlagSet, args []string) error {
 			return usagef("resolve needs --keep mine or --keep theirs")
 		}
 		var cf conflict
-		if err := c.call("conflict.resolve", map[string]any{"id": args[1], "keep": keep}, &cf); err != nil {
+		if err := c.call("conflict.resolve", conflictResolveParams{ID: args[1], Keep: keep}, &cf); err != nil {
 			return err
 		}
 		if c.json {
@@ -115,7 +115,7 @@ func cmdConflicts(c *cli, fs *flag.FlagSet, args []string) error {
 		return nil
 	}
 	var list []*conflict
-	if err := c.call("conflict.list", map[string]any{"all": fs.Lookup("all").Value.String() == "true"}, &list); err != nil {
+	if err := c.call("conflict.list", conflictListParams{All: fs.Lookup("all").Value.String() == "true"}, &list); err != nil {
 		return err
 	}
 	if c.json {

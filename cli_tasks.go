@@ -88,17 +88,11 @@ func cmdTask(c *cli, fs *flag.FlagSet, args []string) error {
 	if len(args) == 0 {
 		return usagef(`want a title: heph task "Title"`)
 	}
-	p := map[string]any{"title": strings.Join(args, " ")}
-	for _, name := range []string{"do", "late", "attention", "recur", "project"} {
-		if flagSet(fs, name) {
-			p[name] = flagStr(fs, name)
-		}
-	}
-	if flagSet(fs, "recur-after-done") {
-		p["recur_after_done"] = flagStr(fs, "recur-after-done") == "true"
-	}
+	p := taskCreateParams{Title: strings.Join(args, " "), Do: flagStr(fs, "do"), Late: flagStr(fs, "late"),
+		Attention: flagStr(fs, "attention"), Recur: flagStr(fs, "recur"), Project: flagStr(fs, "project"),
+		RecurAfterDone: flagStr(fs, "recur-after-done") == "true"}
 	if tags := *fs.Lookup("tag").Value.(*stringList); len(tags) > 0 {
-		p["tags"] = []string(tags)
+		p.Tags = []string(tags)
 	}
 	return c.createAndPrintHandle("task.create", p)
 }
@@ -107,30 +101,20 @@ func cmdEdit(c *cli, fs *flag.FlagSet, args []string) error {
 	if err := wantArgs(args, 1, "one ID"); err != nil {
 		return err
 	}
-	p := map[string]any{"id": args[0]}
-	for _, name := range []string{"title", "do", "late", "attention", "recur", "project"} {
-		if flagSet(fs, name) {
-			p[name] = flagStr(fs, name)
-		}
-	}
+	p := taskEditParams{ID: args[0], Title: flagPtr(fs, "title"), Do: flagPtr(fs, "do"), Late: flagPtr(fs, "late"),
+		Attention: flagPtr(fs, "attention"), Recur: flagPtr(fs, "recur"), Project: flagPtr(fs, "project")}
 	if flagSet(fs, "recur-after-done") {
-		p["recur_after_done"] = flagStr(fs, "recur-after-done") == "true"
+		v := flagStr(fs, "recur-after-done") == "true"
+		p.RecurAfterDone = &v
 	}
-	var add, remove []string
 	for _, t := range *fs.Lookup("tag").Value.(*stringList) {
 		if r, ok := strings.CutPrefix(t, "-"); ok {
-			remove = append(remove, r)
+			p.TagsRemove = append(p.TagsRemove, r)
 		} else {
-			add = append(add, t)
+			p.TagsAdd = append(p.TagsAdd, t)
 		}
 	}
-	if len(add) > 0 {
-		p["tags_add"] = add
-	}
-	if len(remove) > 0 {
-		p["tags_remove"] = remove
-	}
-	if len(p) == 1 {
+	if !p.changes() {
 		return usagef("nothing to change: give --title, --do, --late, --attention, --recur, --recur-after-done, --project or --tag")
 	}
 	var n Node
@@ -150,7 +134,7 @@ func finishVerb(method, past string) func(c *cli, fs *flag.FlagSet, args []strin
 			return err
 		}
 		var n Node
-		if err := c.call(method, map[string]any{"id": args[0]}, &n); err != nil {
+		if err := c.call(method, idParams{ID: args[0]}, &n); err != nil {
 			return err
 		}
 		if c.json {
@@ -175,8 +159,7 @@ func cmdNext(c *cli, fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	limit, _ := strconv.Atoi(flagStr(fs, "limit"))
-	p := map[string]any{"limit": limit}
-	addFilter(fs, p)
+	p := nextParams{Limit: &limit, Project: flagStr(fs, "project"), Tag: flagStr(fs, "tag")}
 	var res nextResult
 	if err := c.call("task.next", p, &res); err != nil {
 		return err
@@ -201,12 +184,13 @@ func cmdNext(c *cli, fs *flag.FlagSet, args []string) error {
 	return tb.write(c.stdout)
 }
 
-func addFilter(fs *flag.FlagSet, p map[string]any) {
-	for _, name := range []string{"project", "tag"} {
-		if v := flagStr(fs, name); v != "" {
-			p[name] = v
-		}
+// flagPtr is a string flag's value when it was given, else nil.
+func flagPtr(fs *flag.FlagSet, name string) *string {
+	if !flagSet(fs, name) {
+		return nil
 	}
+	v := flagStr(fs, name)
+	return &v
 }
 
 // printTasks prints nodes as aligned rows.
@@ -227,8 +211,7 @@ func cmdList(c *cli, fs *flag.FlagSet, args []string) error {
 	if err := wantArgs(args, 0, "no arguments"); err != nil {
 		return err
 	}
-	p := map[string]any{"state": flagStr(fs, "state")}
-	addFilter(fs, p)
+	p := taskListParams{State: flagStr(fs, "state"), Project: flagStr(fs, "project"), Tag: flagStr(fs, "tag")}
 	var nodes []*Node
 	if err := c.call("task.list", p, &nodes); err != nil {
 		return err
@@ -269,12 +252,11 @@ func cmdView(c *cli, fs *flag.FlagSet, args []string) error {
 	if err := wantArgs(args, 1, "a view: ondeck, upcoming or late"); err != nil {
 		return err
 	}
-	p := map[string]any{"name": args[0]}
+	p := taskViewParams{Name: args[0], Project: flagStr(fs, "project"), Tag: flagStr(fs, "tag")}
 	if flagSet(fs, "days") {
 		d, _ := strconv.Atoi(flagStr(fs, "days"))
-		p["days"] = d
+		p.Days = &d
 	}
-	addFilter(fs, p)
 	var nodes []*Node
 	if err := c.call("task.view", p, &nodes); err != nil {
 		return err
@@ -283,21 +265,21 @@ func cmdView(c *cli, fs *flag.FlagSet, args []string) error {
 		return c.printJSON(nodes)
 	}
 	if len(nodes) == 0 {
-		fmt.Fprintln(c.stdout, emptyViewLine(args[0], p["days"])+filterText(fs)+".")
+		fmt.Fprintln(c.stdout, emptyViewLine(args[0], p.Days)+filterText(fs)+".")
 		return nil
 	}
 	return c.printTasks(nodes)
 }
 
 // emptyViewLine says that a view has nothing in it.
-func emptyViewLine(view string, days any) string {
+func emptyViewLine(view string, days *int) string {
 	switch view {
 	case "ondeck":
 		return "Nothing is on deck"
 	case "upcoming":
-		n, ok := days.(int)
-		if !ok {
-			n = defaultUpcomingDays
+		n := defaultUpcomingDays
+		if days != nil {
+			n = *days
 		}
 		if n == 1 {
 			return "Nothing is upcoming in the next day"
@@ -312,7 +294,7 @@ func cmdShow(c *cli, _ *flag.FlagSet, args []string) error {
 		return err
 	}
 	var n Node
-	if err := c.call("node.get", map[string]any{"id": args[0]}, &n); err != nil {
+	if err := c.call("node.get", idParams{ID: args[0]}, &n); err != nil {
 		return err
 	}
 	if c.json {
@@ -393,7 +375,7 @@ func cmdLog(c *cli, _ *flag.FlagSet, args []string) error {
 	}
 	var d Node
 	if len(args) == 1 {
-		if err := c.call("log.get", map[string]any{"id": args[0]}, &d); err != nil {
+		if err := c.call("log.get", idParams{ID: args[0]}, &d); err != nil {
 			return err
 		}
 		if c.json {
@@ -406,7 +388,7 @@ func cmdLog(c *cli, _ *flag.FlagSet, args []string) error {
 	if strings.TrimSpace(text) == "" {
 		return usagef("want text to log: heph log ID TEXT (heph log ID prints the log)")
 	}
-	if err := c.call("log.append", map[string]any{"id": args[0], "text": text}, &d); err != nil {
+	if err := c.call("log.append", logAppendParams{ID: args[0], Text: text}, &d); err != nil {
 		return err
 	}
 	if c.json {
@@ -420,40 +402,46 @@ func cmdContext(c *cli, fs *flag.FlagSet, args []string) error {
 	if err := wantArgs(args, 1, "one ID"); err != nil {
 		return err
 	}
-	p := map[string]any{"id": args[0]}
+	p := contextEditParams{ID: args[0], Append: flagPtr(fs, "append")}
+	changes := 0
 	for _, name := range []string{"append", "check", "uncheck", "body"} {
 		if !flagSet(fs, name) {
 			continue
 		}
+		changes++
 		switch name {
 		case "check", "uncheck":
 			n, _ := strconv.Atoi(flagStr(fs, name))
-			p[name] = n
+			if name == "check" {
+				p.Check = &n
+			} else {
+				p.Uncheck = &n
+			}
 		case "body":
 			body, err := readStdinFlag(c, "body", flagStr(fs, "body"))
 			if err != nil {
 				return err
 			}
-			p[name] = body
-		default:
-			p[name] = flagStr(fs, name)
+			p.Body = &body
 		}
 	}
-	if len(p) > 2 {
+	if changes > 1 {
 		return usagef("give one of --append, --check, --uncheck or --body")
 	}
-	method := "context.edit"
-	if len(p) == 1 {
-		method = "context.get"
-	}
 	var d Node
-	if err := c.call(method, p, &d); err != nil {
+	var err error
+	if changes == 0 {
+		err = c.call("context.get", idParams{ID: p.ID}, &d)
+	} else {
+		err = c.call("context.edit", p, &d)
+	}
+	if err != nil {
 		return err
 	}
 	if c.json {
 		return c.printJSON(d)
 	}
-	_, err := io.WriteString(c.stdout, d.Body)
+	_, err = io.WriteString(c.stdout, d.Body)
 	return err
 }
 
@@ -473,13 +461,13 @@ func cmdDoc(c *cli, fs *flag.FlagSet, args []string) error {
 	if len(args) == 0 {
 		return usagef(`want a title: heph doc "Title" [--body -]`)
 	}
-	p := map[string]any{"title": strings.Join(args, " ")}
+	p := docCreateParams{Title: strings.Join(args, " ")}
 	if flagSet(fs, "body") {
 		body, err := readStdinFlag(c, "body", flagStr(fs, "body"))
 		if err != nil {
 			return err
 		}
-		p["body"] = body
+		p.Body = body
 	}
 	return c.createAndPrintHandle("doc.create", p)
 }
@@ -489,7 +477,7 @@ func cmdGet(c *cli, _ *flag.FlagSet, args []string) error {
 		return err
 	}
 	var n Node
-	if err := c.call("node.get", map[string]any{"id": args[0]}, &n); err != nil {
+	if err := c.call("node.get", idParams{ID: args[0]}, &n); err != nil {
 		return err
 	}
 	if c.json {
@@ -500,7 +488,7 @@ func cmdGet(c *cli, _ *flag.FlagSet, args []string) error {
 }
 
 func cmdUndo(c *cli, _ *flag.FlagSet, args []string) error {
-	p := map[string]any{}
+	var p undoParams
 	switch len(args) {
 	case 0:
 	case 1:
@@ -508,7 +496,7 @@ func cmdUndo(c *cli, _ *flag.FlagSet, args []string) error {
 		if err != nil || n < 1 {
 			return usagef("want a count of changes to undo (1 or more), not %q", args[0])
 		}
-		p["n"] = n
+		p.N = &n
 	default:
 		return usagef("want at most one argument: heph undo [N]")
 	}

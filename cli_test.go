@@ -55,7 +55,7 @@ func TestCommandHelpAndFlagErrors(t *testing.T) {
 
 // TestVerbHints: a Taskwarrior habit such as "heph add" names heph's verb.
 func TestVerbHints(t *testing.T) {
-	for name, verb := range verbHints {
+	for name, verb := range verbHints() {
 		var out, errOut bytes.Buffer
 		code := runCLI([]string{name, "x"}, strings.NewReader(""), &out, &errOut)
 		if code != 2 || !strings.Contains(errOut.String(), fmt.Sprintf("heph's verb for that is %q", verb)) {

@@ -72,13 +72,19 @@ type taskEditParams struct {
 	TagsRemove     []string `json:"tags_remove"`
 }
 
+// changes tells whether p asks for any change.
+func (p taskEditParams) changes() bool {
+	return p.Title != nil || p.Do != nil || p.Late != nil || p.Attention != nil || p.Recur != nil ||
+		p.RecurAfterDone != nil || p.Project != nil || len(p.TagsAdd)+len(p.TagsRemove) > 0
+}
+
 func (s *Store) rpcTaskEdit(ctx context.Context, params json.RawMessage) (any, error) {
 	var p taskEditParams
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
-	if p.ID == "" {
-		return nil, invalidParams("missing param \"id\"")
+	if err := (idParams{p.ID}).check(); err != nil {
+		return nil, err
 	}
 	return s.writeNode(ctx, func(tx *Tx) (string, error) { return editTask(tx, p) })
 }
