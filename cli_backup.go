@@ -149,11 +149,11 @@ func copyStoreFile(ctx context.Context, from, to string) error {
 		return fmt.Errorf("open %s: %w", from, err)
 	}
 	defer src.Close()
-	if _, err := src.ExecContext(ctx, `VACUUM INTO ?`, to); err != nil {
+	if err := createPrivateEmpty(to); err != nil {
 		return fmt.Errorf("copy %s: %w", from, err)
 	}
-	if err := os.Chmod(to, 0o600); err != nil {
-		return err
+	if _, err := src.ExecContext(ctx, `VACUUM INTO ?`, to); err != nil {
+		return fmt.Errorf("copy %s: %w", from, err)
 	}
 	return syncFile(to)
 }

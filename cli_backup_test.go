@@ -50,6 +50,9 @@ func TestBackupDuringWriteBurstRestores(t *testing.T) {
 	if !strings.Contains(out, "backed up the store to "+file) {
 		t.Fatalf("backup output: %q", out)
 	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the backup's mode: %v, %v; want 0600", fi.Mode(), err)
+	}
 	if err := <-burstErr; err != nil {
 		t.Fatal(err)
 	}

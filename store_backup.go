@@ -86,6 +86,12 @@ func checkBackupTarget(path string, uid int) error {
 // existing file is never replaced. It returns the copy's size.
 func (s *Store) backupTo(ctx context.Context, path string) (int64, error) {
 	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.partial-%d", filepath.Base(path), time.Now().UnixNano()))
+	// Created empty and private first: VACUUM INTO fills an empty file and
+	// keeps its mode, so the copy is never readable by others, even while
+	// it is being written.
+	if err := createPrivateEmpty(tmp); err != nil {
+		return 0, fmt.Errorf("back up the store to %s: %w", path, err)
+	}
 	defer os.Remove(tmp)
 	if _, err := s.db.ExecContext(ctx, `VACUUM INTO ?`, tmp); err != nil {
 		return 0, fmt.Errorf("back up the store to %s: %w", path, err)
@@ -104,6 +110,15 @@ func (s *Store) backupTo(ctx context.Context, path string) (int64, error) {
 		return 0, fmt.Errorf("back up the store to %s: %w", path, err)
 	}
 	return fi.Size(), nil
+}
+
+// createPrivateEmpty creates path as a new empty 0600 file.
+func createPrivateEmpty(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // syncFile fsyncs a file or directory.
