@@ -387,3 +387,21 @@ func verbHints() map[string]string {
 		"ls": "list", "info": "show", "cat": "get", "find": "search",
 	}
 }
+
+// callJSON makes one RPC into result; with --json it also prints result.
+// done says the verb is finished (an error, or the JSON printed): the
+// usual start of a verb is
+//
+//	if done, err := c.callJSON("task.list", p, &nodes); done {
+//		return err
+//	}
+//	// print nodes for people
+func (c *cli) callJSON(method string, params, result any) (done bool, err error) {
+	if err := c.call(method, params, result); err != nil {
+		return true, err
+	}
+	if c.json {
+		return true, c.printJSON(result)
+	}
+	return false, nil
+}

@@ -27,11 +27,8 @@ func cmdLink(c *cli, _ *flag.FlagSet, args []string) error {
 		method = "link.rm"
 	}
 	var res linkResult
-	if err := c.call(method, linkParams{Src: args[1], Dst: args[2]}, &res); err != nil {
+	if done, err := c.callJSON(method, linkParams{Src: args[1], Dst: args[2]}, &res); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(res)
 	}
 	verb := "linked"
 	if args[0] == "rm" {
@@ -46,11 +43,8 @@ func cmdLinks(c *cli, _ *flag.FlagSet, args []string) error {
 		return err
 	}
 	var res linksResult
-	if err := c.call("link.list", idParams{ID: args[0]}, &res); err != nil {
+	if done, err := c.callJSON("link.list", idParams{ID: args[0]}, &res); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(res)
 	}
 	fmt.Fprintf(c.stdout, "%s  %s\n", res.Node.Handle, res.Node.Title)
 	section := func(name string, entries []linkEntry) {
@@ -91,11 +85,8 @@ func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	limit, _ := strconv.Atoi(fs.Lookup("limit").Value.String())
 	var hits []searchHit
-	if err := c.call("node.search", searchParams{Query: query, Limit: limit}, &hits); err != nil {
+	if done, err := c.callJSON("node.search", searchParams{Query: query, Limit: limit}, &hits); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(hits)
 	}
 	if len(hits) == 0 {
 		fmt.Fprintln(c.stdout, "no matches")
@@ -154,11 +145,8 @@ func cmdExport(c *cli, _ *flag.FlagSet, args []string) error {
 		return fmt.Errorf("export: %w", err)
 	}
 	var res exportResult
-	if err := c.call("export.markdown", exportParams{Dir: dir}, &res); err != nil {
+	if done, err := c.callJSON("export.markdown", exportParams{Dir: dir}, &res); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(res)
 	}
 	fmt.Fprintf(c.stdout, "exported %d nodes to %s: %d written, %d unchanged, %d removed\n",
 		res.Nodes, res.Dir, res.Written, res.Unchanged, res.Removed)

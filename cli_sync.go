@@ -33,11 +33,8 @@ func cmdSync(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	if now {
 		var rep exchangeReport
-		if err := c.call("sync.now", nil, &rep); err != nil {
+		if done, err := c.callJSON("sync.now", nil, &rep); done {
 			return err
-		}
-		if c.json {
-			return c.printJSON(rep)
 		}
 		fmt.Fprintf(c.stdout, "synced in %s: pulled %d op(s) (%d new), pushed %d (%d new)", rep.Took, rep.Pulled, rep.Applied, rep.Pushed, rep.Accepted)
 		if rep.Conflicts > 0 {
@@ -47,11 +44,8 @@ func cmdSync(c *cli, fs *flag.FlagSet, args []string) error {
 		return nil
 	}
 	var raw json.RawMessage
-	if err := c.call("sync.status", nil, &raw); err != nil {
+	if done, err := c.callJSON("sync.status", nil, &raw); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(raw)
 	}
 	var st syncStatus
 	if err := json.Unmarshal(raw, &st); err != nil {
@@ -105,21 +99,15 @@ func cmdConflicts(c *cli, fs *flag.FlagSet, args []string) error {
 			return usagef("resolve needs --keep mine or --keep theirs")
 		}
 		var cf conflict
-		if err := c.call("conflict.resolve", conflictResolveParams{ID: args[1], Keep: keep}, &cf); err != nil {
+		if done, err := c.callJSON("conflict.resolve", conflictResolveParams{ID: args[1], Keep: keep}, &cf); done {
 			return err
-		}
-		if c.json {
-			return c.printJSON(cf)
 		}
 		fmt.Fprintf(c.stdout, "resolved %s: %s %s kept %s\n", cf.ID, cf.Handle, cf.Field, keep)
 		return nil
 	}
 	var list []*conflict
-	if err := c.call("conflict.list", conflictListParams{All: fs.Lookup("all").Value.String() == "true"}, &list); err != nil {
+	if done, err := c.callJSON("conflict.list", conflictListParams{All: fs.Lookup("all").Value.String() == "true"}, &list); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(list)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(c.stdout, "no conflicts")

@@ -118,11 +118,8 @@ func cmdEdit(c *cli, fs *flag.FlagSet, args []string) error {
 		return usagef("nothing to change: give --title, --do, --late, --attention, --recur, --recur-after-done, --project or --tag")
 	}
 	var n Node
-	if err := c.call("task.edit", p, &n); err != nil {
+	if done, err := c.callJSON("task.edit", p, &n); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(n)
 	}
 	return c.printTasks([]*Node{&n})
 }
@@ -134,11 +131,8 @@ func finishVerb(method, past string) func(c *cli, fs *flag.FlagSet, args []strin
 			return err
 		}
 		var n Node
-		if err := c.call(method, idParams{ID: args[0]}, &n); err != nil {
+		if done, err := c.callJSON(method, idParams{ID: args[0]}, &n); done {
 			return err
-		}
-		if c.json {
-			return c.printJSON(n)
 		}
 		line := fmt.Sprintf("%s %s  %s", past, n.Handle, displayText(n.Title))
 		if t := n.Task; t != nil && t.State == "outstanding" && t.Recur != "" && method != "node.rm" {
@@ -161,11 +155,8 @@ func cmdNext(c *cli, fs *flag.FlagSet, args []string) error {
 	limit, _ := strconv.Atoi(flagStr(fs, "limit"))
 	p := nextParams{Limit: &limit, Project: flagStr(fs, "project"), Tag: flagStr(fs, "tag")}
 	var res nextResult
-	if err := c.call("task.next", p, &res); err != nil {
+	if done, err := c.callJSON("task.next", p, &res); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(res)
 	}
 	if len(res.Tasks) == 0 {
 		fmt.Fprintln(c.stdout, "Nothing is next"+filterText(fs)+".")
@@ -213,11 +204,8 @@ func cmdList(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	p := taskListParams{State: flagStr(fs, "state"), Project: flagStr(fs, "project"), Tag: flagStr(fs, "tag")}
 	var nodes []*Node
-	if err := c.call("task.list", p, &nodes); err != nil {
+	if done, err := c.callJSON("task.list", p, &nodes); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(nodes)
 	}
 	if len(nodes) == 0 {
 		state := flagStr(fs, "state")
@@ -258,11 +246,8 @@ func cmdView(c *cli, fs *flag.FlagSet, args []string) error {
 		p.Days = &d
 	}
 	var nodes []*Node
-	if err := c.call("task.view", p, &nodes); err != nil {
+	if done, err := c.callJSON("task.view", p, &nodes); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(nodes)
 	}
 	if len(nodes) == 0 {
 		fmt.Fprintln(c.stdout, emptyViewLine(args[0], p.Days)+filterText(fs)+".")
@@ -294,11 +279,8 @@ func cmdShow(c *cli, _ *flag.FlagSet, args []string) error {
 		return err
 	}
 	var n Node
-	if err := c.call("node.get", idParams{ID: args[0]}, &n); err != nil {
+	if done, err := c.callJSON("node.get", idParams{ID: args[0]}, &n); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(n)
 	}
 	return c.showNode(&n)
 }
@@ -375,11 +357,8 @@ func cmdLog(c *cli, _ *flag.FlagSet, args []string) error {
 	}
 	var d Node
 	if len(args) == 1 {
-		if err := c.call("log.get", idParams{ID: args[0]}, &d); err != nil {
+		if done, err := c.callJSON("log.get", idParams{ID: args[0]}, &d); done {
 			return err
-		}
-		if c.json {
-			return c.printJSON(d)
 		}
 		_, err := io.WriteString(c.stdout, d.Body)
 		return err
@@ -388,11 +367,8 @@ func cmdLog(c *cli, _ *flag.FlagSet, args []string) error {
 	if strings.TrimSpace(text) == "" {
 		return usagef("want text to log: heph log ID TEXT (heph log ID prints the log)")
 	}
-	if err := c.call("log.append", logAppendParams{ID: args[0], Text: text}, &d); err != nil {
+	if done, err := c.callJSON("log.append", logAppendParams{ID: args[0], Text: text}, &d); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(d)
 	}
 	fmt.Fprintf(c.stdout, "logged to %s (%s)\n", d.Handle, displayText(d.Title))
 	return nil
@@ -477,11 +453,8 @@ func cmdGet(c *cli, _ *flag.FlagSet, args []string) error {
 		return err
 	}
 	var n Node
-	if err := c.call("node.get", idParams{ID: args[0]}, &n); err != nil {
+	if done, err := c.callJSON("node.get", idParams{ID: args[0]}, &n); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(n)
 	}
 	_, err := io.WriteString(c.stdout, n.Body)
 	return err
@@ -501,11 +474,8 @@ func cmdUndo(c *cli, _ *flag.FlagSet, args []string) error {
 		return usagef("want at most one argument: heph undo [N]")
 	}
 	var res undoResult
-	if err := c.call("store.undo", p, &res); err != nil {
+	if done, err := c.callJSON("store.undo", p, &res); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(res)
 	}
 	for _, r := range res.Reverted {
 		fmt.Fprintf(c.stdout, "undid: %s  %s\n", displayText(r.Title), displayText(r.Summary))
@@ -535,11 +505,8 @@ func relativeAndDate(t time.Time, rel string) string {
 // handle (or, with --json, the node).
 func (c *cli) createAndPrintHandle(method string, params any) error {
 	var n Node
-	if err := c.call(method, params, &n); err != nil {
+	if done, err := c.callJSON(method, params, &n); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(n)
 	}
 	_, err := fmt.Fprintln(c.stdout, n.Handle)
 	return err
