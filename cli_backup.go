@@ -36,11 +36,8 @@ func cmdBackup(c *cli, _ *flag.FlagSet, args []string) error {
 		return fmt.Errorf("backup path %s: %w", args[0], err)
 	}
 	var res backupResult
-	if err := c.call("store.backup", backupParams{Path: path}, &res); err != nil {
+	if done, err := c.callJSON("store.backup", backupParams{Path: path}, &res); done {
 		return err
-	}
-	if c.json {
-		return c.printJSON(res)
 	}
 	fmt.Fprintf(c.stdout, "backed up the store to %s (%s in %s)\n", res.Path, formatBytes(res.Bytes), res.Took)
 	return nil
