@@ -184,7 +184,9 @@ func (d *doctor) checkToken(hubUp bool) {
 		d.add("login", checkFail, "the hub session has expired or was revoked: "+t.LastError, login)
 		return
 	}
-	if d.sync != nil && d.sync.Mode == "spoke" && normalizeHubURL(d.sync.Hub) == d.hub {
+	// A spoke or thin-client hephd of this hub refreshes its own tokens:
+	// doctor must not spend the refresh token under it.
+	if d.sync != nil && (d.sync.Mode == "spoke" || d.sync.Mode == "client") && normalizeHubURL(d.sync.Hub) == d.hub {
 		d.daemonTokenStatus(login)
 		return
 	}
@@ -217,7 +219,7 @@ func (d *doctor) checkToken(hubUp bool) {
 	d.add("login", checkOK, fmt.Sprintf("%slogged in as %s; the hub accepts the token (valid for %s)", note, orUnknown(t.Subject), t.Expiry.Sub(d.now()).Round(time.Second)), "")
 }
 
-// daemonTokenStatus reports the login of a spoke hephd, which alone
+// daemonTokenStatus reports the login of a spoke or thin hephd, which alone
 // refreshes its tokens (doctor must not spend its refresh token).
 func (d *doctor) daemonTokenStatus(login string) {
 	var st authStatus
