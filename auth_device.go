@@ -1,3 +1,5 @@
+// The OAuth 2.0 device authorization grant (RFC 8628) client that heph auth login uses.
+
 package main
 
 import (

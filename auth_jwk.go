@@ -1,3 +1,5 @@
+// JSON Web Keys (RFC 7517): parsing a JWK Set into public verification keys.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// JWS compact signatures (RFC 7515): splitting a bearer token and checking its signature.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// Logging a spoke in to a hub and out again: hub URL checks, /config discovery, the daemon's token source.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The spoke's hub tokens: where they are kept (file or commands), refreshing them, and the daemon's auth.* handlers.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The hub's bearer-token verifier: OIDC discovery, a JWKS cache that follows key rotation, JWT claim rules.
+
 package main
 
 import (

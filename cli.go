@@ -1,3 +1,5 @@
+// The heph client's main: the verb table, flag parsing, calling hephd and reporting errors.
+
 package main
 
 import (

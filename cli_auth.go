@@ -1,3 +1,5 @@
+// The heph auth verb: login, status, logout.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The heph daemon verb: start, status, restart, stop, uninstall, logs.
+
 package main
 
 import (

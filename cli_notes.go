@@ -1,3 +1,5 @@
+// The CLI verbs of links, search, export and import.
+
 package main
 
 import (
@@ -9,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -258,9 +259,6 @@ func (c *cli) importTaskwarrior(arg string) (*importReport, error) {
 	return total, nil
 }
 
-// chunkTaskRef is how hephd names a task of an import.taskwarrior call.
-var chunkTaskRef = regexp.MustCompile(`^task ([0-9]+)\b`)
-
 // renumberChunkError makes hephd's "task N" (counted in the chunk sent)
 // count in the whole file, so a person can find the task.
 func renumberChunkError(err error, offset int) error {
@@ -268,13 +266,15 @@ func renumberChunkError(err error, offset int) error {
 	if offset == 0 || !errors.As(err, &re) {
 		return err
 	}
-	m := chunkTaskRef.FindStringSubmatchIndex(re.Message)
-	if m == nil {
+	// hephd names a task of the chunk "task N" at the start of a message.
+	rest, ok := strings.CutPrefix(re.Message, "task ")
+	digits := len(rest) - len(strings.TrimLeft(rest, "0123456789"))
+	if !ok || digits == 0 || (digits < len(rest) && isWordByte(rest[digits])) {
 		return err
 	}
-	n, _ := strconv.Atoi(re.Message[m[2]:m[3]])
+	n, _ := strconv.Atoi(rest[:digits])
 	fixed := *re
-	fixed.Message = fmt.Sprintf("task %d", n+offset) + re.Message[m[1]:]
+	fixed.Message = fmt.Sprintf("task %d", n+offset) + rest[digits:]
 	return &fixed
 }
 
@@ -377,4 +377,9 @@ func jsonKind(raw json.RawMessage) string {
 		return "null"
 	}
 	return "a number"
+}
+
+// isWordByte is regexp's \w: a letter, digit or underscore.
+func isWordByte(b byte) bool {
+	return b == '_' || ('0' <= b && b <= '9') || ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z')
 }

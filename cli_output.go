@@ -1,3 +1,5 @@
+// Human output: aligned, width-aware columns, coloured only on a terminal without NO_COLOR.
+
 package main
 
 import (

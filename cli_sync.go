@@ -1,3 +1,5 @@
+// The heph sync and heph conflicts verbs.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The task and doc verbs of heph: task, edit, done, skip, drop, rm, next, list, view, show, log, context, doc, get, undo.
+
 package main
 
 import (

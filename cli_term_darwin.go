@@ -1,3 +1,5 @@
+// The ioctl that reads terminal settings on macOS (used to tell a terminal).
+
 package main
 
 import "golang.org/x/sys/unix"

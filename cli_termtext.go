@@ -1,3 +1,5 @@
+// Text meant for a terminal: escaping what came from elsewhere, and how many columns it takes.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// hephd's main: its flags, one setup per mode (local, server, client), serving until shutdown, daemon.info.
+
 package main
 
 import (

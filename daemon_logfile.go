@@ -1,3 +1,5 @@
+// hephd's --log file, rotated by size.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// heph's date syntax (today, +3d, fri 14:00, RFC 3339, none) and civil-day arithmetic.
+
 package main
 
 import (
@@ -14,16 +16,26 @@ const dateForms = "now, today, tomorrow, yesterday, +3d, -3d, +2w, +1m, +1y, " +
 	"a day plus a time (today 17:00, tomorrow 9:00, fri 14:00), " +
 	"YYYY-MM-DD, YYYY-MM-DD HH:MM, RFC 3339 (2026-12-01T09:00:00Z) or none"
 
-// weekdayNames maps every accepted weekday spelling to its weekday.
-// It is shared by date parsing and the recurrence presets.
-var weekdayNames = map[string]time.Weekday{
-	"sun": time.Sunday, "sunday": time.Sunday,
-	"mon": time.Monday, "monday": time.Monday,
-	"tue": time.Tuesday, "tues": time.Tuesday, "tuesday": time.Tuesday,
-	"wed": time.Wednesday, "weds": time.Wednesday, "wednesday": time.Wednesday,
-	"thu": time.Thursday, "thur": time.Thursday, "thurs": time.Thursday, "thursday": time.Thursday,
-	"fri": time.Friday, "friday": time.Friday,
-	"sat": time.Saturday, "saturday": time.Saturday,
+// weekdayByName reads every accepted weekday spelling. It is shared by
+// date parsing and the recurrence presets.
+func weekdayByName(name string) (time.Weekday, bool) {
+	switch name {
+	case "sun", "sunday":
+		return time.Sunday, true
+	case "mon", "monday":
+		return time.Monday, true
+	case "tue", "tues", "tuesday":
+		return time.Tuesday, true
+	case "wed", "weds", "wednesday":
+		return time.Wednesday, true
+	case "thu", "thur", "thurs", "thursday":
+		return time.Thursday, true
+	case "fri", "friday":
+		return time.Friday, true
+	case "sat", "saturday":
+		return time.Saturday, true
+	}
+	return 0, false
 }
 
 // localLayouts are the date-time layouts read as wall-clock time in now's
@@ -134,7 +146,7 @@ func parseDayForm(in string, now time.Time) (time.Time, bool, error) {
 	case "yesterday":
 		return wallClock(y, m, d-1, 0, 0, 0, 0, loc), true, nil
 	}
-	if wd, found := weekdayNames[in]; found {
+	if wd, found := weekdayByName(in); found {
 		ahead := (int(wd)-int(now.Weekday())+6)%7 + 1 // 1..7: strictly after today
 		return wallClock(y, m, d+ahead, 0, 0, 0, 0, loc), true, nil
 	}

@@ -1,3 +1,5 @@
+// The Node type clients see, reading nodes from the store, and resolving handles and id prefixes.
+
 package main
 
 import (

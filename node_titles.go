@@ -1,3 +1,5 @@
+// Which titles are acceptable (one line, no control characters or bidi overrides).
+
 package main
 
 import (

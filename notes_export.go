@@ -1,3 +1,5 @@
+// export.markdown: one markdown file with front matter per live node.
+
 package main
 
 import (
@@ -8,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,8 +38,12 @@ import (
 // exportTimeLayout is how front matter writes times.
 const exportTimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// exportName matches the files export writes, so it only ever removes its own.
-var exportName = regexp.MustCompile(`-[0-9A-HJKMNP-TV-Z]{26}\.md$`)
+// isExportName matches the files export writes ("<slug>-<ID>.md"), so
+// export only ever removes its own.
+func isExportName(name string) bool {
+	stem, ok := strings.CutSuffix(name, ".md")
+	return ok && len(stem) > 26 && stem[len(stem)-27] == '-' && validULID(stem[len(stem)-26:])
+}
 
 type exportParams struct {
 	Dir string `json:"dir"`
@@ -93,7 +98,7 @@ func (s *Store) exportTo(ctx context.Context, dir string) (*exportResult, error)
 		return nil, fmt.Errorf("export to %s: %w", dir, err)
 	}
 	for _, e := range entries {
-		if e.IsDir() || !exportName.MatchString(e.Name()) {
+		if e.IsDir() || !isExportName(e.Name()) {
 			continue
 		}
 		if _, keep := files[e.Name()]; keep {

@@ -1,3 +1,5 @@
+// import.markdown: a tree of markdown files (heph exports or plain notes) into nodes.
+
 package main
 
 import (
@@ -10,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -67,8 +68,6 @@ func (r *importReport) unmapped(item, field, format string, args ...any) {
 	r.Unmapped[field]++
 	r.problem(item, "%s: %s", field, fmt.Sprintf(format, args...))
 }
-
-var ulidPattern = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{26}$`)
 
 // mdItem is one parsed markdown file.
 type mdItem struct {
@@ -164,7 +163,7 @@ func readMarkdownFile(path string, rep *importReport, now time.Time) (*mdItem, e
 	it := &mdItem{path: path, kind: "doc", fields: map[string]any{}, created: now, updated: now}
 	if id, ok := fm["id"].(string); ok && id != "" {
 		it.id = strings.ToUpper(id)
-		if !ulidPattern.MatchString(it.id) {
+		if !validULID(it.id) {
 			return nil, fmt.Errorf("%s: front matter id %q is not a heph id (26 characters of Crockford base32)", path, id)
 		}
 		if err := it.fromFrontMatter(fm, body, rep); err != nil {
@@ -265,7 +264,7 @@ func (it *mdItem) fromFrontMatter(fm frontMatter, body string, rep *importReport
 		}
 		for _, l := range list {
 			l = strings.ToUpper(l)
-			if !ulidPattern.MatchString(l) {
+			if !validULID(l) {
 				return fmt.Errorf("front matter links: %q is not a heph id", l)
 			}
 			it.links = append(it.links, l)

@@ -1,3 +1,5 @@
+// import.taskwarrior: Taskwarrior's task export mapped onto heph tasks.
+
 package main
 
 import (
@@ -36,13 +38,14 @@ import (
 // still imported without it. Each task's uuid is remembered (imports table),
 // so importing the same file again skips the tasks already imported.
 
-// twKnown are attributes that are mapped, or that carry nothing to map
+// twKnown tells attributes that are mapped, or that carry nothing to map
 // (Taskwarrior's own bookkeeping).
-var twKnown = map[string]bool{
-	"id": true, "uuid": true, "description": true, "status": true, "entry": true, "modified": true,
-	"project": true, "tags": true, "scheduled": true, "wait": true, "due": true, "priority": true,
-	"recur": true, "until": true, "annotations": true, "depends": true, "parent": true,
-	"urgency": true, "mask": true, "imask": true, "rtype": true, "end": true,
+func twKnown(attr string) bool {
+	switch attr {
+	case "id", "uuid", "description", "status", "entry", "modified", "project", "tags", "scheduled", "wait", "due", "priority", "recur", "until", "annotations", "depends", "parent", "urgency", "mask", "imask", "rtype", "end":
+		return true
+	}
+	return false
 }
 
 // twTask is the part of a Taskwarrior task heph reads.
@@ -390,7 +393,7 @@ func mapTWTask(t *twTask, item string, rep *importReport) (in taskInput, created
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		if twKnown[k] {
+		if twKnown(k) {
 			continue
 		}
 		switch k {

@@ -1,3 +1,5 @@
+// Links between nodes (wiki [[links]] and explicit ones) and the link.* handlers.
+
 package main
 
 import (

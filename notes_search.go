@@ -1,3 +1,5 @@
+// Full-text search (SQLite FTS5) and node.search.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// Where the store and the socket live ($HEPH_DB, $HEPH_SOCKET, XDG, ~/.local/share/heph).
+
 package main
 
 import (

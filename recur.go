@@ -1,3 +1,5 @@
+// The Recurrence type (a parsed RRULE subset) and its canonical RRULE text.
+
 package main
 
 import (
@@ -35,7 +37,20 @@ const (
 	freqYearly
 )
 
-var freqNames = map[recurFreq]string{freqDaily: "DAILY", freqWeekly: "WEEKLY", freqMonthly: "MONTHLY", freqYearly: "YEARLY"}
+// String is the frequency's RRULE name.
+func (f recurFreq) String() string {
+	switch f {
+	case freqDaily:
+		return "DAILY"
+	case freqWeekly:
+		return "WEEKLY"
+	case freqMonthly:
+		return "MONTHLY"
+	case freqYearly:
+		return "YEARLY"
+	}
+	return ""
+}
 
 // untilKind is the form UNTIL was written in, which decides how it compares.
 type untilKind int
@@ -78,7 +93,7 @@ func (wn weekdayNum) String() string {
 // equal rule.
 func (r *Recurrence) String() string {
 	var b strings.Builder
-	b.WriteString("FREQ=" + freqNames[r.freq])
+	b.WriteString("FREQ=" + r.freq.String())
 	if r.interval > 1 {
 		b.WriteString(";INTERVAL=" + strconv.Itoa(r.interval))
 	}

@@ -159,7 +159,7 @@ func parseDayList(s string) ([]weekdayNum, error) {
 		if w == "and" {
 			continue
 		}
-		d, ok := weekdayNames[w]
+		d, ok := weekdayByName(w)
 		if !ok {
 			i := slices.Index(rruleDays[:], strings.ToUpper(w))
 			if i < 0 {
@@ -212,8 +212,8 @@ func (r *Recurrence) setPart(name, value string) error {
 	var err error
 	switch name {
 	case "FREQ":
-		for f, n := range freqNames {
-			if n == value {
+		for _, f := range []recurFreq{freqDaily, freqWeekly, freqMonthly, freqYearly} {
+			if f.String() == value {
 				r.freq = f
 			}
 		}

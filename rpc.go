@@ -1,3 +1,5 @@
+// The JSON-RPC 2.0 wire format: messages, error codes, params decoding and the dispatcher.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The client side of the socket: dialing hephd (waiting for a starting one) and calling methods.
+
 package main
 
 import (

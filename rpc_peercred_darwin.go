@@ -1,3 +1,5 @@
+// The socket peer's uid on macOS (LOCAL_PEERCRED).
+
 //go:build darwin
 
 package main

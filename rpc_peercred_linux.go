@@ -1,3 +1,5 @@
+// The socket peer's uid on Linux (SO_PEERCRED).
+
 //go:build linux
 
 package main

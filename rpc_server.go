@@ -1,3 +1,5 @@
+// hephd's unix-socket server: listening safely, one reader per connection, clean shutdown.
+
 package main
 
 import (

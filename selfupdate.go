@@ -1,3 +1,5 @@
+// hephd --self-update: finding a newer release with the go command, installing it and restarting onto it.
+
 package main
 
 import (
@@ -12,7 +14,6 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -261,12 +262,10 @@ func tail(s string, n int) string {
 	return s
 }
 
-var majorSuffix = regexp.MustCompile(`^v[0-9]+$`)
-
 // moduleBinaryName is the name `go install` gives the module's main package.
 func moduleBinaryName(module string) string {
 	base := path.Base(module)
-	if majorSuffix.MatchString(base) {
+	if digits, ok := strings.CutPrefix(base, "v"); ok && digits != "" && strings.Trim(digits, "0123456789") == "" { // a /vN major suffix
 		base = path.Base(path.Dir(module))
 	}
 	return base

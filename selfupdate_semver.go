@@ -1,3 +1,5 @@
+// Semantic versions: parsing and ordering for self-update.
+
 package main
 
 import (

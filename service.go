@@ -1,3 +1,5 @@
+// What heph daemon shares across service managers: the baked configuration and the serviceManager interface.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// heph daemon's launchd agent (macOS): writing and parsing the plist, driving it with launchctl.
+
 package main
 
 import (
@@ -63,7 +65,8 @@ func (m *launchdManager) stopNote() string {
 	return "the agent stays installed, so launchd starts it again at your next login (heph daemon start starts it now; heph daemon uninstall removes it)"
 }
 
-var plistTemplate = template.Must(template.New("plist").Funcs(template.FuncMap{"xml": xmlText}).Parse(`<?xml version="1.0" encoding="UTF-8"?>
+// plistText is the agent's plist template (parsed when a plist is written).
+const plistText = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
 <!-- heph's daemon, written by heph daemon start / restart.
      Change the baked flags with: heph daemon restart FLAGS (see heph daemon -h). -->
@@ -98,7 +101,7 @@ var plistTemplate = template.Must(template.New("plist").Funcs(template.FuncMap{"
 	<string>{{xml .Log}}</string>
 </dict>
 </plist>
-`))
+`
 
 // xmlText escapes s for XML character data.
 func xmlText(s string) (string, error) {
@@ -120,8 +123,12 @@ func generatePlist(c DaemonConfig) ([]byte, error) {
 		k, v, _ := strings.Cut(e, "=")
 		env = append(env, kv{k, v})
 	}
+	tmpl, err := template.New("plist").Funcs(template.FuncMap{"xml": xmlText}).Parse(plistText)
+	if err != nil {
+		return nil, fmt.Errorf("launchd plist template: %w", err)
+	}
 	var b bytes.Buffer
-	err := plistTemplate.Execute(&b, struct {
+	err = tmpl.Execute(&b, struct {
 		Label, Binary, Log string
 		Args               []string
 		Env                []kv

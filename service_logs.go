@@ -1,3 +1,5 @@
+// heph daemon logs: printing and following hephd's log file.
+
 package main
 
 import (

@@ -56,7 +56,8 @@ func (m *systemdManager) stopNote() string {
 	return "the unit stays enabled, so it starts again at your next login (heph daemon start starts it now; heph daemon uninstall removes it)"
 }
 
-var unitTemplate = template.Must(template.New("unit").Parse(`# heph's daemon, written by heph daemon start / restart.
+// unitText is the unit file template (parsed when a unit is written).
+const unitText = `# heph's daemon, written by heph daemon start / restart.
 # Change the baked flags with: heph daemon restart --FLAG VALUE (see heph daemon -h).
 [Unit]
 Description=heph daemon (hephd): your tasks and notes
@@ -76,7 +77,7 @@ TimeoutStopSec=15
 
 [Install]
 WantedBy=default.target
-`))
+`
 
 // generate renders the unit. ExecStart runs the binary with argv[0]
 // "hephd" (systemd's @ prefix); every word is quoted and escaped so that
@@ -94,8 +95,12 @@ func generateUnit(c DaemonConfig) ([]byte, error) {
 	for _, kv := range c.Env {
 		env = append(env, systemdWord(kv, false))
 	}
+	tmpl, err := template.New("unit").Parse(unitText)
+	if err != nil {
+		return nil, fmt.Errorf("unit template: %w", err)
+	}
 	var b bytes.Buffer
-	err := unitTemplate.Execute(&b, struct {
+	err = tmpl.Execute(&b, struct {
 		ExecStart string
 		Env       []string
 	}{strings.Join(words, " "), env})

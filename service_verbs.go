@@ -1,3 +1,5 @@
+// heph daemon's verbs run against one service manager: plan, show, execute.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The SQLite store: opening it (one hephd at a time), migrations, write and read transactions.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The hybrid logical clock that stamps every op.
+
 package main
 
 import (

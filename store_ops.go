@@ -1,3 +1,5 @@
+// Ops: recording and applying every change (node.create, node.set, links, log, completion) last-writer-wins.
+
 package main
 
 import (
@@ -74,21 +76,40 @@ type opLinkData struct {
 // fieldColumn says where each node field lives.
 type fieldColumn struct{ table, column string }
 
-var nodeFields = map[string]fieldColumn{
-	"title":            {"nodes", "title"},
-	"body":             {"nodes", "body"},
-	"deleted":          {"nodes", "deleted"},
-	"state":            {"tasks", "state"},
-	"attention":        {"tasks", "attention"},
-	"do":               {"tasks", "do_at"},
-	"late":             {"tasks", "late_at"},
-	"recur":            {"tasks", "recur"},
-	"recur_after_done": {"tasks", "recur_after_done"},
-	"occurrences":      {"tasks", "occurrences"},
-	"project":          {"tasks", "project"},
-	"tags":             {"tasks", "tags"},
-	"context":          {"tasks", "context_id"},
-	"log":              {"tasks", "log_id"},
+// nodeField says where node field name lives; ok is false for a name
+// that is no node field.
+func nodeField(name string) (col fieldColumn, ok bool) {
+	switch name {
+	case "title":
+		return fieldColumn{"nodes", "title"}, true
+	case "body":
+		return fieldColumn{"nodes", "body"}, true
+	case "deleted":
+		return fieldColumn{"nodes", "deleted"}, true
+	case "state":
+		return fieldColumn{"tasks", "state"}, true
+	case "attention":
+		return fieldColumn{"tasks", "attention"}, true
+	case "do":
+		return fieldColumn{"tasks", "do_at"}, true
+	case "late":
+		return fieldColumn{"tasks", "late_at"}, true
+	case "recur":
+		return fieldColumn{"tasks", "recur"}, true
+	case "recur_after_done":
+		return fieldColumn{"tasks", "recur_after_done"}, true
+	case "occurrences":
+		return fieldColumn{"tasks", "occurrences"}, true
+	case "project":
+		return fieldColumn{"tasks", "project"}, true
+	case "tags":
+		return fieldColumn{"tasks", "tags"}, true
+	case "context":
+		return fieldColumn{"tasks", "context_id"}, true
+	case "log":
+		return fieldColumn{"tasks", "log_id"}, true
+	}
+	return fieldColumn{}, false
 }
 
 // errNotFound marks an unknown node id or handle.
@@ -427,7 +448,7 @@ func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, 
 	vals := make([]any, len(names))
 	var mask int64
 	for i, name := range names {
-		col, ok := nodeFields[name]
+		col, ok := nodeField(name)
 		if !ok {
 			return false, fmt.Errorf("node %s: unknown field %q", id, name)
 		}
@@ -455,7 +476,7 @@ func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, 
 		cols := []string{"node_id", "node_created", "node_deleted"}
 		args := []any{id, h.Wall, node["deleted"]}
 		for _, f := range createFieldOrder {
-			if col := nodeFields[f]; col.table == "tasks" {
+			if col, _ := nodeField(f); col.table == "tasks" {
 				if v, ok := task[col.column]; ok {
 					cols, args = append(cols, col.column), append(args, v)
 				}
@@ -496,7 +517,7 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 	var writes []write
 	tombstone := false
 	for _, name := range names {
-		col, ok := nodeFields[name]
+		col, ok := nodeField(name)
 		if !ok {
 			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
 		}
@@ -725,7 +746,7 @@ func (t *Tx) readFields(id string, names []string) (map[string]any, error) {
 	all := n.fieldValues()
 	out := make(map[string]any, len(names))
 	for _, name := range names {
-		if _, ok := nodeFields[name]; !ok {
+		if _, ok := nodeField(name); !ok {
 			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
 		}
 		out[name] = all[name]

@@ -1,3 +1,5 @@
+// A per-store cache of prepared statements for the apply path.
+
 package main
 
 import (

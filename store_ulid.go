@@ -1,8 +1,11 @@
+// ULIDs: node and op ids that sort by creation time.
+
 package main
 
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"strings"
 	"time"
 )
 
@@ -18,6 +21,20 @@ func newULID(t time.Time) string {
 		panic("crypto/rand failed: " + err.Error()) // never happens on supported OSes
 	}
 	return encodeULID(b)
+}
+
+// validULID reports whether s is a ULID as newULID writes them: 26
+// characters of Crockford's base32, upper case.
+func validULID(s string) bool {
+	if len(s) != 26 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(crockford, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func encodeULID(b [16]byte) string {

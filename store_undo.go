@@ -1,3 +1,5 @@
+// store.undo: reverting the last local changes by recording their inverse ops.
+
 package main
 
 import (

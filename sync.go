@@ -1,3 +1,5 @@
+// The store's side of sync: ops by sequence for pull and push, merging remote ops, per-hub cursors.
+
 package main
 
 import (
@@ -171,7 +173,7 @@ func (t *Tx) unpushedFields(op Op, pushed int64) (map[string]pendingValue, error
 		return nil, err
 	}
 	for name := range d.Fields {
-		if _, ok := nodeFields[name]; !ok || name == "deleted" || clocks[name] == "" {
+		if _, ok := nodeField(name); !ok || name == "deleted" || clocks[name] == "" {
 			continue // unknown: ApplyRemote reports it; deleted: never a conflict
 		}
 		var local int

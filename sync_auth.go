@@ -1,3 +1,5 @@
+// The hub's OIDC verifier, built lazily so a hub starts while its issuer is unreachable.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The conflicts queue and the conflict.* handlers.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The hub (hephd --mode server): the HTTP sync API, owners, limits and POST /rpc.
+
 package main
 
 import (

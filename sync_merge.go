@@ -1,3 +1,5 @@
+// The merge rules that are not plain last-writer-wins: final tombstones and add-wins links.
+
 package main
 
 import (

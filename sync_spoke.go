@@ -1,3 +1,5 @@
+// The spoke: the sync loop with its hub (pull, merge, push), backoff, and sync.status / sync.now.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The thin client (hephd --mode client): forwarding methods to the hub's /rpc.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The task model: creating a task with its context and log docs, and the rules for its fields.
+
 package main
 
 import (
@@ -154,16 +156,19 @@ func (in *taskInput) fields(now time.Time) (map[string]any, error) {
 	return f, nil
 }
 
-// attentionNames maps every accepted spelling to the attention level.
-var attentionNames = map[string]string{
-	"white": "white", "orange": "orange", "red": "red", "blue": "blue",
-	"a1": "white", "a2": "orange", "a3": "red", "a4": "blue",
-}
-
 // normalizeAttention accepts white, orange, red, blue or a1..a4.
 func normalizeAttention(s string) (string, error) {
-	if a, ok := attentionNames[strings.ToLower(strings.TrimSpace(s))]; ok {
+	switch a := strings.ToLower(strings.TrimSpace(s)); a {
+	case "white", "orange", "red", "blue":
 		return a, nil
+	case "a1":
+		return "white", nil
+	case "a2":
+		return "orange", nil
+	case "a3":
+		return "red", nil
+	case "a4":
+		return "blue", nil
 	}
 	return "", invalidParams("unknown attention %q: want white, orange, red, blue (or a1, a2, a3, a4)", s)
 }

@@ -1,3 +1,5 @@
+// A task's context doc: its checklist and the context.* handlers.
+
 package main
 
 import (
@@ -5,19 +7,23 @@ import (
 	"encoding/json"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // A task's context doc is free markdown; its "- [ ]" / "- [x]" lines are
 // the task's checklist, numbered from 1 in order.
 
 // checkboxLine matches a checklist item; group 2 is the box's mark.
-var checkboxLine = regexp.MustCompile(`^(\s*[-*+] \[)([ xX])(\]( |$))`)
+// Compiled on first use, not when heph starts.
+var checkboxLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\s*[-*+] \[)([ xX])(\]( |$))`)
+})
 
 // resetChecklist unchecks every checked item.
 func resetChecklist(body string) string {
 	lines := strings.Split(body, "\n")
 	for i, l := range lines {
-		if m := checkboxLine.FindStringSubmatchIndex(l); m != nil && l[m[4]:m[5]] != " " {
+		if m := checkboxLine().FindStringSubmatchIndex(l); m != nil && l[m[4]:m[5]] != " " {
 			lines[i] = l[:m[4]] + " " + l[m[5]:]
 		}
 	}
@@ -29,7 +35,7 @@ func setCheck(body string, n int, checked bool) (string, error) {
 	lines := strings.Split(body, "\n")
 	count := 0
 	for i, l := range lines {
-		m := checkboxLine.FindStringSubmatchIndex(l)
+		m := checkboxLine().FindStringSubmatchIndex(l)
 		if m == nil {
 			continue
 		}

@@ -1,3 +1,5 @@
+// Finishing a task: done, skip and drop, and advancing a recurring task along its series.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// A task's log doc: entries as ops, its rendered body, and the log.* handlers.
+
 package main
 
 import (

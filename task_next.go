@@ -1,3 +1,5 @@
+// What is next: task.next's ranking and its reasons.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The glue between tasks and recurrence: validating a task's rule and its first occurrence.
+
 package main
 
 import (

@@ -1,3 +1,5 @@
+// The task.create, task.edit and node.* / doc.create handlers.
+
 package main
 
 import (

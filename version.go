@@ -1,3 +1,5 @@
+// The version and VCS revision the binary was built from.
+
 package main
 
 import (
