@@ -199,4 +199,14 @@ func TestCompletionZsh(t *testing.T) {
 	s.tmux("send-keys", "C-u", "heph show ", "Tab")
 	s.waitFor("-- Water the plants", 15*time.Second)
 	s.waitFor("-- Fix the sink", 5*time.Second)
+	// hephd down: verbs still complete, arguments offer nothing, and
+	// nothing is printed into the line or the pane.
+	s.tmux("send-keys", "C-u", "clear; export HEPH_SOCKET="+filepath.Join(f.dir, "none.sock"), "Enter")
+	s.tmux("send-keys", "heph ver", "Tab")
+	s.waitFor("heph version", 15*time.Second)
+	s.tmux("send-keys", "C-u", "heph show ", "Tab", "x")
+	pane := s.waitFor("heph show x", 15*time.Second)
+	if strings.Contains(pane, "heph:") || strings.Contains(pane, "not running") {
+		t.Fatalf("hephd down: completion printed into the pane:\n%s", pane)
+	}
 }
