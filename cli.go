@@ -79,7 +79,7 @@ func commands() []*command {
 		{name: "links", example: "heph links 0swa", args: "ID", summary: "show a node's outgoing links, backlinks and unresolved [[references]]", run: cmdLinks},
 		{name: "search", example: `heph search "washer OR gasket" --limit 5`, args: "QUERY", summary: "full-text search of titles and bodies (SQLite FTS5), best first", pages: true, flags: searchFlags, run: cmdSearch},
 		{name: "export", example: "heph export ~/heph-export", args: "DIR", summary: "write every live node to DIR as a markdown file with front matter", run: cmdExport},
-		{name: "import", subs: []string{"taskwarrior", "markdown"}, complete: "file", example: "task export | heph import taskwarrior -", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
+		{name: "import", subs: []string{"taskwarrior", "markdown"}, example: "task export | heph import taskwarrior -", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
 		daemonCommand(),
 	}
 	cmds = append(cmds, taskCommands()...)
