@@ -409,21 +409,11 @@ type linksResult struct {
 }
 
 func (s *Store) rpcLinkList(ctx context.Context, params json.RawMessage) (any, error) {
-	var p idParams
-	if err := decodeParams(params, &p); err != nil {
-		return nil, err
-	}
-	if strings.TrimSpace(p.ID) == "" {
-		return nil, invalidParams("missing param \"id\"")
-	}
-	id, err := resolveID(ctx, s.db, p.ID)
+	n, err := s.nodeParam(ctx, params)
 	if err != nil {
 		return nil, err
 	}
-	n, err := getNode(ctx, s.db, id)
-	if err != nil {
-		return nil, err
-	}
+	id := n.ID
 	res := linksResult{Node: n, Outgoing: []linkEntry{}, Backlinks: []linkEntry{}, Unresolved: []unresolvedRef{}}
 	if res.Outgoing, err = linkEntries(ctx, s.db, `l.dst`, `l.src=?`, id); err != nil {
 		return nil, err

@@ -68,7 +68,7 @@ type opLinkData struct {
 	Kind  string `json:"kind"`
 	Label string `json:"label,omitempty"`
 	// Observed (link.rm): the link.add ops the removal saw; only those
-	// are removed, so a concurrent add wins (mergerules.go). Nil in ops
+	// are removed, so a concurrent add wins (sync_merge.go). Nil in ops
 	// made before this rule: see recomputeLink.
 	Observed *[]string `json:"observed,omitempty"`
 }
@@ -124,7 +124,7 @@ type Tx struct {
 	// unit that undo reverts.
 	Batch string
 	Ops   []Op // ops recorded so far, in order
-	// stmts are the statements prepared in this transaction (stmtcache.go).
+	// stmts are the statements prepared in this transaction (store_stmtcache.go).
 	stmts map[string]*sql.Stmt
 	// pending holds the ops recorded inside batchOps, not yet inserted.
 	pending []Op
@@ -254,7 +254,7 @@ func (t *Tx) recordDecoded(op Op, decoded any) error {
 // deferrable says whether a local op's insert may wait inside batchOps:
 // its application reads no ops. That holds for a create without a
 // tombstone and for a link.add (applyLink); tombstones and link removals
-// follow rules that read the ops of their node or link (mergerules.go).
+// follow rules that read the ops of their node or link (sync_merge.go).
 func deferrable(op Op, decoded any) bool {
 	switch op.Type {
 	case opNodeCreate:
@@ -328,6 +328,19 @@ func (t *Tx) ApplyRemote(op Op) (applied bool, lost []string, err error) {
 	return true, lost, err
 }
 
+// opData is an op's data as T: decoded, when the op's recorder passed the
+// value it encoded and usable accepts it, else decoded from op.Data.
+func opData[T any](op Op, decoded any, usable func(*T) bool) (*T, error) {
+	if d, ok := decoded.(*T); ok && usable != nil && usable(d) {
+		return d, nil
+	}
+	d := new(T)
+	if err := json.Unmarshal(op.Data, d); err != nil {
+		return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+	}
+	return d, nil
+}
+
 // apply makes op's effect on the materialized tables and returns the
 // fields whose newer local value kept them from being set. local says the op
 // was just made here: a local create names a new id, which no other op can
@@ -340,44 +353,35 @@ func (t *Tx) apply(op Op, local bool, decoded any) ([]string, error) {
 	}
 	switch op.Type {
 	case opNodeCreate:
-		d, ok := decoded.(*opCreateData)
-		if !ok || !jsonShaped(d.Fields) {
-			d = &opCreateData{}
-			if err := json.Unmarshal(op.Data, d); err != nil {
-				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
-			}
+		d, err := opData(op, decoded, func(d *opCreateData) bool { return jsonShaped(d.Fields) })
+		if err != nil {
+			return nil, err
 		}
 		return nil, t.applyCreate(op.Node, h, *d, local)
 	case opNodeSet:
-		d, ok := decoded.(*opSetData)
-		if !ok || !jsonShaped(d.Fields) {
-			d = &opSetData{}
-			if err := json.Unmarshal(op.Data, d); err != nil {
-				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
-			}
+		d, err := opData(op, decoded, func(d *opSetData) bool { return jsonShaped(d.Fields) })
+		if err != nil {
+			return nil, err
 		}
 		return t.applyFields(op.Node, op.HLC, h, d.Fields)
 	case opLinkAdd, opLinkRm:
-		d, ok := decoded.(*opLinkData)
-		if !ok {
-			d = &opLinkData{}
-			if err := json.Unmarshal(op.Data, d); err != nil {
-				return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
-			}
+		d, err := opData(op, decoded, func(*opLinkData) bool { return true })
+		if err != nil {
+			return nil, err
 		}
 		return nil, t.applyLink(op, *d, local)
 	case opLogAppend, opLogRemove:
-		var d opLogData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, err := opData[opLogData](op, nil, nil)
+		if err != nil {
+			return nil, err
 		}
-		return nil, t.applyLog(op, h, d)
+		return nil, t.applyLog(op, h, *d)
 	case opTaskComplete, opTaskUncomplete:
-		var d opCompleteData
-		if err := json.Unmarshal(op.Data, &d); err != nil {
-			return nil, fmt.Errorf("decode %s op %s: %w", op.Type, op.ID, err)
+		d, err := opData[opCompleteData](op, nil, nil)
+		if err != nil {
+			return nil, err
 		}
-		return t.applyComplete(op, h, d)
+		return t.applyComplete(op, h, *d)
 	}
 	return nil, fmt.Errorf("unknown op type %q in op %s", op.Type, op.ID)
 }
@@ -664,6 +668,20 @@ func jsonShaped(fields map[string]any) bool {
 	return true
 }
 
+// jsonInt is v as an integer, when it is a number as decoded JSON (float64)
+// or as a local op holds it (int64, int).
+func jsonInt(v any) (int64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return int64(x), true
+	case int64:
+		return x, true
+	case int:
+		return int64(x), true
+	}
+	return 0, false
+}
+
 // columnValue converts a field's JSON value to what its column stores.
 func columnValue(name string, v any) (any, error) {
 	switch name {
@@ -671,14 +689,11 @@ func columnValue(name string, v any) (any, error) {
 		switch x := v.(type) {
 		case nil:
 			return nil, nil
-		case float64:
-			return int64(x), nil
-		case int64:
-			return x, nil
-		case int:
-			return int64(x), nil
 		case json.Number:
 			return x.Int64()
+		}
+		if n, ok := jsonInt(v); ok {
+			return n, nil
 		}
 		return nil, fmt.Errorf("field %s: want unix milliseconds or null, got %T", name, v)
 	case "recur_after_done":
@@ -691,13 +706,8 @@ func columnValue(name string, v any) (any, error) {
 		}
 		return 0, nil
 	case "occurrences":
-		switch x := v.(type) {
-		case float64:
-			return int64(x), nil
-		case int64:
-			return x, nil
-		case int:
-			return int64(x), nil
+		if n, ok := jsonInt(v); ok {
+			return n, nil
 		}
 		return nil, fmt.Errorf("field %s: want a number, got %T", name, v)
 	case "tags":

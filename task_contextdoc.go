@@ -90,15 +90,12 @@ func companion(tx *Tx, ref, which string) (*Node, error) {
 
 // readCompanion is companion in a read-only transaction.
 func (s *Store) readCompanion(ctx context.Context, params json.RawMessage, which string) (any, error) {
-	var p idParams
-	if err := decodeParams(params, &p); err != nil {
-		return nil, err
-	}
-	if err := p.check(); err != nil {
+	p, err := decodeID(params)
+	if err != nil {
 		return nil, err
 	}
 	var out *Node
-	err := s.read(ctx, func(tx *Tx) error {
+	err = s.read(ctx, func(tx *Tx) error {
 		var err error
 		out, err = companion(tx, p.ID, which)
 		return err

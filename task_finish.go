@@ -102,15 +102,12 @@ func (s *Store) rpcTaskDrop(ctx context.Context, params json.RawMessage) (any, e
 
 // finishTask is done, skip or drop on one outstanding task.
 func (s *Store) finishTask(ctx context.Context, params json.RawMessage, mode string) (any, error) {
-	var p idParams
-	if err := decodeParams(params, &p); err != nil {
-		return nil, err
-	}
-	if err := p.check(); err != nil {
+	p, err := decodeID(params)
+	if err != nil {
 		return nil, err
 	}
 	var id string
-	err := s.Write(ctx, func(tx *Tx) error {
+	err = s.Write(ctx, func(tx *Tx) error {
 		n, err := liveTask(tx, p.ID)
 		if err != nil {
 			return err

@@ -262,15 +262,12 @@ func renameCompanions(tx *Tx, n *Node, title string) error {
 }
 
 func (s *Store) rpcNodeRm(ctx context.Context, params json.RawMessage) (any, error) {
-	var p idParams
-	if err := decodeParams(params, &p); err != nil {
-		return nil, err
-	}
-	if err := p.check(); err != nil {
+	p, err := decodeID(params)
+	if err != nil {
 		return nil, err
 	}
 	var id string
-	err := s.Write(ctx, func(tx *Tx) error {
+	err = s.Write(ctx, func(tx *Tx) error {
 		n, err := liveNode(tx, p.ID)
 		if err != nil {
 			return err
@@ -326,12 +323,24 @@ func (p idParams) check() error {
 	return nil
 }
 
-func (s *Store) rpcNodeGet(ctx context.Context, params json.RawMessage) (any, error) {
+// decodeID decodes the params of a method that takes just {id}, checking
+// the id is there.
+func decodeID(params json.RawMessage) (idParams, error) {
 	var p idParams
 	if err := decodeParams(params, &p); err != nil {
-		return nil, err
+		return p, err
 	}
-	if err := p.check(); err != nil {
+	return p, p.check()
+}
+
+func (s *Store) rpcNodeGet(ctx context.Context, params json.RawMessage) (any, error) {
+	return s.nodeParam(ctx, params)
+}
+
+// nodeParam decodes {id} and returns that node (a removed one too).
+func (s *Store) nodeParam(ctx context.Context, params json.RawMessage) (*Node, error) {
+	p, err := decodeID(params)
+	if err != nil {
 		return nil, err
 	}
 	id, err := resolveID(ctx, s.db, p.ID)
