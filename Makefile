@@ -9,7 +9,7 @@ PKG     := .
 FUZZTIME ?= 60s
 export CGO_ENABLED ?= 0
 
-.PHONY: all build dev test deps fuzz bench cross vet clean
+.PHONY: all build dev test deps fuzz bench cross vet clean man
 
 all: build
 
@@ -17,6 +17,10 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/heph $(PKG)
 	ln -sf heph $(BIN)/hephd
+
+## man: heph(1) and hephd(8) in man/, generated from the command table (man -l man/heph.1)
+man: build
+	$(BIN)/heph __man man
 
 ## dev: run a working-tree hephd on .dev/ paths and show heph talking to it
 dev: build

@@ -27,8 +27,11 @@ const (
 type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
-	json           bool   // --json: machine output
-	socket         string // --socket
+	json           bool     // --json: machine output
+	socket         string   // --socket
+	color          string   // --color: auto, always or never
+	noPager        bool     // --no-pager
+	term           termInfo // stdout as it was before any pager
 	client         *rpcClient
 	flags          *flag.FlagSet // the running verb's flags
 }
@@ -38,6 +41,21 @@ type command struct {
 	name    string
 	args    string // usage after the name, e.g. "ID [flags]"
 	summary string
+	// example is one typical command line, shown by -h, the man page and
+	// the completion descriptions (a test checks every verb has one).
+	example string
+	// pages sends the verb's output through $PAGER on a terminal.
+	pages bool
+	// hidden verbs (heph __complete) are left out of help, man pages and
+	// completion.
+	hidden bool
+	// subs are the verb's sub-verbs, for completion and the man page
+	// (default: read from args, e.g. "add|rm A B").
+	subs []string
+	// complete says what the verb's arguments are, for completion: task,
+	// project, view, tag, file or dir (default: read from args' ID, FILE,
+	// DIR placeholders).
+	complete string
 	// flags declares the verb's own flags (may be nil).
 	flags func(fs *flag.FlagSet)
 	// run executes the verb with its positional arguments.
@@ -57,14 +75,14 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 // commands is heph's verb table.
 func commands() []*command {
 	cmds := []*command{
-		{name: "version", summary: "print the client's and the daemon's versions", run: cmdVersion},
-		{name: "hephd", args: "[flags]", summary: "run the daemon in the foreground (same as running hephd)"},
+		{name: "version", example: "heph version --json", summary: "print the client's and the daemon's versions", run: cmdVersion},
+		{name: "hephd", example: "hephd --db ~/heph-test.db --socket /tmp/heph-test.sock --log ~/heph-test.log", args: "[flags]", summary: "run the daemon in the foreground (same as running hephd)"},
 		authCommand(),
-		{name: "link", args: "add|rm A B", summary: "add or remove an explicit link from A to B", run: cmdLink},
-		{name: "links", args: "ID", summary: "show a node's outgoing links, backlinks and unresolved [[references]]", run: cmdLinks},
-		{name: "search", args: "QUERY", summary: "full-text search of titles and bodies (SQLite FTS5), best first", flags: searchFlags, run: cmdSearch},
-		{name: "export", args: "DIR", summary: "write every live node to DIR as a markdown file with front matter", run: cmdExport},
-		{name: "import", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
+		{name: "link", example: "heph link add 0swa 7kq2", args: "add|rm A B", summary: "add or remove an explicit link from A to B", run: cmdLink},
+		{name: "links", example: "heph links 0swa", args: "ID", summary: "show a node's outgoing links, backlinks and unresolved [[references]]", run: cmdLinks},
+		{name: "search", example: `heph search "washer OR gasket" --limit 5`, args: "QUERY", summary: "full-text search of titles and bodies (SQLite FTS5), best first", pages: true, flags: searchFlags, run: cmdSearch},
+		{name: "export", example: "heph export ~/heph-export", args: "DIR", summary: "write every live node to DIR as a markdown file with front matter", run: cmdExport},
+		{name: "import", subs: []string{"taskwarrior", "markdown"}, example: "task export | heph import taskwarrior -", args: "taskwarrior FILE|- | markdown DIR", summary: "import a Taskwarrior JSON export or a tree of markdown files", run: cmdImport},
 		daemonCommand(),
 		watchCommand(),
 		tuiCommand(),
@@ -73,13 +91,27 @@ func commands() []*command {
 	cmds = append(cmds, syncCommands()...)
 	cmds = append(cmds, captureCommands()...)
 	cmds = append(cmds, projectCommands()...)
+	cmds = append(cmds, backupCommands()...)
+	cmds = append(cmds, doctorCommand())
+	cmds = append(cmds, completionCommands()...)
+	cmds = append(cmds, manCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
 
+// commandNamed is the verb called name, or nil.
+func commandNamed(name string) *command {
+	for _, k := range commands() {
+		if k.name == name {
+			return k
+		}
+	}
+	return nil
+}
+
 // runCLI is heph's main for the client role.
 func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, color: "auto", term: probeTerm(stdout)}
 	defer func() {
 		if c.client != nil {
 			c.client.Close()
@@ -110,14 +142,6 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		c.printUsage(stderr)
 		return exitUsage
 	}
-	if name == "help" {
-		if len(rest) > 0 {
-			rest, name = []string{"-h"}, rest[0]
-		} else {
-			c.printUsage(stdout)
-			return exitOK
-		}
-	}
 	var cmd *command
 	for _, k := range commands() {
 		if k.name == name {
@@ -138,12 +162,17 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func (c *cli) globalFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.json, "json", c.json, "machine-readable JSON output")
 	fs.StringVar(&c.socket, "socket", c.socket, "daemon socket `path` (default $HEPH_SOCKET, $XDG_RUNTIME_DIR/heph/hephd.sock or ~/.local/share/heph/hephd.sock)")
+	fs.StringVar(&c.color, "color", c.color, "colour `when`: auto (a terminal, unless NO_COLOR is set), always or never")
+	fs.BoolVar(&c.noPager, "no-pager", c.noPager, "never page long output through $PAGER")
 }
 
 func (c *cli) printUsage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: heph [--json] [--socket PATH] COMMAND [ARGS]\n       heph --version\n\nheph is a thin client of hephd, which owns your tasks and notes.\n\nCommands:\n")
+	fmt.Fprintf(w, "Usage: heph [--json] [--socket PATH] [--color auto|always|never] [--no-pager] COMMAND [ARGS]\n       heph --version\n\nheph is a thin client of hephd, which owns your tasks and notes.\n\nCommands:\n")
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	for _, k := range commands() {
+		if k.hidden {
+			continue
+		}
 		// Arguments and flags are in 'heph COMMAND -h': with them, the
 		// longest lines would push every summary past the terminal's edge.
 		fmt.Fprintf(tw, "  %s\t%s\n", k.name, k.summary)
@@ -174,7 +203,11 @@ func (c *cli) exec(cmd *command, args []string) int {
 	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(c.stdout, "Usage: heph %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)
+			fmt.Fprintf(c.stdout, "Usage: heph %s %s\n\n%s\n\n", cmd.name, cmd.args, cmd.summary)
+			if cmd.example != "" {
+				fmt.Fprintf(c.stdout, "Example:\n  %s\n\n", cmd.example)
+			}
+			fmt.Fprintf(c.stdout, "Flags:\n")
 			var defaults strings.Builder
 			fs.SetOutput(&defaults)
 			fs.PrintDefaults()
@@ -186,7 +219,10 @@ func (c *cli) exec(cmd *command, args []string) int {
 		return exitUsage
 	}
 	c.flags = fs
-	err = cmd.run(c, fs, pos)
+	if err := c.checkColorFlag(); err != nil {
+		return c.report(err)
+	}
+	err = c.runPaged(cmd, func() error { return cmd.run(c, fs, pos) })
 	return c.report(err)
 }
 

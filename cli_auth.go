@@ -20,6 +20,7 @@ import (
 func authCommand() *command {
 	return &command{
 		name:    "auth",
+		example: "heph auth login --hub-url https://hub.example:8417",
 		args:    "login|status|logout [--hub-url URL]",
 		summary: "log in to a sync hub (OAuth device flow), show the login, or log out",
 		flags: func(fs *flag.FlagSet) {

@@ -20,6 +20,8 @@ import (
 func daemonCommand() *command {
 	return &command{
 		name:    "daemon",
+		subs:    []string{"start", "status", "restart", "stop", "uninstall", "logs"},
+		example: "heph daemon start --hub-url https://hub.example:8417",
 		args:    "VERB [flags]",
 		summary: "run hephd as a service (systemd user unit / launchd agent): start, status, restart, stop, uninstall, logs",
 		flags:   daemonCLIFlags,

@@ -94,7 +94,7 @@ func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
 		fmt.Fprintln(c.stdout, "no matches")
 		return nil
 	}
-	color := useColor(c.stdout, osGetenv)
+	color := c.colorOn()
 	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
 	for _, h := range hits {
 		snippet := strings.Join(strings.Fields(displayText(h.Snippet)), " ")

@@ -52,6 +52,9 @@ type cell struct {
 type table struct {
 	rows  [][]cell
 	color bool
+	// width, when set (on a terminal), is the line length the last column
+	// (a title) is truncated to fit, with an ellipsis.
+	width int
 }
 
 func (t *table) add(cells ...cell) { t.rows = append(t.rows, cells) }
@@ -78,6 +81,7 @@ func (t *table) write(w io.Writer) error {
 			last = i
 		}
 	}
+	t.fitLast(widths, used, last)
 	var b strings.Builder
 	for _, r := range t.rows {
 		var line strings.Builder
@@ -150,5 +154,25 @@ func taskCells(n *Node, now time.Time) []cell {
 		{text: t.Project},
 		{text: strings.Join(tags, " "), color: colorDim},
 		{text: title},
+	}
+}
+
+// fitLast truncates the last column's cells so every line fits t.width
+// (keeping at least a few columns of it however narrow the terminal).
+func (t *table) fitLast(widths []int, used []bool, last int) {
+	if t.width <= 0 {
+		return
+	}
+	prefix := 0
+	for i := 0; i < last; i++ {
+		if used[i] {
+			prefix += widths[i] + 2
+		}
+	}
+	room := max(t.width-prefix, 8)
+	for _, r := range t.rows {
+		if last < len(r) {
+			r[last].text = truncateWidth(r[last].text, room)
+		}
 	}
 }

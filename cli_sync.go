@@ -14,11 +14,11 @@ import (
 
 func syncCommands() []*command {
 	return []*command{
-		{name: "sync", args: "[--now | --status]", summary: "sync with the hub now, or show sync status (default)", flags: func(fs *flag.FlagSet) {
+		{name: "sync", example: "heph sync --now", args: "[--now | --status]", summary: "sync with the hub now, or show sync status (default)", flags: func(fs *flag.FlagSet) {
 			fs.Bool("now", false, "run one exchange with the hub and wait for it")
 			fs.Bool("status", false, "show last success, last error, ops waiting, login state, conflicts")
 		}, run: cmdSync},
-		{name: "conflicts", args: "[resolve ID --keep mine|theirs]", summary: "list sync conflicts, or resolve one", flags: func(fs *flag.FlagSet) {
+		{name: "conflicts", example: "heph conflicts resolve 01KB3 --keep mine", args: "[resolve ID --keep mine|theirs]", summary: "list sync conflicts, or resolve one", flags: func(fs *flag.FlagSet) {
 			fs.String("keep", "", "resolve: keep `side` mine or theirs")
 			fs.Bool("all", false, "list resolved conflicts too")
 		}, run: cmdConflicts},

@@ -17,46 +17,46 @@ import (
 // taskCommands are the verbs on tasks and docs.
 func taskCommands() []*command {
 	return []*command{
-		{name: "task", args: `"Title" [--do D] [--late D] [--attention A] [--recur R] [--recur-after-done] [--project P] [--tag T]...`,
+		{name: "task", example: `heph task "Fix the sink" --do fri --attention red --project Home/Repairs --tag plumbing`, args: `"Title" [--do D] [--late D] [--attention A] [--recur R] [--recur-after-done] [--project P] [--tag T]...`,
 			summary: "add a task; prints its id", flags: taskFlags, run: cmdTask},
-		{name: "next", args: "[FILTER…] [--limit N] [--project P] [--tag T] [--why]", summary: "what to do next", flags: func(fs *flag.FlagSet) {
+		{name: "next", example: "heph next --why --project Home", args: "[FILTER…] [--limit N] [--project P] [--tag T] [--why]", summary: "what to do next", flags: func(fs *flag.FlagSet) {
 			fs.Int("limit", defaultNextLimit, "show at most `N` tasks (0: all)")
 			filterFlags(fs)
 			fs.Bool("why", false, "show which rule placed each task")
 		}, run: cmdNext, filterArgs: true},
-		{name: "list", args: "[FILTER…] [--state S] [--project P] [--tag T] [--sort next|do|late|created|title]", summary: "list tasks matching a filter (project:P +tag attention:red …), oldest first", flags: func(fs *flag.FlagSet) {
+		{name: "list", example: "heph list project:Home +errand --sort do", args: "[FILTER…] [--state S] [--project P] [--tag T] [--sort next|do|late|created|title]", summary: "list tasks matching a filter (project:P +tag attention:red …), oldest first", pages: true, flags: func(fs *flag.FlagSet) {
 			fs.String("state", "", "`state`: outstanding (default), done, dropped or all")
 			fs.String("sort", "created", "order: `next`, do, late, created or title")
 			filterFlags(fs)
 		}, run: cmdList, filterArgs: true},
-		{name: "show", args: "ID", summary: "show a task (with its checklist) or a doc", run: cmdShow},
-		{name: "edit", args: "ID [--title T] [--do D] [--late D] [--attention A] [--recur R] [--recur-after-done] [--project P] [--tag +x|-x]...",
+		{name: "show", example: "heph show 0swa", args: "ID", summary: "show a task (with its checklist) or a doc", run: cmdShow},
+		{name: "edit", example: "heph edit 0swa --do tomorrow --tag +urgent --tag -someday", args: "ID [--title T] [--do D] [--late D] [--attention A] [--recur R] [--recur-after-done] [--project P] [--tag +x|-x]...",
 			summary: "change a task (none clears a date, the recurrence or the project)", flags: func(fs *flag.FlagSet) {
 				fs.String("title", "", "new `title`")
 				taskFlags(fs)
 				bulkFlags(fs)
 			}, run: cmdEdit},
-		{name: "done", args: "ID… | --filter F [--yes]", summary: "complete tasks (a recurring one moves to its next occurrence)", flags: bulkFlags, run: bulkVerb("done", "done", finishVerb("task.done", "done"))},
-		{name: "skip", args: "ID", summary: "move a recurring task to its next occurrence without doing it", run: finishVerb("task.skip", "skipped")},
-		{name: "drop", args: "ID… | --filter F [--yes]", summary: "drop tasks (ends a recurring series)", flags: bulkFlags, run: bulkVerb("drop", "dropped", finishVerb("task.drop", "dropped"))},
-		{name: "rm", args: "ID… | --filter F [--yes]", summary: "remove tasks (with their context and log) or a doc", flags: bulkFlags, run: bulkVerb("rm", "removed", finishVerb("node.rm", "removed"))},
-		{name: "log", args: "ID [TEXT]", summary: "append TEXT to a task's log, or print the log", run: cmdLog},
-		{name: "context", args: "ID [--append TEXT | --check N | --uncheck N | --body -]", summary: "print or edit a task's context doc", flags: func(fs *flag.FlagSet) {
+		{name: "done", example: "heph done 0swa 7kq2", args: "ID… | --filter F [--yes]", summary: "complete tasks (a recurring one moves to its next occurrence)", flags: bulkFlags, run: bulkVerb("done", "done", finishVerb("task.done", "done"))},
+		{name: "skip", example: "heph skip 0swa", args: "ID", summary: "move a recurring task to its next occurrence without doing it", run: finishVerb("task.skip", "skipped")},
+		{name: "drop", example: "heph drop 0swa", args: "ID… | --filter F [--yes]", summary: "drop tasks (ends a recurring series)", flags: bulkFlags, run: bulkVerb("drop", "dropped", finishVerb("task.drop", "dropped"))},
+		{name: "rm", example: "heph rm 0swa", args: "ID… | --filter F [--yes]", summary: "remove tasks (with their context and log) or a doc", flags: bulkFlags, run: bulkVerb("rm", "removed", finishVerb("node.rm", "removed"))},
+		{name: "log", example: `heph log 0swa "called the plumber"`, args: "ID [TEXT]", summary: "append TEXT to a task's log, or print the log", pages: true, run: cmdLog},
+		{name: "context", example: `heph context 0swa --append "- [ ] buy a washer"`, args: "ID [--append TEXT | --check N | --uncheck N | --body -]", summary: "print or edit a task's context doc", flags: func(fs *flag.FlagSet) {
 			fs.String("append", "", "append a line of `text`")
 			fs.Int("check", 0, "check checklist item `N` (from 1)")
 			fs.Int("uncheck", 0, "uncheck checklist item `N` (from 1)")
 			fs.String("body", "", "replace the body with standard input (give `-`)")
 		}, run: cmdContext},
-		{name: "doc", args: `"Title" [--body -]`, summary: "add a doc; prints its id", flags: func(fs *flag.FlagSet) {
+		{name: "doc", example: `heph doc "Plumbing notes" --body - < notes.md`, args: `"Title" [--body -]`, summary: "add a doc; prints its id", flags: func(fs *flag.FlagSet) {
 			fs.String("body", "", "read the body from standard input (give `-`)")
 		}, run: cmdDoc},
-		{name: "get", args: "ID", summary: "print a node's body as is", run: cmdGet},
-		{name: "view", args: "[NAME [FILTER…]] | save NAME FILTER… [--sort S] | rm NAME", summary: "list views with counts, run one (next, ondeck, upcoming, late, agenda or saved), save or remove one", flags: func(fs *flag.FlagSet) {
+		{name: "get", example: "heph get 7kq2 > notes.md", args: "ID", summary: "print a node's body as is", run: cmdGet},
+		{name: "view", complete: "view", example: "heph view upcoming --days 14", args: "[NAME [FILTER…]] | save NAME FILTER… [--sort S] | rm NAME", summary: "list views with counts, run one (next, ondeck, upcoming, late, agenda or saved), save or remove one", flags: func(fs *flag.FlagSet) {
 			fs.Int("days", defaultUpcomingDays, "upcoming: look `N` days ahead")
 			fs.String("sort", "", "save: order `next`, do, late, created or title")
 			filterFlags(fs)
 		}, run: cmdViewVerb, filterArgs: true},
-		{name: "undo", args: "[N]", summary: "revert the last N (default 1) changes made here", run: cmdUndo},
+		{name: "undo", example: "heph undo 2", args: "[N]", summary: "revert the last N (default 1) changes made here", run: cmdUndo},
 	}
 }
 
@@ -179,7 +179,7 @@ func cmdNext(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	now := time.Now()
 	why := flagStr(fs, "why") == "true"
-	tb := &table{color: useColor(c.stdout, osGetenv)}
+	tb := c.newTable()
 	for _, t := range res.Tasks {
 		cells := taskCells(t.Node, now)
 		if why {
@@ -202,7 +202,7 @@ func flagPtr(fs *flag.FlagSet, name string) *string {
 // printTasks prints nodes as aligned rows.
 func (c *cli) printTasks(nodes []*Node) error {
 	now := time.Now()
-	tb := &table{color: useColor(c.stdout, osGetenv)}
+	tb := c.newTable()
 	for _, n := range nodes {
 		cells := taskCells(n, now)
 		if n.Task != nil && n.Task.State != "outstanding" {

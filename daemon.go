@@ -104,7 +104,7 @@ func daemonFlagSet(o *daemonOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.OnChange, "on-change", "", "run shell `command` for each committed change, with the event's JSON on stdin (in order, one at a time)")
 	fs.DurationVar(&o.OnChangeTimeout, "on-change-timeout", 30*time.Second, "kill an --on-change command (and its process group) still running after this long")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: hephd [flags]   (or: heph hephd [flags])\n\nhephd owns heph's store and serves clients on a unix socket.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: hephd [flags]   (or: heph hephd [flags])\n\nhephd owns heph's store and serves clients on a unix socket.\n\nExample:\n  %s\n\nFlags:\n", commandNamed("hephd").example)
 		fs.PrintDefaults()
 	}
 	return fs

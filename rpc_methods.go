@@ -119,6 +119,9 @@ func methodTable() []rpcMethod {
 		// Auth (this daemon's hub tokens).
 		{name: "auth.status", run: (*daemon).rpcAuthStatus, params: noParams{}},
 		{name: "auth.reload", run: (*daemon).rpcAuthReload, params: authReloadParams{}},
+
+		// Backups (written on the daemon's machine: never on a hub's /rpc).
+		{name: "store.backup", run: onStore((*Store).rpcBackup), params: backupParams{}},
 	}
 }
 
