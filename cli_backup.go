@@ -1,4 +1,5 @@
 // cli_backup.go owns heph backup (an online copy made by hephd) and heph restore (offline, with hephd stopped).
+
 package main
 
 import (

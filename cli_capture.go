@@ -23,14 +23,14 @@ func captureCommands() []*command {
 		fs.Int("days", 7, "list: the last `N` days")
 	}
 	return []*command{
-		{name: "add", args: `TEXT... [--dry-run]`, summary: `add a task from one line: "Water plants tomorrow p2 #Garden every 3 days"`,
+		{name: "add", example: `heph add "Water plants tomorrow p2 #Garden every 3 days"`, args: `TEXT... [--dry-run]`, summary: `add a task from one line: "Water plants tomorrow p2 #Garden every 3 days"`,
 			flags: func(fs *flag.FlagSet) {
 				fs.Bool("dry-run", false, "show how the text is read; create nothing")
 			}, run: cmdAdd},
-		{name: "today", args: "[--append TEXT | --edit]", summary: "print (or write) today's journal", flags: journalFlags, run: cmdJournal},
-		{name: "journal", args: "[DATE] [--append TEXT | --edit] | list [--days N]", summary: "print or write a day's journal; list recent days",
+		{name: "today", example: `heph today --append "Met Bob about the roof"`, args: "[--append TEXT | --edit]", summary: "print (or write) today's journal", flags: journalFlags, run: cmdJournal},
+		{name: "journal", example: "heph journal yesterday", args: "[DATE] [--append TEXT | --edit] | list [--days N]", summary: "print or write a day's journal; list recent days",
 			flags: journalFlags, run: cmdJournal},
-		{name: "promote", args: "ID N", summary: "turn checklist item N of a task's context (or of a doc) into a task linked from there",
+		{name: "promote", example: "heph promote 0swa 2", args: "ID N", summary: "turn checklist item N of a task's context (or of a doc) into a task linked from there",
 			run: cmdPromote},
 	}
 }

@@ -1,4 +1,5 @@
 // cli_color.go owns the terminal conventions of heph's output: --color auto|always|never, NO_COLOR, and fitting the terminal's width.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // cli_completion.go owns shell completion's model of the CLI (built from the command table) and the hidden heph __complete helper that completes arguments live from hephd.
+
 package main
 
 import (
@@ -156,7 +157,7 @@ func subsFromArgs(args string) []string {
 func argKindFromArgs(args string) string {
 	for _, w := range strings.Fields(args) {
 		switch strings.Trim(w, "[]") {
-		case "ID", "A", "B":
+		case "ID", "ID…", "A", "B":
 			return "task"
 		case "FILE", "FILE|-":
 			return "file"
@@ -240,31 +241,33 @@ func liveCompletions(ctx context.Context, client *rpcClient, kind string) [][2]s
 	case "project":
 		return liveProjects(ctx, client)
 	case "view":
-		// Saved views come with view.list (issue 14); until hephd's
-		// method table has it, the shells offer the built-in views read
-		// from heph view's usage.
-		return nil
+		var views []viewInfo
+		if client.Call(ctx, "view.list", noParams{}, &views) != nil {
+			return nil
+		}
+		out := make([][2]string, 0, len(views))
+		for _, v := range views {
+			out = append(out, [2]string{v.Name, fmt.Sprintf("%d task(s)", v.Count)})
+		}
+		return out
 	case "tag":
 		return tagsOfTasks(ctx, client)
 	}
 	return nil
 }
 
-// liveProjects are the projects hephd's tasks name, with how many tasks
-// each has. (project.list, from issue 14, will also know projects that
-// have no task yet; this is the place to switch to it.)
+// liveProjects are hephd's live projects by path, with their
+// outstanding counts (project.list).
 func liveProjects(ctx context.Context, client *rpcClient) [][2]string {
-	var nodes []*Node
-	if client.Call(ctx, "task.list", taskListParams{State: "all"}, &nodes) != nil {
+	var projects []projectInfo
+	if client.Call(ctx, "project.list", projectListParams{}, &projects) != nil {
 		return nil
 	}
-	count := map[string]int{}
-	for _, n := range nodes {
-		if n.Task != nil && n.Task.Project != "" {
-			count[n.Task.Project]++
-		}
+	out := make([][2]string, 0, len(projects))
+	for _, p := range projects {
+		out = append(out, [2]string{p.Path, fmt.Sprintf("%d outstanding", p.Outstanding)})
 	}
-	return countedItems(count, "task(s)")
+	return out
 }
 
 // tagsOfTasks are the tags of outstanding tasks, with how many carry each.

@@ -1,4 +1,5 @@
 // cli_completion_scripts.go owns the bash, zsh and fish completion scripts, generated from completionModel.
+
 package main
 
 import (

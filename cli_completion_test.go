@@ -23,7 +23,7 @@ type completionFixture struct {
 func newCompletionFixture(t *testing.T) *completionFixture {
 	t.Helper()
 	d := startDaemon(t)
-	out := d.MustHeph("task", "Fix the sink", "--project", "Garden Shed/Tools", "--tag", "errand")
+	out := d.MustHeph("task", "Fix the sink", "--project", "Garden Shed", "--tag", "errand")
 	f := &completionFixture{d: d, handle: strings.TrimSpace(out), dir: shortTempDir(t)}
 	bin := filepath.Dir(hephBinary(t))
 	f.env = append(append([]string{}, d.Env...), "PATH="+bin+":"+os.Getenv("PATH"))
@@ -77,8 +77,8 @@ func TestCompletionBash(t *testing.T) {
 		{[]string{"heph", "task", "x", "--attention", "r"}, "red\n"},
 		{[]string{"heph", "show", ""}, f.handle + "\n"},
 		{[]string{"heph", "--json", "done", f.handle[:2]}, f.handle + "\n"},
-		{[]string{"heph", "list", "--project", "Gar"}, `Garden\ Shed/Tools` + "\n"},
-		{[]string{"heph", "list", "--project", `Garden\ S`}, `Garden\ Shed/Tools` + "\n"},
+		{[]string{"heph", "list", "--project", "Gar"}, `Garden\ Shed` + "\n"},
+		{[]string{"heph", "list", "--project", `Garden\ S`}, `Garden\ Shed` + "\n"},
 		{[]string{"heph", "next", "--tag", "err"}, "errand\n"},
 		{[]string{"heph", "daemon", "sta"}, "start\nstatus\n"},
 	} {
@@ -117,7 +117,7 @@ func TestCompletionFish(t *testing.T) {
 		{"heph sh", "show\tshow a task"},
 		{"heph task x --att", "--attention\tlevel: white"},
 		{"heph show ", f.handle + "\tFix the sink"},
-		{"heph list --project Gar", "Garden Shed/Tools\t1 task(s)"},
+		{"heph list --project Gar", "Garden Shed\t1 outstanding"},
 		{"heph next --tag ", "errand\t1 task(s)"},
 		{"heph completion ", "zsh"},
 	} {
@@ -188,7 +188,7 @@ func TestCompletionZsh(t *testing.T) {
 		{"heph sh", "heph show"},
 		{"heph task x --att", "heph task x --attention"},
 		{"heph show ", "heph show " + f.handle},
-		{"heph list --project Gar", `heph list --project Garden\ Shed/Tools`},
+		{"heph list --project Gar", `heph list --project Garden\ Shed`},
 	} {
 		// (capture-pane drops the space completion adds after a word.)
 		s.tmux("send-keys", "C-u", tc.typed, "Tab")

@@ -1,4 +1,5 @@
 // cli_doctor.go owns heph doctor: each check of the setup says ok, warn or fail, and how to fix it.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // cli_doctor_hub.go owns heph doctor's hub checks: reachability, TLS, /config, clock skew and the login token.
+
 package main
 
 import (

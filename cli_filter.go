@@ -64,7 +64,7 @@ func filterFromArgs(args []string) string {
 // projectCommands are the verbs of projects and saved views.
 func projectCommands() []*command {
 	return []*command{
-		{name: "project", args: "add NAME [--parent P] | list [--archived] | show P | rename P NAME | mv P --parent Q|none | archive P | unarchive P | rm P [--move-to Q | --clear]",
+		{name: "project", example: "heph project add Home/Garden", args: "add NAME [--parent P] | list [--archived] | show P | rename P NAME | mv P --parent Q|none | archive P | unarchive P | rm P [--move-to Q | --clear]",
 			summary: "manage projects (a tree; tasks reference them by id)", flags: func(fs *flag.FlagSet) {
 				fs.String("parent", "", "parent `project` (name, path, handle or id; none: the top)")
 				fs.Bool("archived", false, "list: include archived projects")

@@ -1,4 +1,5 @@
 // cli_man.go owns heph's manual pages, heph(1) and hephd(8), generated from the command table and hephd's flags, as roff (make man) and as text (heph help TOPIC).
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // cli_pager.go owns paging: long output (list, search, log) goes through $PAGER (default less -FRX) on a terminal.
+
 package main
 
 import (

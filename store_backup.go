@@ -1,4 +1,5 @@
 // store_backup.go owns online backups (store.backup) and the checks a restore makes of a store file.
+
 package main
 
 import (
