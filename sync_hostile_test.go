@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -212,7 +213,7 @@ func rawCall(t *testing.T, socket, line string, out any) {
 // and body.
 func pushOps(t *testing.T, base, token string, ops ...Op) (int, string) {
 	t.Helper()
-	b, err := json.Marshal(pushRequest{Replica: "evil", Ops: ops})
+	b, err := json.Marshal(pushRequest{Replica: "evil", Format: syncFormat, Ops: ops})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +281,7 @@ func TestHostileHubCannotCrashSpoke(t *testing.T) {
 	mode.Store("short")
 	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/sync/pull" {
-			writeJSON(w, http.StatusOK, pushReply{})
+			writeJSON(w, http.StatusOK, pushReply{Format: syncFormat})
 			return
 		}
 		if mode.Load() == "cut" {
@@ -288,7 +289,7 @@ func TestHostileHubCannotCrashSpoke(t *testing.T) {
 			w.Write([]byte(`{"ops":[{"seq":1,"id":"` + short.ID + `","data":"\u`))
 			return
 		}
-		writeJSON(w, http.StatusOK, pullReply{Ops: []seqOp{{Seq: 1, Op: short}}, Cursor: 1})
+		writeJSON(w, http.StatusOK, pullReply{Ops: []seqOp{{Seq: 1, Op: short}}, Cursor: 1, Format: syncFormat})
 	}))
 	defer fake.Close()
 	spoke := startSpoke(t, fake.URL, writeTokenFile(t, fake.URL))
@@ -363,7 +364,7 @@ func TestHubOwnerStoresBounded(t *testing.T) {
 // pull2 is a pull from base as subject sub (in-process token table).
 func pull2(t *testing.T, base, sub string) int {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/sync/pull", nil)
+	req, _ := http.NewRequest("GET", base+"/sync/pull?format="+strconv.Itoa(syncFormat), nil)
 	req.Header.Set("Authorization", "Bearer tok:"+sub)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
