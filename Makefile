@@ -18,7 +18,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/heph $(PKG)
 	ln -sf heph $(BIN)/hephd
 
-## man: heph(1) and hephd(8) in man/, generated from the command table (man -l man/heph.1)
+## man: heph(1), hephd(8), heph-filters(7), heph-quickadd(7) in man/, from the command table and README (man -l man/heph.1)
 man: build
 	$(BIN)/heph __man man
 

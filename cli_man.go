@@ -1,4 +1,4 @@
-// cli_man.go owns heph's manual pages, heph(1) and hephd(8), generated from the command table and hephd's flags, as roff (make man) and as text (heph help TOPIC).
+// cli_man.go owns heph's manual pages, heph(1) and hephd(8), generated from the command table and hephd's flags (and the README's, cli_man_readme.go), as roff (make man) and as text (heph help TOPIC).
 
 package main
 
@@ -49,11 +49,12 @@ func example(text string) manBlock     { return manBlock{kind: "ex", text: text}
 
 // manPages are every page heph ships, by topic name.
 func manPages() map[string]*manPage {
-	return map[string]*manPage{"heph": hephManPage(), "hephd": hephdManPage()}
+	return map[string]*manPage{"heph": hephManPage(), "hephd": hephdManPage(),
+		"filters": filtersManPage(readmeText), "quickadd": quickaddManPage(readmeText)}
 }
 
 // manTopics are the names heph help accepts besides verbs.
-func manTopics() []string { return []string{"heph", "hephd"} }
+func manTopics() []string { return []string{"heph", "hephd", "filters", "quickadd"} }
 
 // flagBlocks documents a flag set's flags, one tagged paragraph each.
 func flagBlocks(fs *flag.FlagSet) []manBlock {
@@ -121,7 +122,7 @@ func hephManPage() *manPage {
 			tagged("0", "success."), tagged("1", "an error (heph doctor: a check failed)."),
 			tagged("2", "a usage mistake."), tagged("3", "hephd is not running."),
 		}},
-		manSection{name: "SEE ALSO", blocks: []manBlock{para("hephd(8); docs/protocol.md and docs/how-to/ in heph's source.")}},
+		manSection{name: "SEE ALSO", blocks: []manBlock{para("hephd(8), heph-filters(7), heph-quickadd(7); docs/protocol.md and docs/how-to/ in heph's source.")}},
 	)
 	return p
 }
@@ -194,7 +195,7 @@ func (p *manPage) roff() string {
 			case "p":
 				fmt.Fprintf(&b, ".PP\n%s\n", roffEscape(bl.text))
 			case "tp":
-				fmt.Fprintf(&b, ".TP\n.B %s\n%s\n", roffEscape(bl.tag), roffEscape(bl.text))
+				fmt.Fprintf(&b, ".TP\n.B %s\n%s\n", roffArg(bl.tag), roffEscape(bl.text))
 			case "ex":
 				fmt.Fprintf(&b, ".PP\nExample:\n.RS\n.nf\n%s\n.fi\n.RE\n", roffEscape(bl.text))
 			}
@@ -281,9 +282,11 @@ func cmdWriteMan(c *cli, _ *flag.FlagSet, args []string) error {
 }
 
 // ssLine is a subsection heading line.
-func ssLine(sub string) string {
-	return ".SS \"" + strings.ReplaceAll(roffEscape(sub), `"`, `\(dq`) + "\""
-}
+func ssLine(sub string) string { return ".SS \"" + roffArg(sub) + "\"" }
+
+// roffArg is text escaped for a macro's arguments, where a double quote
+// would group words: as \(dq it is only a character.
+func roffArg(s string) string { return strings.ReplaceAll(roffEscape(s), `"`, `\(dq`) }
 
 // verbSub is the subsection heading of a verb in heph(1).
 func verbSub(cmd *command) string { return strings.TrimSpace("heph " + cmd.name + " " + cmd.args) }
