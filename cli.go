@@ -42,6 +42,9 @@ type command struct {
 	flags func(fs *flag.FlagSet)
 	// run executes the verb with its positional arguments.
 	run func(c *cli, fs *flag.FlagSet, args []string) error
+	// filterArgs: positional arguments are filter terms, so "-tag" is a
+	// term, not an unknown flag (cli_filter.go).
+	filterArgs bool
 }
 
 // usageError is a mistake in how a command was invoked (exit status 2).
@@ -68,6 +71,7 @@ func commands() []*command {
 	cmds = append(cmds, taskCommands()...)
 	cmds = append(cmds, syncCommands()...)
 	cmds = append(cmds, captureCommands()...)
+	cmds = append(cmds, projectCommands()...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	return cmds
 }
@@ -159,7 +163,14 @@ func (c *cli) exec(cmd *command, args []string) int {
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}
+	var restore func([]string) []string
+	if cmd.filterArgs {
+		args, restore = protectDashTerms(fs, args)
+	}
 	pos, err := parseInterspersed(fs, args)
+	if restore != nil {
+		pos = restore(pos)
+	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(c.stdout, "Usage: heph %s %s\n\n%s\n\nFlags:\n", cmd.name, cmd.args, cmd.summary)

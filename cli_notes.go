@@ -77,6 +77,7 @@ func cmdLinks(c *cli, _ *flag.FlagSet, args []string) error {
 
 func searchFlags(fs *flag.FlagSet) {
 	fs.Int("limit", 20, "show at most `N` results")
+	fs.String("filter", "", "only tasks this `filter` matches, and their context docs (see heph list)")
 }
 
 func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
@@ -86,7 +87,7 @@ func cmdSearch(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	limit, _ := strconv.Atoi(fs.Lookup("limit").Value.String())
 	var hits []searchHit
-	if done, err := c.callJSON("node.search", searchParams{Query: query, Limit: limit}, &hits); done {
+	if done, err := c.callJSON("node.search", searchParams{Query: query, Limit: limit, Filter: flagStr(fs, "filter")}, &hits); done {
 		return err
 	}
 	if len(hits) == 0 {

@@ -19,25 +19,27 @@ func taskCommands() []*command {
 	return []*command{
 		{name: "task", args: `"Title" [--do D] [--late D] [--attention A] [--recur R] [--recur-after-done] [--project P] [--tag T]...`,
 			summary: "add a task; prints its id", flags: taskFlags, run: cmdTask},
-		{name: "next", args: "[--limit N] [--project P] [--tag T] [--why]", summary: "what to do next", flags: func(fs *flag.FlagSet) {
+		{name: "next", args: "[FILTER…] [--limit N] [--project P] [--tag T] [--why]", summary: "what to do next", flags: func(fs *flag.FlagSet) {
 			fs.Int("limit", defaultNextLimit, "show at most `N` tasks (0: all)")
 			filterFlags(fs)
 			fs.Bool("why", false, "show which rule placed each task")
-		}, run: cmdNext},
-		{name: "list", args: "[--state S] [--project P] [--tag T]", summary: "list tasks, oldest first", flags: func(fs *flag.FlagSet) {
-			fs.String("state", "outstanding", "`state`: outstanding, done, dropped or all")
+		}, run: cmdNext, filterArgs: true},
+		{name: "list", args: "[FILTER…] [--state S] [--project P] [--tag T] [--sort next|do|late|created|title]", summary: "list tasks matching a filter (project:P +tag attention:red …), oldest first", flags: func(fs *flag.FlagSet) {
+			fs.String("state", "", "`state`: outstanding (default), done, dropped or all")
+			fs.String("sort", "created", "order: `next`, do, late, created or title")
 			filterFlags(fs)
-		}, run: cmdList},
+		}, run: cmdList, filterArgs: true},
 		{name: "show", args: "ID", summary: "show a task (with its checklist) or a doc", run: cmdShow},
 		{name: "edit", args: "ID [--title T] [--do D] [--late D] [--attention A] [--recur R] [--recur-after-done] [--project P] [--tag +x|-x]...",
 			summary: "change a task (none clears a date, the recurrence or the project)", flags: func(fs *flag.FlagSet) {
 				fs.String("title", "", "new `title`")
 				taskFlags(fs)
+				bulkFlags(fs)
 			}, run: cmdEdit},
-		{name: "done", args: "ID", summary: "complete a task (a recurring one moves to its next occurrence)", run: finishVerb("task.done", "done")},
+		{name: "done", args: "ID… | --filter F [--yes]", summary: "complete tasks (a recurring one moves to its next occurrence)", flags: bulkFlags, run: bulkVerb("done", "done", finishVerb("task.done", "done"))},
 		{name: "skip", args: "ID", summary: "move a recurring task to its next occurrence without doing it", run: finishVerb("task.skip", "skipped")},
-		{name: "drop", args: "ID", summary: "drop a task (ends a recurring series)", run: finishVerb("task.drop", "dropped")},
-		{name: "rm", args: "ID", summary: "remove a task (with its context and log) or a doc", run: finishVerb("node.rm", "removed")},
+		{name: "drop", args: "ID… | --filter F [--yes]", summary: "drop tasks (ends a recurring series)", flags: bulkFlags, run: bulkVerb("drop", "dropped", finishVerb("task.drop", "dropped"))},
+		{name: "rm", args: "ID… | --filter F [--yes]", summary: "remove tasks (with their context and log) or a doc", flags: bulkFlags, run: bulkVerb("rm", "removed", finishVerb("node.rm", "removed"))},
 		{name: "log", args: "ID [TEXT]", summary: "append TEXT to a task's log, or print the log", run: cmdLog},
 		{name: "context", args: "ID [--append TEXT | --check N | --uncheck N | --body -]", summary: "print or edit a task's context doc", flags: func(fs *flag.FlagSet) {
 			fs.String("append", "", "append a line of `text`")
@@ -49,10 +51,11 @@ func taskCommands() []*command {
 			fs.String("body", "", "read the body from standard input (give `-`)")
 		}, run: cmdDoc},
 		{name: "get", args: "ID", summary: "print a node's body as is", run: cmdGet},
-		{name: "view", args: "ondeck|upcoming [--days N]|late", summary: "on-deck (blue), upcoming or late tasks", flags: func(fs *flag.FlagSet) {
+		{name: "view", args: "[NAME [FILTER…]] | save NAME FILTER… [--sort S] | rm NAME", summary: "list views with counts, run one (next, ondeck, upcoming, late, agenda or saved), save or remove one", flags: func(fs *flag.FlagSet) {
 			fs.Int("days", defaultUpcomingDays, "upcoming: look `N` days ahead")
+			fs.String("sort", "", "save: order `next`, do, late, created or title")
 			filterFlags(fs)
-		}, run: cmdView},
+		}, run: cmdViewVerb, filterArgs: true},
 		{name: "undo", args: "[N]", summary: "revert the last N (default 1) changes made here", run: cmdUndo},
 	}
 }
@@ -100,11 +103,17 @@ func cmdTask(c *cli, fs *flag.FlagSet, args []string) error {
 }
 
 func cmdEdit(c *cli, fs *flag.FlagSet, args []string) error {
-	if err := wantArgs(args, 1, "one ID"); err != nil {
-		return err
+	bulk := len(args) > 1 || flagStr(fs, "filter") != ""
+	if !bulk {
+		if err := wantArgs(args, 1, "one ID (or several, or --filter F)"); err != nil {
+			return err
+		}
 	}
-	p := taskEditParams{ID: args[0], Title: flagPtr(fs, "title"), Do: flagPtr(fs, "do"), Late: flagPtr(fs, "late"),
+	p := taskEditParams{Title: flagPtr(fs, "title"), Do: flagPtr(fs, "do"), Late: flagPtr(fs, "late"),
 		Attention: flagPtr(fs, "attention"), Recur: flagPtr(fs, "recur"), Project: flagPtr(fs, "project")}
+	if !bulk {
+		p.ID = args[0]
+	}
 	if flagSet(fs, "recur-after-done") {
 		v := flagStr(fs, "recur-after-done") == "true"
 		p.RecurAfterDone = &v
@@ -118,6 +127,13 @@ func cmdEdit(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	if !p.changes() {
 		return usagef("nothing to change: give --title, --do, --late, --attention, --recur, --recur-after-done, --project or --tag")
+	}
+	if bulk {
+		ids, ok, err := c.bulkTargets(fs, args, "edit")
+		if err != nil || !ok {
+			return err
+		}
+		return c.runBulk("edit", "edited", ids, &p)
 	}
 	var n Node
 	if done, err := c.callJSON("task.edit", p, &n); done {
@@ -151,11 +167,8 @@ func finishVerb(method, past string) func(c *cli, fs *flag.FlagSet, args []strin
 }
 
 func cmdNext(c *cli, fs *flag.FlagSet, args []string) error {
-	if err := wantArgs(args, 0, "no arguments"); err != nil {
-		return err
-	}
 	limit, _ := strconv.Atoi(flagStr(fs, "limit"))
-	p := nextParams{Limit: &limit, Project: flagStr(fs, "project"), Tag: flagStr(fs, "tag")}
+	p := nextParams{Limit: &limit, Project: flagStr(fs, "project"), Tag: flagStr(fs, "tag"), Filter: filterFromArgs(args)}
 	var res nextResult
 	if done, err := c.callJSON("task.next", p, &res); done {
 		return err
@@ -201,19 +214,22 @@ func (c *cli) printTasks(nodes []*Node) error {
 }
 
 func cmdList(c *cli, fs *flag.FlagSet, args []string) error {
-	if err := wantArgs(args, 0, "no arguments"); err != nil {
-		return err
-	}
-	p := taskListParams{State: flagStr(fs, "state"), Project: flagStr(fs, "project"), Tag: flagStr(fs, "tag")}
+	p := taskListParams{State: flagStr(fs, "state"), Project: flagStr(fs, "project"), Tag: flagStr(fs, "tag"),
+		Filter: filterFromArgs(args), Sort: flagStr(fs, "sort")}
 	var nodes []*Node
 	if done, err := c.callJSON("task.list", p, &nodes); done {
 		return err
 	}
 	if len(nodes) == 0 {
 		state := flagStr(fs, "state")
-		if state == "all" {
+		switch {
+		case state == "all":
 			state = ""
-		} else {
+		case state == "" && len(args) > 0:
+			state = "matching "
+		case state == "":
+			state = "outstanding "
+		default:
 			state += " "
 		}
 		fmt.Fprintln(c.stdout, "No "+state+"tasks"+filterText(fs)+".")
@@ -236,26 +252,6 @@ func filterText(fs *flag.FlagSet) string {
 		return ""
 	}
 	return " " + strings.Join(parts, ", ")
-}
-
-func cmdView(c *cli, fs *flag.FlagSet, args []string) error {
-	if err := wantArgs(args, 1, "a view: ondeck, upcoming or late"); err != nil {
-		return err
-	}
-	p := taskViewParams{Name: args[0], Project: flagStr(fs, "project"), Tag: flagStr(fs, "tag")}
-	if flagSet(fs, "days") {
-		d, _ := strconv.Atoi(flagStr(fs, "days"))
-		p.Days = &d
-	}
-	var nodes []*Node
-	if done, err := c.callJSON("task.view", p, &nodes); done {
-		return err
-	}
-	if len(nodes) == 0 {
-		fmt.Fprintln(c.stdout, emptyViewLine(args[0], p.Days)+filterText(fs)+".")
-		return nil
-	}
-	return c.printTasks(nodes)
 }
 
 // emptyViewLine says that a view has nothing in it.

@@ -1,4 +1,5 @@
 // cli_watch.go owns `heph watch`: print hephd's live events, resuming across daemon restarts.
+
 package main
 
 import (

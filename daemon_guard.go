@@ -1,4 +1,5 @@
 // Keeping hephd up when one of its background goroutines panics: recover, log the stack, back off, run again.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // events.go owns the live event bus: one per Store, fed after each committed write transaction.
+
 package main
 
 import (

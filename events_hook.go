@@ -1,4 +1,5 @@
 // events_hook.go owns hephd --on-change: a command run with each event's JSON on stdin, in order, one at a time.
+
 package main
 
 import (

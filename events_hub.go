@@ -1,4 +1,5 @@
 // events_hub.go owns the hub's live events: GET /events (Server-Sent Events) and the single-use tickets of events.ticket.
+
 package main
 
 import (

@@ -1,4 +1,5 @@
 // events_rpc.go owns events.subscribe on the socket: one serialized writer per connection shared by replies and event notifications.
+
 package main
 
 import (
@@ -49,6 +50,15 @@ type rpcConn struct {
 	sub        *eventSub
 	afterReply func() // run once the current request's reply is written
 	pumpDone   chan struct{}
+}
+
+// subscribed reports whether the connection has called events.subscribe:
+// such a connection waits for notifications, so the idle deadline
+// (rpc_limits.go) does not apply to it.
+func (c *rpcConn) subscribed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sub != nil
 }
 
 type rpcConnKey struct{}

@@ -1,4 +1,5 @@
 // events_tick.go owns the tick events: one at each instant a do date arrives or a late date passes.
+
 package main
 
 import (

@@ -14,15 +14,30 @@ import (
 
 // Node is a doc or a task as clients see it. Times are RFC 3339 in JSON.
 type Node struct {
-	ID      string     `json:"id"`
-	Handle  string     `json:"handle"`
-	Kind    string     `json:"kind"`
-	Title   string     `json:"title"`
-	Body    string     `json:"body"`
-	Created time.Time  `json:"created"`
-	Updated time.Time  `json:"updated"`
-	Deleted *time.Time `json:"deleted,omitempty"`
-	Task    *Task      `json:"task,omitempty"`
+	ID      string         `json:"id"`
+	Handle  string         `json:"handle"`
+	Kind    string         `json:"kind"`
+	Title   string         `json:"title"`
+	Body    string         `json:"body"`
+	Created time.Time      `json:"created"`
+	Updated time.Time      `json:"updated"`
+	Deleted *time.Time     `json:"deleted,omitempty"`
+	Task    *Task          `json:"task,omitempty"`
+	Project *ProjectFields `json:"project,omitempty"` // kind project
+	View    *ViewFields    `json:"view,omitempty"`    // kind view
+}
+
+// ProjectFields are the fields only projects have.
+type ProjectFields struct {
+	Parent   string `json:"parent,omitempty"` // the parent project's id
+	Path     string `json:"path"`             // titles from the root, "/"-joined
+	Archived bool   `json:"archived"`
+}
+
+// ViewFields are the fields only saved views have (the title is the name).
+type ViewFields struct {
+	Filter string `json:"filter"`
+	Sort   string `json:"sort,omitempty"`
 }
 
 // Task holds the fields only tasks have.
@@ -34,16 +49,22 @@ type Task struct {
 	Recur          string     `json:"recur,omitempty"`
 	RecurAfterDone bool       `json:"recur_after_done,omitempty"`
 	Occurrences    int        `json:"occurrences,omitempty"`
-	Project        string     `json:"project,omitempty"`
+	Project        string     `json:"project,omitempty"`    // the project's path, for display
+	ProjectID      string     `json:"project_id,omitempty"` // the project node
+	legacyProject  string     // tasks.project: a project string not yet adopted (project.go)
 	Tags           []string   `json:"tags"`
 	Context        string     `json:"context,omitempty"`
 	Log            string     `json:"log,omitempty"`
 }
 
 // nodeSelect selects every column scanNode reads; append a WHERE clause.
+// tp is a task's project (for its path), pj a project's own row, v a
+// view's.
 const nodeSelect = `SELECT n.id, n.handle, n.kind, n.title, n.body, n.created, n.updated, n.deleted,
-	t.state, t.attention, t.do_at, t.late_at, t.recur, t.recur_after_done, t.occurrences, t.project, t.tags, t.context_id, t.log_id
-	FROM nodes n LEFT JOIN tasks t ON t.node_id = n.id`
+	t.state, t.attention, t.do_at, t.late_at, t.recur, t.recur_after_done, t.occurrences, t.project, t.tags, t.context_id, t.log_id,
+	t.project_id, tp.path, pj.parent, pj.archived, pj.path, v.filter, v.sort
+	FROM nodes n LEFT JOIN tasks t ON t.node_id = n.id LEFT JOIN projects tp ON tp.node_id = t.project_id
+	LEFT JOIN projects pj ON pj.node_id = n.id LEFT JOIN views v ON v.node_id = n.id`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -56,9 +77,14 @@ func scanNode(r rowScanner) (*Node, error) {
 		state, attention, recur sql.NullString
 		project, tags, ctx, log sql.NullString
 		rad, occ                sql.NullInt64
+		projectID, projectPath  sql.NullString
+		parent, path            sql.NullString
+		archived                sql.NullInt64
+		filter, sortBy          sql.NullString
 	)
 	err := r.Scan(&n.ID, &n.Handle, &n.Kind, &n.Title, &n.Body, &created, &updated, &deleted,
-		&state, &attention, &doAt, &lateAt, &recur, &rad, &occ, &project, &tags, &ctx, &log)
+		&state, &attention, &doAt, &lateAt, &recur, &rad, &occ, &project, &tags, &ctx, &log,
+		&projectID, &projectPath, &parent, &archived, &path, &filter, &sortBy)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNotFound
 	}
@@ -70,13 +96,24 @@ func scanNode(r rowScanner) (*Node, error) {
 	if n.Kind == "task" {
 		t := &Task{State: state.String, Attention: attention.String, Do: optTime(doAt), Late: optTime(lateAt),
 			Recur: recur.String, RecurAfterDone: rad.Int64 != 0, Occurrences: int(occ.Int64),
-			Project: project.String, Context: ctx.String, Log: log.String, Tags: []string{}}
+			Project: project.String, ProjectID: projectID.String, legacyProject: project.String, Context: ctx.String, Log: log.String, Tags: []string{}}
+		if t.ProjectID != "" {
+			// The path of the project it references (empty while the
+			// project has not arrived by sync yet).
+			t.Project = projectPath.String
+		}
 		if tags.String != "" {
 			if err := json.Unmarshal([]byte(tags.String), &t.Tags); err != nil {
 				return nil, fmt.Errorf("node %s: tags: %w", n.ID, err)
 			}
 		}
 		n.Task = t
+	}
+	switch n.Kind {
+	case "project":
+		n.Project = &ProjectFields{Parent: parent.String, Path: path.String, Archived: archived.Int64 != 0}
+	case "view":
+		n.View = &ViewFields{Filter: filter.String, Sort: sortBy.String}
 	}
 	return &n, nil
 }
@@ -107,10 +144,19 @@ func (n *Node) fieldValues() map[string]any {
 		m["recur"] = t.Recur
 		m["recur_after_done"] = t.RecurAfterDone
 		m["occurrences"] = t.Occurrences
-		m["project"] = t.Project
+		m["project"] = t.legacyProject
+		m["project_id"] = t.ProjectID
 		m["tags"] = append([]string{}, t.Tags...)
 		m["context"] = t.Context
 		m["log"] = t.Log
+	}
+	if p := n.Project; p != nil {
+		m["parent"] = p.Parent
+		m["archived"] = p.Archived
+	}
+	if v := n.View; v != nil {
+		m["filter"] = v.Filter
+		m["sort"] = v.Sort
 	}
 	return m
 }

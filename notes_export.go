@@ -247,6 +247,15 @@ func renderNode(n *Node, links []string) []byte {
 		fm["context"] = yamlString(t.Context)
 		fm["log"] = yamlString(t.Log)
 	}
+	if p := n.Project; p != nil {
+		fm["parent"] = yamlString(p.Parent)
+		fm["path"] = yamlString(p.Path)
+		fm["archived"] = strconv.FormatBool(p.Archived)
+	}
+	if v := n.View; v != nil {
+		fm["filter"] = yamlString(v.Filter)
+		fm["sort"] = yamlString(v.Sort)
+	}
 	keys := make([]string, 0, len(fm))
 	for k := range fm {
 		keys = append(keys, k)

@@ -92,6 +92,10 @@ func sampleStore(t *testing.T, s *Store) (doc, task, gone string) {
 	if err := s.Write(context.Background(), func(tx *Tx) error { return tx.Link(task, doc, "explicit", "", true) }); err != nil {
 		t.Fatal(err)
 	}
+	// The task's project string becomes project nodes, as at open.
+	if n, err := s.adoptLegacyProjects(context.Background()); err != nil || n != 1 {
+		t.Fatalf("adopt project strings: %d %v", n, err)
+	}
 	return doc, task, gone
 }
 

@@ -73,13 +73,15 @@ func (r *importReport) unmapped(item, field, format string, args ...any) {
 
 // mdItem is one parsed markdown file.
 type mdItem struct {
-	path    string         // absolute
-	id      string         // heph id from front matter; "" for a plain file
-	kind    string         // doc or task
-	fields  map[string]any // in fieldValues shapes
-	created time.Time
-	updated time.Time
-	links   []string
+	path string // absolute
+	id   string // heph id from front matter; "" for a plain file
+	kind string // doc, task, project or view
+	// projectPath is a project file's path: (informative) front matter.
+	projectPath string
+	fields      map[string]any // in fieldValues shapes
+	created     time.Time
+	updated     time.Time
+	links       []string
 }
 
 type importMarkdownParams struct {
@@ -142,6 +144,9 @@ func (s *Store) importMarkdown(ctx context.Context, dir string) (*importReport, 
 		return nil, fmt.Errorf("import markdown %s: %w", dir, err)
 	}
 	rep.Items = len(items)
+	// Projects first (parents before children), so the tasks that name
+	// them find them instead of creating them.
+	sort.SliceStable(items, func(i, j int) bool { return importRank(items[i]) < importRank(items[j]) })
 	err = s.Write(ctx, func(tx *Tx) error {
 		for _, it := range items {
 			if err := importMarkdownItem(tx, it, rep); err != nil {
@@ -253,8 +258,8 @@ func (it *mdItem) fromFrontMatter(fm frontMatter, body string, rep *importReport
 	if it.kind == "" {
 		it.kind = "doc"
 	}
-	if it.kind != "doc" && it.kind != "task" {
-		return fmt.Errorf("front matter kind %q: want doc or task", it.kind)
+	if _, ok := kindTable(it.kind); !ok {
+		return fmt.Errorf("front matter kind %q: want doc, task, project or view", it.kind)
 	}
 	title, err := str("title")
 	if err != nil {
@@ -304,6 +309,9 @@ func (it *mdItem) fromFrontMatter(fm frontMatter, body string, rep *importReport
 		for _, k := range []string{"state", "attention", "do", "late", "recur", "recur_after_done", "occurrences", "project", "tags", "context", "log"} {
 			known[k] = true
 		}
+	}
+	if err := it.projectViewFields(fm, str, known); err != nil {
+		return err
 	}
 	keys := make([]string, 0, len(fm))
 	for k := range fm {
@@ -395,6 +403,9 @@ func (it *mdItem) taskFields(fm frontMatter, str func(string) (string, error)) e
 // importMarkdownItem creates or updates the node of one file.
 func importMarkdownItem(tx *Tx, it *mdItem, rep *importReport) error {
 	ctx := tx.Context()
+	if err := importedTaskProject(tx, it); err != nil {
+		return err
+	}
 	id := it.id
 	if id == "" {
 		err := tx.SQL().QueryRowContext(ctx, `SELECT node_id FROM imports WHERE source='markdown' AND ext_id=?`, it.path).Scan(&id)
@@ -417,6 +428,11 @@ func importMarkdownItem(tx *Tx, it *mdItem, rep *importReport) error {
 		}
 		rep.Created++
 		return addImportedLinks(tx, it, it.id)
+	}
+	if it.kind == "project" || it.kind == "view" {
+		rep.Skipped++
+		rep.problem(it.path, "a %s file needs its id in the front matter (heph export writes it); skipped", it.kind)
+		return nil
 	}
 	newID, err := tx.Create("doc", it.fields)
 	if err != nil {
@@ -542,4 +558,79 @@ func readRegularFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
 	return io.ReadAll(f)
+}
+
+// importedTaskProject turns a task file's project path into a reference to
+// the project at that path, creating it (and its parents) when missing.
+func importedTaskProject(tx *Tx, it *mdItem) error {
+	if it.kind != "task" {
+		return nil
+	}
+	path, _ := it.fields["project"].(string)
+	pid := ""
+	if path != "" {
+		var err error
+		if pid, err = projectForTask(tx, path); err != nil {
+			return fmt.Errorf("%s: project %q: %w", it.path, path, err)
+		}
+	}
+	for k, v := range taskProjectFields(pid) {
+		it.fields[k] = v
+	}
+	return nil
+}
+
+// importRank orders items for import: projects by depth, then the rest.
+func importRank(it *mdItem) int {
+	if it.kind != "project" {
+		return 1 << 20
+	}
+	return strings.Count(it.projectPath, "/")
+}
+
+// projectViewFields reads the front matter of a project (parent,
+// archived; path is informative) or a view (filter, sort).
+func (it *mdItem) projectViewFields(fm frontMatter, str func(string) (string, error), known map[string]bool) error {
+	var keys []string
+	switch it.kind {
+	case "project":
+		keys = []string{"parent", "path"}
+		known["archived"] = true
+		a, err := str("archived")
+		if err != nil {
+			return err
+		}
+		if a != "" && a != "true" && a != "false" {
+			return fmt.Errorf("front matter archived %q: want true or false", a)
+		}
+		it.fields["archived"] = a == "true"
+	case "view":
+		keys = []string{"filter", "sort"}
+	default:
+		return nil
+	}
+	for _, k := range keys {
+		known[k] = true
+		v, err := str(k)
+		if err != nil {
+			return err
+		}
+		if k == "path" {
+			it.projectPath = v
+			continue
+		}
+		if k == "parent" && v != "" && !validULID(strings.ToUpper(v)) {
+			return fmt.Errorf("front matter parent %q is not a heph id", v)
+		}
+		if k == "parent" {
+			v = strings.ToUpper(v)
+		}
+		it.fields[k] = v
+	}
+	if it.kind == "view" {
+		if _, _, err := sortClause(it.fields["sort"].(string), time.Now()); err != nil {
+			return err
+		}
+	}
+	return nil
 }

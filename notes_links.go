@@ -147,6 +147,9 @@ func closingTicks(s string, from, n int) int {
 // the node. created says the node was created by this write: it has no
 // references to replace yet.
 func (t *Tx) afterFieldWrite(id, field string, v any, created bool) error {
+	if err := t.noteProjectWrite(id, field, created); err != nil {
+		return err
+	}
 	switch field {
 	case "body":
 		body, _ := v.(string)

@@ -35,6 +35,9 @@ type searchHit struct {
 type searchParams struct {
 	Query string `json:"query"`
 	Limit int    `json:"limit"`
+	// Filter (filter.go), when set, keeps the tasks it matches and their
+	// context docs.
+	Filter string `json:"filter"`
 }
 
 func (s *Store) rpcNodeSearch(ctx context.Context, params json.RawMessage) (any, error) {
@@ -48,12 +51,25 @@ func (s *Store) rpcNodeSearch(ctx context.Context, params json.RawMessage) (any,
 	if p.Limit <= 0 || p.Limit > 1000 {
 		return nil, invalidParams("param \"limit\" must be between 1 and 1000, not %d", p.Limit)
 	}
+	if strings.TrimSpace(p.Filter) != "" {
+		f, err := compileFilter(ctx, s.db, p.Filter, s.now())
+		if err != nil {
+			return nil, err
+		}
+		return s.searchWithin(ctx, p.Query, p.Limit, f)
+	}
 	return s.search(ctx, p.Query, p.Limit)
 }
 
 // search runs query (FTS5 syntax, or plain words when that fails to parse).
 func (s *Store) search(ctx context.Context, query string, limit int) ([]searchHit, error) {
-	hits, err := s.searchFTS(ctx, query, limit)
+	return s.searchWithin(ctx, query, limit, nil)
+}
+
+// searchWithin is search among the tasks f matches and their context
+// docs (all nodes when f is nil).
+func (s *Store) searchWithin(ctx context.Context, query string, limit int, f *compiledFilter) ([]searchHit, error) {
+	hits, err := s.searchFTS(ctx, query, limit, f)
 	if err == nil {
 		return hits, nil
 	}
@@ -64,7 +80,7 @@ func (s *Store) search(ctx context.Context, query string, limit int) ([]searchHi
 	if quoted == "" {
 		return nil, invalidParams("search query %q has no words to search for", query)
 	}
-	hits, err2 := s.searchFTS(ctx, quoted, limit)
+	hits, err2 := s.searchFTS(ctx, quoted, limit, f)
 	if err2 != nil {
 		if isFTSQueryError(err2) {
 			return nil, invalidParams("bad search query %q: %v", query, err)
@@ -98,10 +114,17 @@ func quoteFTSWords(q string) string {
 	return strings.Join(words, " ")
 }
 
-func (s *Store) searchFTS(ctx context.Context, match string, limit int) ([]searchHit, error) {
+func (s *Store) searchFTS(ctx context.Context, match string, limit int, within *compiledFilter) ([]searchHit, error) {
+	restrict := ""
+	args := []any{snippetOpen, snippetClose, match}
+	if within != nil {
+		tasks := `FROM tasks t CROSS JOIN nodes n ON n.id = t.node_id WHERE 1` + within.where
+		restrict = ` AND (r.node IN (SELECT t.node_id ` + tasks + `) OR r.node IN (SELECT t.context_id ` + tasks + `))`
+		args = append(append(args, within.args...), within.args...)
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT r.node, snippet(search_fts, -1, ?, ?, '…', 12), bm25(search_fts, 10.0, 1.0) AS rank
 		FROM search_fts f JOIN search_rows r ON r.rowid = f.rowid
-		WHERE search_fts MATCH ? ORDER BY rank, r.node LIMIT ?`, snippetOpen, snippetClose, match, limit)
+		WHERE search_fts MATCH ?`+restrict+` ORDER BY rank, r.node LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", match, err)
 	}

@@ -103,6 +103,19 @@ func methodTable() []rpcMethod {
 		{name: "events.subscribe", run: onStore((*Store).rpcSubscribe), params: subscribeParams{}},
 		{name: "events.ticket", run: (*daemon).rpcEventsTicket, params: noParams{}, hub: true},
 
+		// Projects, saved views and bulk changes (issue 14: project_rpc.go, view.go).
+		{name: "project.list", run: onStore((*Store).rpcProjectList), params: projectListParams{}, hub: true, thin: true},
+		{name: "project.add", run: onStore((*Store).rpcProjectAdd), params: projectAddParams{}, mutates: true, hub: true, thin: true},
+		{name: "project.get", run: onStore((*Store).rpcProjectGet), params: idParams{}, hub: true, thin: true},
+		{name: "project.rename", run: onStore((*Store).rpcProjectRename), params: projectRenameParams{}, mutates: true, hub: true, thin: true},
+		{name: "project.move", run: onStore((*Store).rpcProjectMove), params: projectMoveParams{}, mutates: true, hub: true, thin: true},
+		{name: "project.archive", run: onStore((*Store).rpcProjectArchive), params: projectArchiveParams{}, mutates: true, hub: true, thin: true},
+		{name: "project.rm", run: onStore((*Store).rpcProjectRm), params: projectRmParams{}, mutates: true, hub: true, thin: true},
+		{name: "view.list", run: onStore((*Store).rpcViewList), params: noParams{}, hub: true, thin: true},
+		{name: "view.save", run: onStore((*Store).rpcViewSave), params: viewSaveParams{}, mutates: true, hub: true, thin: true},
+		{name: "view.rm", run: onStore((*Store).rpcViewRm), params: viewRmParams{}, mutates: true, hub: true, thin: true},
+		{name: "task.bulk", run: onStore((*Store).rpcTaskBulk), params: taskBulkParams{}, mutates: true, hub: true, thin: true},
+
 		// Auth (this daemon's hub tokens).
 		{name: "auth.status", run: (*daemon).rpcAuthStatus, params: noParams{}},
 		{name: "auth.reload", run: (*daemon).rpcAuthReload, params: authReloadParams{}},

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -28,8 +27,11 @@ type socketServer struct {
 	log  *log.Logger
 	uid  int
 
+	limits socketLimits // rpc_limits.go
+
 	mu       sync.Mutex
 	conns    map[*net.UnixConn]bool // conn -> busy with a request
+	buffered int                    // bytes held by the connections' read buffers
 	closing  bool
 	inflight sync.WaitGroup
 	// trim returns freed memory to the OS once the daemon has been idle
@@ -44,6 +46,10 @@ const idleTrimAfter = 10 * time.Second
 // listenSocket creates the socket's directory (0700) and the socket (0600).
 // A stale socket file is replaced; a live one is never stolen.
 func listenSocket(path string, d *dispatcher, logger *log.Logger) (*socketServer, error) {
+	limits, err := socketLimitsFrom(osGetenv)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkSocketPath(path); err != nil {
 		return nil, err
 	}
@@ -85,7 +91,7 @@ func listenSocket(path string, d *dispatcher, logger *log.Logger) (*socketServer
 	}
 	trim := time.AfterFunc(time.Hour, debug.FreeOSMemory)
 	trim.Stop()
-	return &socketServer{path: path, id: id, ln: ln, d: d, log: logger, uid: os.Getuid(), conns: map[*net.UnixConn]bool{}, trim: trim}, nil
+	return &socketServer{path: path, id: id, ln: ln, d: d, log: logger, uid: os.Getuid(), limits: limits, conns: map[*net.UnixConn]bool{}, trim: trim}, nil
 }
 
 // serve accepts connections until shutdown closes the listener.
@@ -121,23 +127,12 @@ func (s *socketServer) serve(ctx context.Context) error {
 			c.Close()
 			continue
 		}
-		if !s.track(c) {
-			c.Close()
+		if msg, ok := s.admit(c); !ok {
+			s.refuse(c, msg)
 			continue
 		}
 		go s.serveConn(ctx, c)
 	}
-}
-
-func (s *socketServer) track(c *net.UnixConn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return false
-	}
-	s.conns[c] = false
-	s.inflight.Add(1)
-	return true
 }
 
 // setBusy marks a connection busy (handling a request) or idle. It
@@ -166,13 +161,13 @@ func (s *socketServer) serveConn(ctx context.Context, c *net.UnixConn) {
 		conn.close()
 		s.inflight.Done()
 	}()
-	sc := bufio.NewScanner(c)
-	sc.Buffer(make([]byte, 64<<10), maxLine)
-	for sc.Scan() {
+	lr := s.newLineReader(c, conn.subscribed) // a subscribed connection may wait idle for events
+	defer lr.close()
+	for lr.next() {
 		if !s.setBusy(c, true) {
 			return
 		}
-		reply := s.d.handleLine(ctx, sc.Bytes())
+		reply := s.d.handleLine(ctx, lr.line)
 		if reply != nil {
 			if err := conn.w.write(reply); err != nil {
 				return
@@ -183,8 +178,8 @@ func (s *socketServer) serveConn(ctx context.Context, c *net.UnixConn) {
 			return
 		}
 	}
-	if errors.Is(sc.Err(), bufio.ErrTooLong) {
-		conn.w.write(encodeReply(nil, nil, &rpcError{Code: codeInvalidRequest, Message: fmt.Sprintf("request line longer than %d bytes: closing the connection", maxLine)}))
+	if reply := lr.limitReply(); reply != nil {
+		conn.w.write(reply)
 	}
 }
 

@@ -358,20 +358,8 @@ func TestPeerUIDRefused(t *testing.T) {
 	requireComponent(t, os.Getuid() == 0, "root, to run a client as another uid")
 	td := startDaemon(t)
 	// Let nobody reach the socket and run a copy of the binary.
-	binDir, err := os.MkdirTemp("/tmp", "hephbin") // /tmp: nobody can traverse it
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(binDir) })
-	data, err := os.ReadFile(hephBinary(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(binDir, "heph")
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for path, mode := range map[string]os.FileMode{binDir: 0o755, td.Dir: 0o711, td.Socket: 0o666} {
+	bin := nobodyBinary(t, "heph")
+	for path, mode := range map[string]os.FileMode{td.Dir: 0o711, td.Socket: 0o666} {
 		if err := os.Chmod(path, mode); err != nil {
 			t.Fatal(err)
 		}
@@ -389,6 +377,29 @@ func TestPeerUIDRefused(t *testing.T) {
 		t.Fatalf("refusal not logged; hephd log:\n%s\nclient:\n%s", td.Stderr.String(), out)
 	}
 	td.MustHeph("version")
+}
+
+// nobodyBinary copies the built binary, as name (heph or hephd), where the
+// user nobody can run it.
+func nobodyBinary(t testing.TB, name string) string {
+	t.Helper()
+	binDir, err := os.MkdirTemp("/tmp", "hephbin") // /tmp: nobody can traverse it
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(binDir) })
+	data, err := os.ReadFile(hephBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(binDir, name)
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(binDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // pollUntil polls cond until it holds or d passes.

@@ -1,4 +1,5 @@
 // Who may stand between heph and hephd: the socket directory's owner and mode, the server's uid, and which socket file is hephd's own.
+
 package main
 
 import (

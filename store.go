@@ -99,6 +99,10 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	s.events = newEventBus(s, seq)
+	if _, err := s.adoptLegacyProjects(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	return s, nil
 }
 
@@ -382,6 +386,37 @@ CREATE TRIGGER tasks_copy_node AFTER INSERT ON tasks WHEN new.node_created = 0 B
 	WHERE node_id = new.node_id;
 END;
 `,
+	// 6: first-class projects and saved views (project.go, view.go).
+	// Two new node kinds: the kind CHECK is widened in place (SQLite's
+	// documented writable_schema procedure for loosening a constraint;
+	// migrate bumps schema_version). A project's parent and archived flag
+	// live in projects, with its path derived from the titles of its
+	// ancestors (refreshProjectPaths); a view's filter and sort in views.
+	// Tasks reference projects by id (project_id); the old project
+	// strings stay in tasks.project until adoptLegacyProjects turns them
+	// into project nodes, recording ops so the change syncs.
+	`
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (kind IN (''doc'',''task''))', 'CHECK (kind IN (''doc'',''task'',''project'',''view''))')
+	WHERE type = 'table' AND name = 'nodes';
+PRAGMA writable_schema = OFF;
+CREATE TABLE projects(
+	node_id  TEXT PRIMARY KEY REFERENCES nodes(id),
+	parent   TEXT NOT NULL DEFAULT '', -- project id; '' at the top
+	archived INTEGER NOT NULL DEFAULT 0,
+	path     TEXT NOT NULL DEFAULT ''  -- derived: titles from the root, "/"-joined
+);
+CREATE INDEX projects_parent ON projects(parent);
+CREATE INDEX projects_path ON projects(path COLLATE NOCASE);
+CREATE TABLE views(
+	node_id TEXT PRIMARY KEY REFERENCES nodes(id),
+	filter  TEXT NOT NULL DEFAULT '',
+	sort    TEXT NOT NULL DEFAULT ''
+);
+ALTER TABLE tasks ADD COLUMN project_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX tasks_project ON tasks(project_id, state, arank, tags) WHERE node_deleted IS NULL; -- tags: +tag is checked in the index
+CREATE INDEX tasks_legacy_project ON tasks(project) WHERE project != '';
+`,
 }
 
 // migrate applies the migrations the store has not seen yet.
@@ -402,7 +437,14 @@ func (s *Store) migrate(ctx context.Context) error {
 			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", i+1, err)
 		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, i+1)); err != nil {
+		// Bump schema_version so every pooled connection re-reads the
+		// schema (migration 6 edits it through writable_schema).
+		var sv int
+		if err := tx.QueryRowContext(ctx, `PRAGMA schema_version`).Scan(&sv); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA schema_version = %d; PRAGMA user_version = %d`, sv+1, i+1)); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", i+1, err)
 		}
@@ -445,6 +487,8 @@ func (s *Store) checkIntegrity(ctx context.Context) error {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(cctx.Err(), context.DeadlineExceeded):
 		// A huge store on a slow disk: do not hold the start hostage.
+	case err != nil && storeAccessDenied(err):
+		return s.unwritable(err) // a read-only store is not a damaged one
 	case err != nil:
 		return fmt.Errorf("store %s is damaged (%v): restore it from a backup or a heph export; hephd will not start on it", s.path, err)
 	case res != "ok":
@@ -457,7 +501,27 @@ func (s *Store) checkIntegrity(ctx context.Context) error {
 // or directory, full disk) at start, rather than failing every write.
 func (s *Store) probeWrite(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO meta(key,value) VALUES('write_probe',?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, strconv.FormatInt(time.Now().UnixMilli(), 10)); err != nil {
-		return fmt.Errorf("store %s cannot be written (%v): check the permissions and owner of the file, its -wal and -shm files and its directory, and the free disk space", s.path, err)
+		return s.unwritable(err)
 	}
 	return nil
+}
+
+// unwritable is the refusal for a store this process cannot write.
+func (s *Store) unwritable(err error) error {
+	return fmt.Errorf("store %s cannot be written (%v): check the permissions and owner of the file, its -wal and -shm files and its directory, and the free disk space", s.path, err)
+}
+
+// storeAccessDenied reports whether a SQLite error means the file or its
+// directory cannot be written or opened (SQLITE_READONLY, SQLITE_CANTOPEN,
+// SQLITE_PERM and their extended codes), not that the data is bad.
+func storeAccessDenied(err error) bool {
+	var se interface{ Code() int }
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case 3, 8, 14: // SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN
+		return true
+	}
+	return false
 }

@@ -108,8 +108,34 @@ func nodeField(name string) (col fieldColumn, ok bool) {
 		return fieldColumn{"tasks", "context_id"}, true
 	case "log":
 		return fieldColumn{"tasks", "log_id"}, true
+	case "project_id":
+		return fieldColumn{"tasks", "project_id"}, true
+	case "parent":
+		return fieldColumn{"projects", "parent"}, true
+	case "archived":
+		return fieldColumn{"projects", "archived"}, true
+	case "filter":
+		return fieldColumn{"views", "filter"}, true
+	case "sort":
+		return fieldColumn{"views", "sort"}, true
 	}
 	return fieldColumn{}, false
+}
+
+// kindTable names the table that holds a kind's own fields (nodes holds
+// the fields every kind has); ok is false for an unknown kind.
+func kindTable(kind string) (table string, ok bool) {
+	switch kind {
+	case "doc":
+		return "", true
+	case "task":
+		return "tasks", true
+	case "project":
+		return "projects", true
+	case "view":
+		return "views", true
+	}
+	return "", false
 }
 
 // errNotFound marks an unknown node id or handle.
@@ -134,6 +160,10 @@ type Tx struct {
 	// evOps are the ops applied so far, local and remote, for the
 	// transaction's event (events.go).
 	evOps []evOp
+	// projectsDirty: a project's title, parent or tombstone changed, so
+	// the derived paths are refreshed before commit (refreshProjectPaths).
+	projectsDirty bool
+	projects      []projectRef // cached live projects (Tx.projectIndex); nil when stale
 }
 
 // Write runs fn in one serialized write transaction. Every op fn records is
@@ -147,6 +177,10 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	}
 	t := &Tx{s: s, tx: sqlTx, ctx: ctx, Batch: newULID(s.now())}
 	if err := fn(t); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := t.refreshProjectPaths(); err != nil {
 		sqlTx.Rollback()
 		return err
 	}
@@ -408,7 +442,8 @@ func (t *Tx) apply(op Op, local bool, decoded any) ([]string, error) {
 }
 
 func (t *Tx) applyCreate(id string, h HLC, d opCreateData, local bool) error {
-	if d.Kind != "doc" && d.Kind != "task" {
+	table, ok := kindTable(d.Kind)
+	if !ok {
 		return fmt.Errorf("create %s: unknown kind %q", id, d.Kind)
 	}
 	if done, err := t.insertCreated(id, h, d, local); err != nil || done {
@@ -419,8 +454,8 @@ func (t *Tx) applyCreate(id string, h HLC, d opCreateData, local bool) error {
 	if err := t.insertNode(id, d.Kind, h.Wall); err != nil {
 		return err
 	}
-	if d.Kind == "task" {
-		if _, err := t.exec(`INSERT OR IGNORE INTO tasks(node_id) VALUES(?)`, id); err != nil {
+	if table != "" {
+		if _, err := t.exec(`INSERT OR IGNORE INTO `+table+`(node_id) VALUES(?)`, id); err != nil {
 			return fmt.Errorf("create %s: %w", id, err)
 		}
 	}
@@ -431,7 +466,8 @@ func (t *Tx) applyCreate(id string, h HLC, d opCreateData, local bool) error {
 // createFieldOrder gives each field its bit in nodes.create_fields. Append
 // only: stores keep these bits.
 var createFieldOrder = []string{"title", "body", "deleted", "state", "attention", "do", "late",
-	"recur", "recur_after_done", "occurrences", "project", "tags", "context", "log"}
+	"recur", "recur_after_done", "occurrences", "project", "tags", "context", "log",
+	"project_id", "parent", "archived", "filter", "sort"}
 
 // createFieldBit maps a field to its bit in nodes.create_fields.
 func createFieldBit(name string) int64 {
@@ -469,7 +505,8 @@ func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, 
 	}
 	sort.Strings(names)
 	node := map[string]any{"title": "", "body": "", "deleted": nil}
-	task := map[string]any{}
+	task := map[string]any{} // the kind's own columns
+	ownTable, _ := kindTable(d.Kind)
 	vals := make([]any, len(names))
 	var mask int64
 	for i, name := range names {
@@ -481,33 +518,37 @@ func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, 
 		if err != nil {
 			return false, fmt.Errorf("node %s: %w", id, err)
 		}
-		if col.table == "tasks" {
-			task[col.column] = v
-		} else {
+		switch col.table {
+		case "nodes":
 			node[col.column] = v
+		case ownTable:
+			task[col.column] = v
+		default:
+			// Another kind's field (a task field on a doc): the
+			// field-by-field path reports it.
+			return false, nil
 		}
 		vals[i] = v
 		mask |= createFieldBit(name)
-	}
-	if len(task) > 0 && d.Kind != "task" {
-		// Task fields on a doc: the field-by-field path reports it.
-		return false, nil
 	}
 	ok, err := t.insertNodeWith(id, d.Kind, h, node, mask)
 	if err != nil || !ok {
 		return false, err
 	}
-	if d.Kind == "task" {
-		cols := []string{"node_id", "node_created", "node_deleted"}
-		args := []any{id, h.Wall, node["deleted"]}
+	if table := ownTable; table != "" {
+		cols := []string{"node_id"}
+		args := []any{id}
+		if table == "tasks" {
+			cols, args = append(cols, "node_created", "node_deleted"), append(args, h.Wall, node["deleted"])
+		}
 		for _, f := range createFieldOrder {
-			if col, _ := nodeField(f); col.table == "tasks" {
+			if col, _ := nodeField(f); col.table == table {
 				if v, ok := task[col.column]; ok {
 					cols, args = append(cols, col.column), append(args, v)
 				}
 			}
 		}
-		q := `INSERT INTO tasks(` + strings.Join(cols, ",") + `) VALUES(?` + strings.Repeat(",?", len(cols)-1) + `)`
+		q := `INSERT INTO ` + table + `(` + strings.Join(cols, ",") + `) VALUES(?` + strings.Repeat(",?", len(cols)-1) + `)`
 		if _, err := t.exec(q, args...); err != nil {
 			return false, fmt.Errorf("create %s: %w", id, err)
 		}
@@ -589,11 +630,16 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 	if len(writes) == 0 {
 		return lost, nil
 	}
-	// nodes (with the updated touch), then tasks.
+	// nodes (with the updated touch), then the kind's own table.
 	var nodeSets, taskSets []string
 	var nodeArgs, taskArgs, clockArgs []any
+	kindTable := ""
 	for _, w := range writes {
-		if w.col.table == "tasks" {
+		if w.col.table != "nodes" {
+			if kindTable != "" && kindTable != w.col.table {
+				return nil, fmt.Errorf("node %s: fields of two kinds (%s and %s) in one op", id, kindTable, w.col.table)
+			}
+			kindTable = w.col.table
 			taskSets, taskArgs = append(taskSets, w.col.column+"=?"), append(taskArgs, w.v)
 		} else {
 			nodeSets, nodeArgs = append(nodeSets, w.col.column+"=?"), append(nodeArgs, w.v)
@@ -605,7 +651,7 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		return nil, fmt.Errorf("node %s: set fields: %w", id, err)
 	}
 	if len(taskSets) > 0 {
-		if _, err := t.exec(`UPDATE tasks SET `+strings.Join(taskSets, ", ")+` WHERE node_id=?`, append(taskArgs, id)...); err != nil {
+		if _, err := t.exec(`UPDATE `+kindTable+` SET `+strings.Join(taskSets, ", ")+` WHERE node_id=?`, append(taskArgs, id)...); err != nil {
 			return nil, fmt.Errorf("node %s: set fields: %w", id, err)
 		}
 	}
@@ -717,7 +763,7 @@ func columnValue(name string, v any) (any, error) {
 			return n, nil
 		}
 		return nil, fmt.Errorf("field %s: want unix milliseconds or null, got %T", name, v)
-	case "recur_after_done":
+	case "recur_after_done", "archived":
 		b, ok := v.(bool)
 		if !ok {
 			return nil, fmt.Errorf("field %s: want a boolean, got %T", name, v)

@@ -269,7 +269,7 @@ func normalValue(field string, v any) (string, error) {
 	switch field {
 	case "tags":
 		return cv.(string), nil
-	case "recur_after_done":
+	case "recur_after_done", "archived":
 		b, _ := json.Marshal(cv == 1)
 		return string(b), nil
 	}

@@ -398,8 +398,10 @@ func hubRequest(t *testing.T, base, endpoint, token string) int {
 	case "/sync/push":
 		op := Op{ID: newULID(time.Now()), HLC: HLC{Wall: time.Now().UnixMilli(), Replica: "intruder"}.String(),
 			Node: newULID(time.Now()), Type: opNodeCreate, Data: json.RawMessage(`{"kind":"task","fields":{"title":"intruder"}}`)}
-		b, _ := json.Marshal(pushRequest{Replica: "intruder", Ops: []Op{op}})
+		b, _ := json.Marshal(pushRequest{Replica: "intruder", Format: syncFormat, Ops: []Op{op}})
 		body = strings.NewReader(string(b))
+	case "/sync/pull":
+		path += fmt.Sprintf("?format=%d", syncFormat)
 	case "/rpc":
 		body = strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"task.create","params":{"title":"intruder"}}`)
 	}

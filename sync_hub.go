@@ -333,6 +333,7 @@ func (h *hub) close() {
 // pushRequest is the body of POST /sync/push.
 type pushRequest struct {
 	Replica string `json:"replica"`
+	Format  int    `json:"format"` // syncFormat (sync_format.go)
 	Ops     []Op   `json:"ops"`
 }
 
@@ -341,6 +342,7 @@ type pushReply struct {
 	Applied int   `json:"applied"` // new to the hub
 	Known   int   `json:"known"`   // already there (retries)
 	Cursor  int64 `json:"cursor"`  // the hub's newest seq after the push
+	Format  int   `json:"format"`  // syncFormat
 }
 
 func (h *hub) servePush(w http.ResponseWriter, r *http.Request, o *ownerStore, sub string) {
@@ -352,6 +354,9 @@ func (h *hub) servePush(w http.ResponseWriter, r *http.Request, o *ownerStore, s
 			return
 		}
 		httpError(w, http.StatusBadRequest, "bad push body: "+err.Error())
+		return
+	}
+	if !checkPushFormat(w, req.Format) {
 		return
 	}
 	if len(req.Ops) > syncPageOps {
@@ -373,7 +378,7 @@ func (h *hub) servePush(w http.ResponseWriter, r *http.Request, o *ownerStore, s
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, pushReply{Applied: res.Applied, Known: res.Known, Cursor: cursor})
+	writeJSON(w, http.StatusOK, pushReply{Applied: res.Applied, Known: res.Known, Cursor: cursor, Format: syncFormat})
 }
 
 // decodePush decodes a push body strictly: one object, no unknown keys.
@@ -390,9 +395,13 @@ type pullReply struct {
 	Ops    []seqOp `json:"ops"`
 	Cursor int64   `json:"cursor"` // pass as ?after= next time
 	More   bool    `json:"more"`   // another page is waiting
+	Format int     `json:"format"` // syncFormat
 }
 
 func (h *hub) servePull(w http.ResponseWriter, r *http.Request, o *ownerStore, sub string) {
+	if !checkPullFormat(w, r) {
+		return
+	}
 	q := r.URL.Query()
 	after, err := strconv.ParseInt(q.Get("after"), 10, 64)
 	if q.Get("after") == "" {
@@ -420,7 +429,7 @@ func (h *hub) servePull(w http.ResponseWriter, r *http.Request, o *ownerStore, s
 	if ops == nil {
 		ops = []seqOp{}
 	}
-	writeJSON(w, http.StatusOK, pullReply{Ops: ops, Cursor: cursor, More: more})
+	writeJSON(w, http.StatusOK, pullReply{Ops: ops, Cursor: cursor, More: more, Format: syncFormat})
 }
 
 func (h *hub) serveRPC(w http.ResponseWriter, r *http.Request, o *ownerStore, sub string) {

@@ -182,7 +182,7 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 				}
 			}()
 			var page pullReply
-			q := "/sync/pull?after=" + strconv.FormatInt(after, 10) + "&limit=" + strconv.Itoa(syncPageOps) + "&replica=" + url.QueryEscape(s.replica)
+			q := "/sync/pull?after=" + strconv.FormatInt(after, 10) + "&limit=" + strconv.Itoa(syncPageOps) + "&replica=" + url.QueryEscape(s.replica) + "&format=" + strconv.Itoa(syncFormat)
 			err := c.do(ctx, http.MethodGet, q, nil, &page)
 			ch <- fetched{page, err}
 		}()
@@ -195,6 +195,10 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 			return rep, f.err
 		}
 		page := f.page
+		if page.Format != syncFormat {
+			// Checked before any op of the page is merged.
+			return rep, syncFormatError(page.Format, syncFormat)
+		}
 		if page.More {
 			next = fetch(page.Cursor)
 		}
@@ -223,6 +227,10 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 			break
 		}
 	}
+	// Project strings that old ops brought become project nodes.
+	if _, err := s.adoptLegacyProjects(ctx); err != nil {
+		return rep, err
+	}
 	for {
 		batch, err := s.localOpsAfter(ctx, st.Pushed, syncPageOps)
 		if err != nil {
@@ -231,13 +239,16 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 		if len(batch) == 0 {
 			break
 		}
-		req := pushRequest{Replica: s.replica, Ops: make([]Op, len(batch))}
+		req := pushRequest{Replica: s.replica, Format: syncFormat, Ops: make([]Op, len(batch))}
 		for i, o := range batch {
 			req.Ops[i] = o.Op
 		}
 		var reply pushReply
 		if err := c.do(ctx, http.MethodPost, "/sync/push", req, &reply); err != nil {
 			return rep, err
+		}
+		if reply.Format != syncFormat {
+			return rep, syncFormatError(reply.Format, syncFormat)
 		}
 		rep.Pushed += len(batch)
 		rep.Accepted += reply.Applied

@@ -475,11 +475,14 @@ func TestHubRejectsBadRequests(t *testing.T) {
 		{"GET", "/sync/pull", "", "", 401},
 		{"POST", "/rpc", `{"jsonrpc":"2.0","id":1,"method":"daemon.info"}`, "", 401},
 		{"POST", "/sync/push", `{not json`, "tok:me", 400},
-		{"POST", "/sync/push", `{"ops":[{"id":"x","hlc":"bad","node":"n","type":"node.set","data":{}}]}`, "tok:me", 400},
-		{"POST", "/sync/push", `{"ops":[{"id":"x","hlc":"9999999999999.000000.r","node":"n","type":"node.set","data":{}}]}`, "tok:me", 400},
-		{"POST", "/sync/push", `{"ops":[{"id":"x","hlc":"0000000000001.000000.r","node":"n","type":"bogus","data":{}}]}`, "tok:me", 400},
-		{"GET", "/sync/pull?after=-1", "", "tok:me", 400},
-		{"GET", "/sync/pull?limit=x", "", "tok:me", 400},
+		{"POST", "/sync/push", `{"format":2,"ops":[{"id":"x","hlc":"bad","node":"n","type":"node.set","data":{}}]}`, "tok:me", 400},
+		{"POST", "/sync/push", `{"format":2,"ops":[{"id":"x","hlc":"9999999999999.000000.r","node":"n","type":"node.set","data":{}}]}`, "tok:me", 400},
+		{"POST", "/sync/push", `{"format":2,"ops":[{"id":"x","hlc":"0000000000001.000000.r","node":"n","type":"bogus","data":{}}]}`, "tok:me", 400},
+		{"GET", "/sync/pull?format=2&after=-1", "", "tok:me", 400},
+		{"GET", "/sync/pull?format=2&limit=x", "", "tok:me", 400},
+		{"GET", "/sync/pull", "", "tok:me", 409},            // a spoke from before sync formats
+		{"POST", "/sync/push", `{"ops":[]}`, "tok:me", 409}, // likewise
+		{"GET", "/sync/pull?format=3", "", "tok:me", 409},   // a newer spoke
 		{"GET", "/healthz", "", "", 200},
 		{"GET", "/config", "", "", 200},
 	}

@@ -1,4 +1,5 @@
 // The one rule for what an op may be, wherever it comes from: pushed to the hub, pulled by a spoke, or made here.
+
 package main
 
 import (

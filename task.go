@@ -46,6 +46,9 @@ func createTask(tx *Tx, in taskInput) (string, error) {
 		return "", err
 	}
 	fields["context"], fields["log"] = ctxID, logID
+	if err := setTaskProject(tx, fields, in.Project); err != nil {
+		return "", err
+	}
 	id, err := in.create(tx, "task", fields, in.Updated)
 	if err != nil {
 		return "", err

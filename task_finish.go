@@ -108,33 +108,39 @@ func (s *Store) finishTask(ctx context.Context, params json.RawMessage, mode str
 	}
 	var id string
 	err = s.Write(ctx, func(tx *Tx) error {
-		n, err := liveTask(tx, p.ID)
-		if err != nil {
-			return err
-		}
-		id = n.ID
-		if n.Task.State != "outstanding" {
-			return invalidParams("%s (%s) is already %s", n.Handle, n.Title, n.Task.State)
-		}
-		switch mode {
-		case "drop":
-			return tx.Set(n.ID, map[string]any{"state": "dropped"})
-		case "skip":
-			if n.Task.Recur == "" {
-				return invalidParams("%s (%s) does not recur: skip moves a recurring task to its next occurrence; use done or drop", n.Handle, n.Title)
-			}
-			fields, _, err := advanceTask(n.Task, s.now())
-			if err != nil {
-				return err
-			}
-			return tx.Set(n.ID, fields)
-		}
-		return completeTask(tx, n)
+		var err error
+		id, err = finishOne(tx, p.ID, mode)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return getNode(ctx, s.db, id)
+}
+
+// finishOne is done, skip or drop of the task ref names, in tx.
+func finishOne(tx *Tx, ref, mode string) (string, error) {
+	n, err := liveTask(tx, ref)
+	if err != nil {
+		return "", err
+	}
+	if n.Task.State != "outstanding" {
+		return "", invalidParams("%s (%s) is already %s", n.Handle, n.Title, n.Task.State)
+	}
+	switch mode {
+	case "drop":
+		return n.ID, tx.Set(n.ID, map[string]any{"state": "dropped"})
+	case "skip":
+		if n.Task.Recur == "" {
+			return "", invalidParams("%s (%s) does not recur: skip moves a recurring task to its next occurrence; use done or drop", n.Handle, n.Title)
+		}
+		fields, _, err := advanceTask(n.Task, tx.s.now())
+		if err != nil {
+			return "", err
+		}
+		return n.ID, tx.Set(n.ID, fields)
+	}
+	return n.ID, completeTask(tx, n)
 }
 
 // completeTask records a task.complete op for n's current occurrence and,

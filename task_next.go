@@ -26,12 +26,17 @@ type nextTask struct {
 }
 
 // nextTasks answers "what is next" at now.
-func nextTasks(ctx context.Context, q querier, now time.Time, limit int, f taskFilter) ([]nextTask, error) {
+// f (compileFilter) narrows it; nil is no filter.
+func nextTasks(ctx context.Context, q querier, now time.Time, limit int, f *compiledFilter) ([]nextTask, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
 	nowMs := now.UnixMilli()
-	cond, fargs := f.sql()
+	var cond string
+	var fargs []any
+	if f != nil {
+		cond, fargs = f.where, f.args
+	}
 	candidate := ` AND t.arank < 3 AND (t.do_at IS NULL OR t.do_at <= ? OR t.arank = 0)`
 	late := taskSelectBy("tasks_late") + ` WHERE t.state = 'outstanding' AND t.node_deleted IS NULL AND t.late_at IS NOT NULL AND t.late_at <= ?` +
 		candidate + cond + ` ORDER BY t.late_at, t.arank, t.node_created, t.node_id LIMIT ?`
@@ -100,6 +105,7 @@ type nextParams struct {
 	Limit   *int   `json:"limit"`
 	Project string `json:"project"`
 	Tag     string `json:"tag"`
+	Filter  string `json:"filter"`
 }
 
 // nextResult is the reply of task.next.
@@ -119,11 +125,12 @@ func (s *Store) rpcTaskNext(ctx context.Context, params json.RawMessage) (any, e
 		}
 		limit = *p.Limit
 	}
-	f := taskFilter{Project: p.Project, Tag: p.Tag}
-	if err := f.normalize(); err != nil {
+	now := s.now()
+	f, err := s.paramFilter(ctx, p.Filter, p.Project, p.Tag, "", now)
+	if err != nil {
 		return nil, err
 	}
-	tasks, err := nextTasks(ctx, s.db, s.now(), limit, f)
+	tasks, err := nextTasks(ctx, s.db, now, limit, f)
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,21 @@ func genStore(tb testing.TB, path string, outstanding, total int) *Store {
 	}
 	rng := rand.New(rand.NewSource(1))
 	now := time.Now()
+	// Projects are nodes (project.go); tasks reference them by id.
+	projectIDs := map[string]string{"": ""}
+	err = s.Write(ctx, func(tx *Tx) error {
+		for _, p := range []string{"Home", "Home/Repairs", "Work", "Work/heph"} {
+			id, err := ensureProjectPath(tx, p)
+			if err != nil {
+				return err
+			}
+			projectIDs[p] = id
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		tb.Fatal(err)
@@ -33,7 +48,7 @@ func genStore(tb testing.TB, path string, outstanding, total int) *Store {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	task, err := tx.Prepare(`INSERT INTO tasks(node_id,state,attention,do_at,late_at,project,tags) VALUES(?,?,?,?,?,?,?)`)
+	task, err := tx.Prepare(`INSERT INTO tasks(node_id,state,attention,do_at,late_at,project_id,tags) VALUES(?,?,?,?,?,?,?)`)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -73,7 +88,8 @@ func genStore(tb testing.TB, path string, outstanding, total int) *Store {
 			late = sql.NullInt64{Int64: now.Add(-time.Duration(rng.Intn(30)+1) * 24 * time.Hour).UnixMilli(), Valid: true}
 		}
 		project := []string{"", "Home", "Home/Repairs", "Work", "Work/heph"}[rng.Intn(5)]
-		if _, err := task.Exec(id, state, att, do, late, project, `["x"]`); err != nil {
+		tags := fmt.Sprintf(`["t%d","x"]`, i%7)
+		if _, err := task.Exec(id, state, att, do, late, projectIDs[project], tags); err != nil {
 			tb.Fatal(err)
 		}
 	}

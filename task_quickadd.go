@@ -35,13 +35,6 @@ import (
 // word (Friday Night Lights); a bare recurrence adjective (weekly) counts
 // only at the end or before another understood word (weekly report is text).
 
-// projectRef is a project the #Project syntax can name.
-type projectRef struct {
-	ID    string // "" while projects are the task's project strings
-	Title string // the last path segment: the project's own name
-	Path  string // Home/Garden
-}
-
 // quickAddProject is the project a parse matched.
 type quickAddProject struct {
 	ID   string `json:"id,omitempty"`

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 )
 
@@ -15,32 +14,20 @@ type projectLookup interface {
 	quickAddProjects(ctx context.Context, q querier) ([]projectRef, error)
 }
 
-// quickAddProjects lists the projects of live tasks: each distinct project
-// path and every path above it (Home/Garden gives Home and Home/Garden).
-// Projects have no ids while they are the tasks' project strings.
+// quickAddProjects lists the projects #Project can name: every live,
+// unarchived project (project.go's index).
 func (s *Store) quickAddProjects(ctx context.Context, q querier) ([]projectRef, error) {
-	rows, err := q.QueryContext(ctx, `SELECT DISTINCT t.project FROM tasks t WHERE t.project<>'' AND t.node_deleted IS NULL`)
+	all, err := projectIndexOf(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("list projects: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	seen := map[string]bool{}
-	var out []projectRef
-	for rows.Next() {
-		var path string
-		if err := rows.Scan(&path); err != nil {
-			return nil, fmt.Errorf("list projects: %w", err)
-		}
-		parts := strings.Split(path, "/")
-		for i := range parts {
-			p := strings.Join(parts[:i+1], "/")
-			if !seen[p] {
-				seen[p] = true
-				out = append(out, projectRef{Title: parts[i], Path: p})
-			}
+	live := all[:0]
+	for _, p := range all {
+		if !p.Archived {
+			live = append(live, p)
 		}
 	}
-	return out, rows.Err()
+	return live, nil
 }
 
 // quickAddParams are the params of task.parse and task.quickadd. TZ, when
@@ -111,6 +98,9 @@ func (r quickAddResult) taskInput() taskInput {
 		Recur: r.Recur, RecurAfterDone: r.RecurAfterDone}
 	if r.Project != nil {
 		in.Project = r.Project.Path
+		if r.Project.ID != "" {
+			in.Project = r.Project.ID // --project accepts an id, and an id cannot be ambiguous
+		}
 	}
 	return in
 }

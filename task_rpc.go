@@ -186,11 +186,13 @@ func editTask(tx *Tx, p taskEditParams) (string, error) {
 		f["recur_after_done"] = *p.RecurAfterDone
 	}
 	if p.Project != nil {
-		pr, err := normalizeProject(*p.Project)
+		pid, err := projectForTask(tx, *p.Project)
 		if err != nil {
 			return "", err
 		}
-		f["project"] = pr
+		for k, v := range taskProjectFields(pid) {
+			f[k] = v
+		}
 	}
 	if len(p.TagsAdd)+len(p.TagsRemove) > 0 {
 		tags, err := editTags(n.Task.Tags, p.TagsAdd, p.TagsRemove)
@@ -268,48 +270,59 @@ func (s *Store) rpcNodeRm(ctx context.Context, params json.RawMessage) (any, err
 	}
 	var id string
 	err = s.Write(ctx, func(tx *Tx) error {
-		n, err := liveNode(tx, p.ID)
-		if err != nil {
-			return err
-		}
-		id = n.ID
-		if n.Task == nil {
-			var owner string
-			err := tx.SQL().QueryRowContext(ctx, `SELECT o.handle FROM tasks t JOIN nodes o ON o.id=t.node_id
-				WHERE (t.context_id=? OR t.log_id=?) AND o.deleted IS NULL LIMIT 1`, n.ID, n.ID).Scan(&owner)
-			switch {
-			case err == nil:
-				return invalidParams("%s (%s) belongs to a task: remove the task (%s) instead", n.Handle, n.Title, owner)
-			case !errors.Is(err, sql.ErrNoRows):
-				return fmt.Errorf("find the task of %s: %w", n.Handle, err)
-			}
-		}
-		now := s.now().UnixMilli()
-		ids := []string{n.ID}
-		if n.Task != nil {
-			ids = append(ids, n.Task.Context, n.Task.Log)
-		}
-		for _, x := range ids {
-			if x == "" {
-				continue
-			}
-			d, err := arrivedNode(ctx, tx.SQL(), x)
-			if err != nil {
-				return err
-			}
-			if d == nil || d.Deleted != nil {
-				continue // a companion not here yet (sync), or already removed
-			}
-			if err := tx.Set(x, map[string]any{"deleted": now}); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		id, err = removeNode(tx, p.ID)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return getNode(ctx, s.db, id)
+}
+
+// removeNode tombstones the node ref names (a task with its context and
+// log docs) in tx. A task's context or log doc goes with its task only.
+func removeNode(tx *Tx, ref string) (string, error) {
+	ctx := tx.Context()
+	n, err := liveNode(tx, ref)
+	if err != nil {
+		return "", err
+	}
+	if n.Kind == "project" {
+		return "", invalidParams("%s (%s) is a project: use heph project rm (project.rm), which handles its tasks", n.Handle, n.Title)
+	}
+	if n.Task == nil {
+		var owner string
+		err := tx.SQL().QueryRowContext(ctx, `SELECT o.handle FROM tasks t JOIN nodes o ON o.id=t.node_id
+			WHERE (t.context_id=? OR t.log_id=?) AND o.deleted IS NULL LIMIT 1`, n.ID, n.ID).Scan(&owner)
+		switch {
+		case err == nil:
+			return "", invalidParams("%s (%s) belongs to a task: remove the task (%s) instead", n.Handle, n.Title, owner)
+		case !errors.Is(err, sql.ErrNoRows):
+			return "", fmt.Errorf("find the task of %s: %w", n.Handle, err)
+		}
+	}
+	now := tx.s.now().UnixMilli()
+	ids := []string{n.ID}
+	if n.Task != nil {
+		ids = append(ids, n.Task.Context, n.Task.Log)
+	}
+	for _, x := range ids {
+		if x == "" {
+			continue
+		}
+		d, err := arrivedNode(ctx, tx.SQL(), x)
+		if err != nil {
+			return "", err
+		}
+		if d == nil || d.Deleted != nil {
+			continue // a companion not here yet (sync), or already removed
+		}
+		if err := tx.Set(x, map[string]any{"deleted": now}); err != nil {
+			return "", err
+		}
+	}
+	return n.ID, nil
 }
 
 type idParams struct {

@@ -149,13 +149,14 @@ func TestCreateTaskMakesContextAndLog(t *testing.T) {
 	if c.Kind != "doc" || c.Title != "Fix sink context" || l.Title != "Fix sink log" {
 		t.Fatalf("companions: %q %q", c.Title, l.Title)
 	}
-	// One batch: the three nodes and their two links.
+	// One batch: the three nodes, their two links, and the two projects
+	// of the new path Home/Repairs.
 	var batches int
 	if err := ts.s.db.QueryRow(`SELECT count(DISTINCT batch) FROM ops`).Scan(&batches); err != nil {
 		t.Fatal(err)
 	}
-	if batches != 1 || ts.opCount()-before != 5 {
-		t.Fatalf("want 5 ops in 1 batch, got %d ops in %d batches", ts.opCount()-before, batches)
+	if batches != 1 || ts.opCount()-before != 7 {
+		t.Fatalf("want 7 ops in 1 batch, got %d ops in %d batches", ts.opCount()-before, batches)
 	}
 	var links int
 	ts.s.db.QueryRow(`SELECT count(*) FROM links WHERE src=? AND kind IN ('context','log')`, n.ID).Scan(&links)
@@ -771,7 +772,7 @@ func TestMigration2Backfills(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	got, err := nextTasks(context.Background(), s.db, base, 10, taskFilter{})
+	got, err := nextTasks(context.Background(), s.db, base, 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

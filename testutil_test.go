@@ -124,10 +124,29 @@ func startDaemon(t testing.TB, extraArgs ...string) *testDaemon {
 // startDaemonIn is startDaemon on a given directory (reused across restarts).
 func startDaemonIn(t testing.TB, dir string, extraArgs ...string) *testDaemon {
 	t.Helper()
-	bin := hephBinary(t)
+	return startDaemonEnv(t, dir, nil, extraArgs...)
+}
+
+// startDaemonEnv is startDaemonIn with extra environment variables.
+func startDaemonEnv(t testing.TB, dir string, env []string, extraArgs ...string) *testDaemon {
+	t.Helper()
+	return startDaemonBinEnv(t, hephBinary(t), dir, env, extraArgs...)
+}
+
+// startDaemonBin is startDaemonIn with another build of heph (bin, with
+// a "hephd" symlink beside it), such as an older release.
+func startDaemonBin(t testing.TB, bin, dir string, extraArgs ...string) *testDaemon {
+	t.Helper()
+	return startDaemonBinEnv(t, bin, dir, nil, extraArgs...)
+}
+
+// startDaemonBinEnv starts bin's hephd on dir with extra environment.
+func startDaemonBinEnv(t testing.TB, bin, dir string, env []string, extraArgs ...string) *testDaemon {
+	t.Helper()
 	d := &testDaemon{t: t, Dir: dir, DB: filepath.Join(dir, "heph.db"), Socket: filepath.Join(dir, "s.sock"),
 		Stderr: &syncBuffer{}, done: make(chan struct{})}
 	d.Env = append(cleanEnv(), "HOME="+dir, "HEPH_DB="+d.DB, "HEPH_SOCKET="+d.Socket, "XDG_RUNTIME_DIR=", "XDG_DATA_HOME=", "XDG_CONFIG_HOME=")
+	d.Env = append(d.Env, env...)
 	args := append([]string{"--db", d.DB, "--socket", d.Socket}, extraArgs...)
 	d.Cmd = exec.Command(filepath.Join(filepath.Dir(bin), "hephd"), args...)
 	d.Cmd.Env = d.Env

@@ -26,10 +26,11 @@ H.run(function()
   local got = H.raw_call('node.get', { id = id })
   H.eq(got.result.body, 'first line\nchanged in nvim\nand a third\n', 'the store has the new body')
 
-  -- a concurrent change, then :w with on_conflict = cancel
+  -- an edit, then a concurrent change (an unmodified buffer would simply
+  -- reload it: live_spec.lua), then :w with on_conflict = cancel
+  vim.api.nvim_buf_set_lines(0, 0, 1, false, { 'my conflicting edit' })
   local other = H.raw_call('node.update', { id = id, body = 'changed elsewhere\n' })
   H.check(other and other.result ~= nil, 'the concurrent change was made', other)
-  vim.api.nvim_buf_set_lines(0, 0, 1, false, { 'my conflicting edit' })
   heph.config.on_conflict = 'cancel'
   vim.cmd('write')
   H.check(H.message_matching('changed in the store since you opened it') ~= nil, 'the conflict warning is shown')

@@ -80,7 +80,7 @@ function M.changed_elsewhere(bufnr)
       return
     end
     if not vim.bo[bufnr].modified then
-      fill(bufnr, node)
+      M.fill(bufnr, node)
       vim.b[bufnr].heph_reloaded = (vim.b[bufnr].heph_reloaded or 0) + 1
       return
     end

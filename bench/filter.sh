@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# bench/filter.sh: "list project:P +tag" and a saved view as whole
+# processes, heph against Taskwarrior ("task project:P +tag list") on the
+# same 10,000 outstanding tasks (imported into both from one Taskwarrior
+# export). Run by `make bench` (after `make build`); prints a table and
+# exits 1 when a target is missed. Target: heph >= 10x faster.
+#
+# Environment: HEPH (default bin/heph), RUNS (timed runs of heph, default
+# 30), TW_RUNS (of task, default 10), N (outstanding tasks, default 10000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+HEPH=${HEPH:-$PWD/bin/heph}
+HEPHD=$(dirname "$HEPH")/hephd
+RUNS=${RUNS:-30}
+TW_RUNS=${TW_RUNS:-10}
+N=${N:-10000}
+if [ ! -x "$HEPH" ] || [ ! -e "$HEPHD" ]; then
+	echo "bench/filter.sh: $HEPH or $HEPHD missing: run make build first" >&2
+	exit 1
+fi
+if ! command -v task >/dev/null 2>&1; then
+	echo "== installing Debian's taskwarrior"
+	if [ "$(id -u)" = 0 ]; then apt-get install -y -qq taskwarrior >/dev/null; else sudo apt-get install -y -qq taskwarrior >/dev/null; fi
+fi
+
+work=$(mktemp -d)
+daemon_pid=""
+cleanup() {
+	if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+now_ns() { date +%s%N; }
+
+# gen N: a Taskwarrior export of N pending tasks over nested projects
+# (Home, Home.Repairs, ...) and tags, as `task export` writes it.
+gen() {
+	awk -v n="$1" '
+	function tw(t) { return strftime("%Y%m%dT%H%M%SZ", t, 1) }
+	BEGIN {
+		split("Home Work Home.Repairs Work.Reports Garden Errands Health Finance", projects, " ")
+		split("urgent phone email read buy call review fix", tags, " ")
+		base = 1735689600
+		printf "["
+		for (i = 1; i <= n; i++) {
+			e = base + i * 60
+			line = sprintf("{\"uuid\":\"%08x-%04x-4000-8000-%012x\",\"description\":\"Task %d: %s the %s\",\"status\":\"pending\",\"entry\":\"%s\",\"modified\":\"%s\"",
+				7, i % 65536, i, i, (i % 3 ? "check" : "tidy"), (i % 5 ? "shed" : "report"), tw(e), tw(e))
+			line = line sprintf(",\"project\":\"%s\",\"tags\":[\"%s\",\"%s\"]", projects[1 + i % 8], tags[1 + i % 8], tags[1 + (i * 3) % 8])
+			if (i % 4 == 0) line = line ",\"priority\":\"H\""
+			printf "%s%s}\n", (i > 1 ? "," : ""), line
+		}
+		print "]"
+	}'
+}
+
+# median_ms N CMD...: median wall time of a whole process in milliseconds.
+median_ms() {
+	local n=$1; shift
+	for _ in 1 2 3; do "$@" >/dev/null 2>&1; done
+	for _ in $(seq 1 "$n"); do
+		a=$(now_ns); "$@" >/dev/null 2>&1; b=$(now_ns)
+		echo $(( (b - a) / 1000 ))
+	done | sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m / 1000 }'
+}
+
+echo "== generating $N tasks"
+gen "$N" >"$work/tasks.json"
+
+echo "== heph: import"
+export HEPH_SOCKET="$work/s.sock"
+"$HEPHD" --db "$work/heph.db" --socket "$HEPH_SOCKET" --log "$work/hephd.log" &
+daemon_pid=$!
+for _ in $(seq 1 500); do [ -S "$HEPH_SOCKET" ] && break; sleep 0.01; done
+"$HEPH" import taskwarrior "$work/tasks.json" >/dev/null
+"$HEPH" view save bench project:Home +urgent --sort next >/dev/null
+
+echo "== taskwarrior: import"
+export TASKDATA="$work/tw" TASKRC="$work/taskrc"
+mkdir -p "$TASKDATA"
+printf 'confirmation=off\nverbose=nothing\nhooks=off\ngc=on\n' >"$TASKRC"
+task import "$work/tasks.json" >/dev/null 2>&1
+
+heph_count=$("$HEPH" list project:Home +urgent | wc -l)
+tw_count=$(task project:Home +urgent count 2>/dev/null)
+echo "== both list the same tasks: heph $heph_count, task $tw_count"
+if [ "$heph_count" != "$tw_count" ]; then
+	echo "bench/filter.sh: heph and task disagree on project:Home +urgent" >&2
+	exit 1
+fi
+
+echo "== timing (heph $RUNS runs, task $TW_RUNS runs)"
+heph_list=$(median_ms "$RUNS" "$HEPH" list project:Home +urgent)
+heph_view=$(median_ms "$RUNS" "$HEPH" view bench)
+tw_list=$(median_ms "$TW_RUNS" task project:Home +urgent list)
+
+fail=0
+row() {
+	printf '%-40s %10s %12s %8s %-10s %s\n' "$@"
+	if [ "$6" = FAIL ]; then fail=1; fi
+}
+ok() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo FAIL; fi; }
+ratio=$(awk -v h="$heph_list" -v t="$tw_list" 'BEGIN { printf "%.1fx", t / h }')
+vratio=$(awk -v h="$heph_view" -v t="$tw_list" 'BEGIN { printf "%.1fx", t / h }')
+echo
+printf '%-40s %10s %12s %8s %-10s %s\n' metric heph taskwarrior ratio target result
+row "list project:Home +urgent ($heph_count of $N)" "${heph_list}ms" "${tw_list}ms" "$ratio" ">= 10x" "$(ok "$tw_list / $heph_list >= 10")"
+row "saved view (same filter, sort next)" "${heph_view}ms" "${tw_list}ms" "$vratio" ">= 10x" "$(ok "$tw_list / $heph_view >= 10")"
+echo "notes: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (wall times grow with load)"
+exit $fail
