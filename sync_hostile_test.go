@@ -109,6 +109,10 @@ func TestHostileHub(t *testing.T) {
 				Data: json.RawMessage(`{"kind":"doc","fields":{"title":"a\u001b]0;owned\u0007"}}`)},
 			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: newULID(now), Type: opNodeSet,
 				Data: json.RawMessage(`{"fields":{"owner":"mallory"}}`)},
+			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: newULID(now), Type: opNodeCreate,
+				Data: json.RawMessage(`{"kind":"task","fields":{"title":"x","project_id":"../../x"}}`)},
+			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: newULID(now), Type: opNodeCreate,
+				Data: json.RawMessage(`{"kind":"widget","fields":{"title":"x"}}`)},
 		}
 		for _, op := range bad {
 			code, body := pushOps(t, hub.URL, tok.AccessToken, op)
@@ -212,7 +216,7 @@ func rawCall(t *testing.T, socket, line string, out any) {
 // and body.
 func pushOps(t *testing.T, base, token string, ops ...Op) (int, string) {
 	t.Helper()
-	b, err := json.Marshal(pushRequest{Replica: "evil", Ops: ops})
+	b, err := json.Marshal(pushRequest{Replica: "evil", Format: syncFormat, Ops: ops})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +284,7 @@ func TestHostileHubCannotCrashSpoke(t *testing.T) {
 	mode.Store("short")
 	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/sync/pull" {
-			writeJSON(w, http.StatusOK, pushReply{})
+			writeJSON(w, http.StatusOK, pushReply{Format: syncFormat})
 			return
 		}
 		if mode.Load() == "cut" {
@@ -288,7 +292,7 @@ func TestHostileHubCannotCrashSpoke(t *testing.T) {
 			w.Write([]byte(`{"ops":[{"seq":1,"id":"` + short.ID + `","data":"\u`))
 			return
 		}
-		writeJSON(w, http.StatusOK, pullReply{Ops: []seqOp{{Seq: 1, Op: short}}, Cursor: 1})
+		writeJSON(w, http.StatusOK, pullReply{Ops: []seqOp{{Seq: 1, Op: short}}, Cursor: 1, Format: syncFormat})
 	}))
 	defer fake.Close()
 	spoke := startSpoke(t, fake.URL, writeTokenFile(t, fake.URL))

@@ -103,7 +103,7 @@ func validateOpData(typ opType, data json.RawMessage) error {
 		if err := decodeStrict(data, &d); err != nil {
 			return err
 		}
-		if d.Kind != "doc" && d.Kind != "task" {
+		if _, ok := kindTable(d.Kind); !ok {
 			return fmt.Errorf("unknown kind %q", printableID(d.Kind))
 		}
 		return checkOpFields(d.Fields)
@@ -185,7 +185,7 @@ func checkOpFields(fields map[string]any) error {
 			if s, _ := v.(string); badTitle(s) {
 				return fmt.Errorf("field %s holds a line break or another control character", name)
 			}
-		case "context", "log":
+		case "context", "log", "project_id", "parent":
 			if s, _ := v.(string); s != "" && !isULID(s) {
 				return fmt.Errorf("field %s: %s is not a ULID", name, printableID(s))
 			}

@@ -63,8 +63,8 @@ async function quickAddStep(page) {
 
 async function checklistStep(page, pack) {
   await page.goto(`${HUB}/#/task/${pack.id}`);
-  const box = await page.waitForSelector('input[type=checkbox][data-box="1"]');
-  await box.click();
+  // tap finds the box when it clicks: a live event may redraw the page.
+  await tap(page, 'input[type=checkbox][data-box="1"]');
   await queueEmpty(page);
   await page.waitForFunction(() => !document.querySelector('#queue .waiting'));
   await new Promise((r) => setTimeout(r, 300));
@@ -77,8 +77,7 @@ async function checklistStep(page, pack) {
 
 async function doneStep(page, pack) {
   await page.goto(`${HUB}/#/next`);
-  const btn = await page.waitForSelector(`button[aria-label="Done: Pack bag"]`);
-  await btn.click();
+  await tap(page, 'button[aria-label="Done: Pack bag"]');
   await page.waitForFunction(() => !document.querySelector('button[aria-label="Done: Pack bag"]'));
   await queueEmpty(page);
   await new Promise((r) => setTimeout(r, 300));
