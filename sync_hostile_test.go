@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -367,7 +368,7 @@ func TestHubOwnerStoresBounded(t *testing.T) {
 // pull2 is a pull from base as subject sub (in-process token table).
 func pull2(t *testing.T, base, sub string) int {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/sync/pull", nil)
+	req, _ := http.NewRequest("GET", base+"/sync/pull?format="+strconv.Itoa(syncFormat), nil)
 	req.Header.Set("Authorization", "Bearer tok:"+sub)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

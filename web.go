@@ -1,4 +1,5 @@
 // web.go owns serving the web app (web/, embedded) from the hub: paths, versions, caching, gzip and security headers.
+
 package main
 
 import (

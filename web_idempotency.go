@@ -1,4 +1,5 @@
 // web_idempotency.go owns the hub's Idempotency-Key on /rpc: a replayed write applies once and gets the first reply.
+
 package main
 
 import (

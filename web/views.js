@@ -114,7 +114,7 @@ export async function renderJournal(main, refresh) {
     add.elements.text.value = '';
     const r = await write('journal.append', { date, text, tz: zone() }, `Journal ${date}: ${text.slice(0, 40)}`).catch((err) => status(err.message, 'error'));
     if (r?.queued) {
-      const line = `- (not synced yet) ${text}`;
+      const line = `${text} (not synced yet)`; // as journal.append adds it, marked
       await cache.update(`journal:${date}`, (v) => ({ ...v, node: v.node ? { ...v.node, body: `${v.node.body}${v.node.body && !v.node.body.endsWith('\n') ? '\n' : ''}${line}\n` } : { id: '', title: date, body: `${line}\n` } }));
       status('Added to the journal (will sync when online)');
     } else if (r) status('Added to the journal');
