@@ -247,6 +247,19 @@ func TestEventsThroughHub(t *testing.T) {
 	if seqOf(t, r1) != seqOf(t, live) || r1.Origin != originSync {
 		t.Fatalf("resumed %+v, live %+v", r1, live)
 	}
+	// The web app's reconnect: a new ticket and ?after=<last seq> resume
+	// the same way (EventSource cannot resend Last-Event-ID on a new URL).
+	var tk2 ticketReply
+	if e := hubRPC(t, hub.URL, alice.AccessToken, "events.ticket", map[string]any{}, &tk2); e != nil {
+		t.Fatal(e)
+	}
+	byAfter, code, body := openSSE(t, hub.URL+"/events?ticket="+tk2.Ticket+"&after="+lastID, "", nil)
+	if code != http.StatusOK {
+		t.Fatalf("resume with a ticket and after: %d %s", code, body)
+	}
+	if _, r2 := byAfter.nextEvent(); seqOf(t, r2) != seqOf(t, live) || r2.Origin != originSync {
+		t.Fatalf("resumed by ticket and after: %+v, live %+v", r2, live)
+	}
 	if _, code, _ := openSSE(t, hub.URL+"/events", alice.AccessToken, map[string]string{"Last-Event-ID": "x"}); code != http.StatusBadRequest {
 		t.Fatalf("a bad Last-Event-ID: %d", code)
 	}

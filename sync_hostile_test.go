@@ -110,6 +110,10 @@ func TestHostileHub(t *testing.T) {
 				Data: json.RawMessage(`{"kind":"doc","fields":{"title":"a\u001b]0;owned\u0007"}}`)},
 			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: newULID(now), Type: opNodeSet,
 				Data: json.RawMessage(`{"fields":{"owner":"mallory"}}`)},
+			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: newULID(now), Type: opNodeCreate,
+				Data: json.RawMessage(`{"kind":"task","fields":{"title":"x","project_id":"../../x"}}`)},
+			{ID: newULID(now), HLC: HLC{Wall: now.UnixMilli(), Replica: "evil"}.String(), Node: newULID(now), Type: opNodeCreate,
+				Data: json.RawMessage(`{"kind":"widget","fields":{"title":"x"}}`)},
 		}
 		for _, op := range bad {
 			code, body := pushOps(t, hub.URL, tok.AccessToken, op)

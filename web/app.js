@@ -1,5 +1,5 @@
 // app.js: heph's web app — start-up, sign-in screen, routing, Quick add, search, the offline banner, refused writes and live updates.
-import { h, fill, hhmm, status, friendly, attentionMark, recurText } from './ui.js';
+import { h, fill, hhmm, status, friendly, attentionMark, recurText, zone } from './ui.js';
 import { rpc, net, flush, queueEvents, retry, discard, caps, RpcError, METHOD_NOT_FOUND, OfflineError } from './api.js';
 import { signedIn, login, logout, handleCallback, LoginRequired } from './auth.js';
 import { queue } from './store.js';
@@ -107,7 +107,7 @@ function markNav(name) {
 
 // hideMissing hides what this hub cannot do (a method it does not know).
 async function hideMissing() {
-  const probes = [['journal.get', {}, 'journal'], ['project.list', {}, 'projects']];
+  const probes = [['journal.get', { tz: zone() }, 'journal'], ['project.list', {}, 'projects']];
   for (const [method, params, route] of probes) {
     try { await rpc(method, params); } catch (e) {
       if (e instanceof RpcError && e.code === METHOD_NOT_FOUND) {
@@ -171,7 +171,7 @@ async function parsePreview(text, el, mine, latest) {
   if (!text.trim() || caps.missing.has('task.parse')) { el.replaceChildren(); return; }
   let p;
   try {
-    p = await rpc('task.parse', { text });
+    p = await rpc('task.parse', { text, tz: zone() });
   } catch (e) {
     if (e instanceof RpcError && e.code === METHOD_NOT_FOUND) caps.missing.add('task.parse');
     if (mine === latest()) fill(el, e instanceof OfflineError ? h('span', null, 'Offline: it will be read when it reaches the hub.') : null);
@@ -248,23 +248,42 @@ function hint(i) {
 }
 
 // ---- live updates: /events with a single-use ticket ----
+//
+// EventSource cannot send an Authorization header, so each connection
+// starts with a fresh ticket (events.ticket, good once). When the stream
+// breaks, EventSource would retry the same — now spent — ticket: instead
+// the app closes it and reconnects with a new ticket and ?after=<the last
+// seq seen>, so the hub replays what was missed (or says resync).
 
 let source = null;
 let liveTimer = 0;
+let lastSeq = null;
+let connecting = false;
 async function live() {
-  if (source || caps.missing.has('events.ticket')) return;
+  if (source || connecting || caps.missing.has('events.ticket')) return;
   let ticket;
+  connecting = true;
   try {
     ({ ticket } = await rpc('events.ticket', {}));
   } catch (e) {
     if (e instanceof RpcError && e.code === METHOD_NOT_FOUND) {
       caps.missing.add('events.ticket');
       setInterval(() => { if (!document.hidden && net.online) softRefresh(); }, 30000);
+    } else if (!(e instanceof LoginRequired) && !(e instanceof OfflineError)) {
+      // (Offline, scheduleRetry calls live again once the hub answers.)
+      clearTimeout(liveTimer);
+      liveTimer = setTimeout(live, 5000);
     }
     return;
+  } finally {
+    connecting = false;
   }
-  source = new EventSource(`/events?ticket=${encodeURIComponent(ticket)}`);
-  source.addEventListener('event', () => softRefresh());
+  const after = lastSeq === null ? '' : `&after=${lastSeq}`;
+  source = new EventSource(`/events?ticket=${encodeURIComponent(ticket)}${after}`);
+  source.addEventListener('event', (ev) => {
+    if (/^\d+$/.test(ev.lastEventId)) lastSeq = Number(ev.lastEventId);
+    softRefresh(); // a change, a resync or a time tick: the page is read again
+  });
   source.onerror = () => {
     source.close();
     source = null;

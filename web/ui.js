@@ -41,6 +41,19 @@ export function localDate(iso) {
   return d.getHours() || d.getMinutes() ? `${day} ${hhmm(d)}` : day;
 }
 
+// today is this device's date, YYYY-MM-DD.
+export function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+// zone is this device's IANA time zone: the hub reads "tomorrow" and
+// "today" in it (the tz param of task.parse, task.quickadd, journal.*),
+// not in the hub's own zone.
+export function zone() {
+  try { return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined; } catch { return undefined; }
+}
+
 // friendly is a short date: "today", "tomorrow", "Wed 2 Dec".
 export function friendly(iso) {
   if (!iso) return '';
@@ -52,8 +65,13 @@ export function friendly(iso) {
   if (diff === 0) return `today${time}`;
   if (diff === 1) return `tomorrow${time}`;
   if (diff === -1) return `yesterday${time}`;
-  return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short' }) + time;
+  dayFormat ||= new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric', month: 'short' });
+  return dayFormat.format(d) + time;
 }
+
+// dayFormat is made once: toLocaleDateString builds a formatter on every
+// call, which made a 100-row list take a quarter of a second to draw.
+let dayFormat = null;
 
 // Attention: colour AND a shape/text marker, never colour alone.
 const MARKS = { red: '▲', orange: '◆', white: '○', blue: '▼' };

@@ -1,5 +1,5 @@
 // views.js: the list screens — Next, views (built-in and saved), today's journal, projects, search — and the task row they share.
-import { h, fill, attentionMark, friendly, status } from './ui.js';
+import { h, fill, attentionMark, friendly, status, today, zone } from './ui.js';
 import { load, write, caps, RpcError, METHOD_NOT_FOUND } from './api.js';
 import { cache, queue } from './store.js';
 import { render, snippet } from './markdown.js';
@@ -103,18 +103,25 @@ export function nodeHref(n) {
 }
 
 export async function renderJournal(main, refresh) {
-  const j = await load('journal:today', 'journal.get', {});
+  // The device's day, asked for by date: a change queued offline lands in
+  // the day it was written even when it reaches the hub the next day.
+  const date = today();
+  const j = await load(`journal:${date}`, 'journal.get', { date, tz: zone() });
   const add = h('form', { class: 'append', onsubmit: async (e) => {
     e.preventDefault();
     const text = add.elements.text.value.trim();
     if (!text) return;
     add.elements.text.value = '';
-    const r = await write('journal.append', { text }, `Journal: ${text.slice(0, 40)}`).catch((err) => status(err.message, 'error'));
-    if (r?.queued) status('Added to the journal (will sync when online)');
+    const r = await write('journal.append', { date, text, tz: zone() }, `Journal ${date}: ${text.slice(0, 40)}`).catch((err) => status(err.message, 'error'));
+    if (r?.queued) {
+      const line = `${text} (not synced yet)`; // as journal.append adds it, marked
+      await cache.update(`journal:${date}`, (v) => ({ ...v, node: v.node ? { ...v.node, body: `${v.node.body}${v.node.body && !v.node.body.endsWith('\n') ? '\n' : ''}${line}\n` } : { id: '', title: date, body: `${line}\n` } }));
+      status('Added to the journal (will sync when online)');
+    } else if (r) status('Added to the journal');
     refresh();
   } }, h('label', { for: 'journal-add' }, 'Add to today\'s journal'), h('input', { id: 'journal-add', name: 'text', autocomplete: 'off' }), h('button', null, 'Add'));
   fill(main, h('div', { class: 'head' }, h('h1', null, `Journal ${j.date}`),
-    j.node && h('a', { href: `#/doc/${encodeURIComponent(j.node.id)}`, class: 'button' }, 'Edit')),
+    j.node?.id && h('a', { href: `#/doc/${encodeURIComponent(j.node.id)}/edit`, class: 'button', 'aria-label': `Edit journal ${j.date}` }, 'Edit')),
   j.node ? h('article', { class: 'md' }, render(j.node.body, { wikiHref })) : h('p', { class: 'empty' }, 'Nothing written today yet.'),
   add);
 }
@@ -152,7 +159,7 @@ export async function renderProject(main, path, refresh) {
 export async function quickAdd(text) {
   const quick = !caps.missing.has('task.quickadd');
   const method = quick ? 'task.quickadd' : 'task.create';
-  const params = quick ? { text } : { title: text };
+  const params = quick ? { text, tz: zone() } : { title: text };
   const r = await write(method, params, `Quick add: ${text}`);
   if (r.queued) {
     const items = (await cache.get('pending-tasks'))?.value || [];

@@ -37,7 +37,8 @@ try {
     times.push(await page.evaluate(() => window.__firstTask));
     if (i === runs - 1) {
       const entries = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => `${Math.round(e.startTime)}+${Math.round(e.duration)} ${e.name.replace(location.origin, '')}`));
-      log(`last run: first task at ${Math.round(times[times.length - 1])} ms; ${entries.join(' | ')}`);
+      const nav = await page.evaluate(() => { const n = performance.getEntriesByType('navigation')[0]; return ['requestStart', 'responseStart', 'responseEnd', 'domInteractive'].map((k) => `${k} ${Math.round(n[k])}`).join(', '); });
+      log(`last run: first task at ${Math.round(times[times.length - 1])} ms; document: ${nav}; ${entries.join(' | ')}`);
     }
     await new Promise((r) => setTimeout(r, 300));
     sizes.push(bytes);
