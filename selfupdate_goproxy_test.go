@@ -45,7 +45,9 @@ func workingTreeSources(t *testing.T) map[string][]byte {
 	}
 	web, _ := filepath.Glob("web/*") // embedded in the binary (web.go)
 	matches = append(matches, web...)
-	for _, name := range append(matches, "go.mod", "go.sum") {
+	// README.md is embedded too: heph-filters(7) and heph-quickadd(7) are
+	// built from its marked sections (cli_man_readme.go).
+	for _, name := range append(matches, "go.mod", "go.sum", "README.md") {
 		if strings.HasSuffix(name, "_test.go") {
 			continue
 		}
