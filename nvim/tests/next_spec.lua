@@ -31,7 +31,11 @@ H.run(function()
   H.wait(function()
     return vim.b.heph_loaded > loads
   end, 'the listing refreshes after d')
-  H.check(H.message_matching('done ' .. want[1].handle) ~= nil, 'd reports the task done')
+  -- the listing may refresh from the write's event before its reply's
+  -- message arrives: wait for the message itself.
+  H.wait(function()
+    return H.message_matching('done ' .. want[1].handle) ~= nil
+  end, 'd reports the task done')
   local after = vim.api.nvim_buf_get_lines(0, 0, -1, false)
   H.eq(#after, #want - 1, 'the done task left the list')
   H.check(after[1]:match('^(%S+)') == want[2].handle, 'the second task is now first', after[1])
@@ -43,7 +47,11 @@ H.run(function()
   H.wait(function()
     return vim.b.heph_loaded > loads
   end, 'the listing refreshes after :Heph done')
-  H.check(H.message_matching('done ' .. want[2].handle) ~= nil, ':Heph done reports the task done')
+  -- the listing may refresh from the write's event before its reply's
+  -- message arrives: wait for the message itself.
+  H.wait(function()
+    return H.message_matching('done ' .. want[2].handle) ~= nil
+  end, ':Heph done reports the task done')
 
   -- <CR> opens the task's context doc as a heph:// buffer.
   vim.api.nvim_win_set_cursor(0, { 1, 0 })
@@ -82,7 +90,11 @@ H.run(function()
   H.wait(function()
     return vim.b.heph_loaded > loads
   end, 'the listing refreshes after s')
-  H.check(H.message_matching('skipped %S+ "water plants"') ~= nil, 's reports the task skipped')
+  -- the listing may refresh from the write's event before its reply's
+  -- message arrives: wait for the message itself.
+  H.wait(function()
+    return H.message_matching('skipped %S+ "water plants"') ~= nil
+  end, 's reports the task skipped')
   H.eq(line_of('water plants'), nil, 'the skipped task left the list (its next occurrence is tomorrow)')
   vim.api.nvim_win_set_cursor(0, { line_of('plain white task'), 0 })
   H.messages = {}
