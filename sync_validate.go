@@ -103,7 +103,7 @@ func validateOpData(typ opType, data json.RawMessage) error {
 		if err := decodeStrict(data, &d); err != nil {
 			return err
 		}
-		if _, ok := kindTable(d.Kind); !ok { // one list of kinds: store_ops.go
+		if _, ok := kindTable(d.Kind); !ok { // one list of kinds: store_ops_fields.go
 			return fmt.Errorf("unknown kind %q", printableID(d.Kind))
 		}
 		return checkOpFields(d.Fields)
