@@ -183,23 +183,8 @@ func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, 
 	if err != nil || !ok {
 		return false, err
 	}
-	if table := ownTable; table != "" {
-		cols := []string{"node_id"}
-		args := []any{id}
-		if table == "tasks" {
-			cols, args = append(cols, "node_created", "node_deleted"), append(args, h.Wall, node["deleted"])
-		}
-		for _, f := range createFieldOrder {
-			if col, _ := nodeField(f); col.table == table {
-				if v, ok := task[col.column]; ok {
-					cols, args = append(cols, col.column), append(args, v)
-				}
-			}
-		}
-		q := `INSERT INTO ` + table + `(` + strings.Join(cols, ",") + `) VALUES(?` + strings.Repeat(",?", len(cols)-1) + `)`
-		if _, err := t.exec(q, args...); err != nil {
-			return false, fmt.Errorf("create %s: %w", id, err)
-		}
+	if err := t.insertKindRow(id, ownTable, h, node["deleted"], task); err != nil {
+		return false, err
 	}
 	for i, name := range names {
 		if err := t.afterFieldWrite(id, name, vals[i], true); err != nil {
@@ -209,36 +194,85 @@ func (t *Tx) insertCreated(id string, h HLC, d opCreateData, local bool) (bool, 
 	return true, nil
 }
 
+// insertKindRow inserts a created node's row of its kind's own table
+// (none for a doc) with the columns cols the create set; a task's row
+// also copies the node's created time and tombstone.
+func (t *Tx) insertKindRow(id, table string, h HLC, deleted any, cols map[string]any) error {
+	if table == "" {
+		return nil
+	}
+	names := []string{"node_id"}
+	args := []any{id}
+	if table == "tasks" {
+		names, args = append(names, "node_created", "node_deleted"), append(args, h.Wall, deleted)
+	}
+	for _, f := range createFieldOrder {
+		if col, _ := nodeField(f); col.table == table {
+			if v, ok := cols[col.column]; ok {
+				names, args = append(names, col.column), append(args, v)
+			}
+		}
+	}
+	q := `INSERT INTO ` + table + `(` + strings.Join(names, ",") + `) VALUES(?` + strings.Repeat(",?", len(names)-1) + `)`
+	if _, err := t.exec(q, args...); err != nil {
+		return fmt.Errorf("create %s: %w", id, err)
+	}
+	return nil
+}
+
+// fieldWrite is one field an op sets: where it lives and its column value.
+type fieldWrite struct {
+	name string
+	col  fieldColumn
+	v    any
+}
+
 // applyFields sets each field whose clock is older than h. It reads the
 // node's clocks once and writes the winning fields with one UPDATE per
 // table and one clocks upsert, so a create with a dozen fields stays a
 // handful of statements (imports apply tens of thousands of them).
 func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []string, err error) {
+	clocks, err := t.fieldClocks(id)
+	if err != nil {
+		return nil, err
+	}
+	writes, lost, tombstone, err := winningFields(id, hs, fields, clocks)
+	if err != nil {
+		return nil, err
+	}
+	if tombstone {
+		if err := t.applyTombstone(id, h, len(writes) == 0); err != nil {
+			return nil, err
+		}
+	}
+	if len(writes) == 0 {
+		return lost, nil
+	}
+	if err := t.writeFields(id, hs, h, writes); err != nil {
+		return nil, err
+	}
+	return lost, nil
+}
+
+// winningFields sorts an op's fields (stamped hs) by name into those it
+// writes, whose clock is older, and those lost to a newer one (an equal
+// clock is neither: the op was applied already). tombstone says the op
+// sets deleted, which follows its own rule (recomputeDeleted).
+func winningFields(id, hs string, fields map[string]any, clocks map[string]string) (writes []fieldWrite, lost []string, tombstone bool, err error) {
 	names := make([]string, 0, len(fields))
 	for k := range fields {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	clocks, err := t.fieldClocks(id)
-	if err != nil {
-		return nil, err
-	}
-	type write struct {
-		name string
-		col  fieldColumn
-		v    any
-	}
-	var writes []write
-	tombstone := false
 	for _, name := range names {
 		col, ok := nodeField(name)
 		if !ok {
-			return nil, fmt.Errorf("node %s: unknown field %q", id, name)
+			return nil, nil, false, fmt.Errorf("node %s: unknown field %q", id, name)
 		}
 		if name == "deleted" {
 			// Tombstones follow their own rule (recomputeDeleted).
 			if _, err := columnValue(name, fields[name]); err != nil {
-				return nil, fmt.Errorf("node %s: %w", id, err)
+				return nil, nil, false, fmt.Errorf("node %s: %w", id, err)
 			}
 			tombstone = true
 			continue
@@ -251,41 +285,47 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 		}
 		v, err := columnValue(name, fields[name])
 		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", id, err)
+			return nil, nil, false, fmt.Errorf("node %s: %w", id, err)
 		}
-		writes = append(writes, write{name, col, v})
+		writes = append(writes, fieldWrite{name, col, v})
 	}
-	if tombstone {
-		changed, err := t.recomputeDeleted(id)
-		if err != nil {
-			return nil, err
+	return writes, lost, tombstone, nil
+}
+
+// applyTombstone recomputes a node's deleted field after an op that set
+// it and, when that changed it, runs the field's side effects; touch
+// (the op writes no other field) also moves nodes.updated to h.
+func (t *Tx) applyTombstone(id string, h HLC, touch bool) error {
+	changed, err := t.recomputeDeleted(id)
+	if err != nil || !changed {
+		return err
+	}
+	var v any
+	if err := t.queryRow(`SELECT deleted FROM nodes WHERE id=?`, id).Scan(&v); err != nil {
+		return fmt.Errorf("node %s: read deleted: %w", id, err)
+	}
+	if err := t.afterFieldWrite(id, "deleted", v, false); err != nil {
+		return err
+	}
+	if touch {
+		if _, err := t.exec(`UPDATE nodes SET updated=max(updated,?) WHERE id=?`, h.Wall, id); err != nil {
+			return fmt.Errorf("node %s: touch: %w", id, err)
 		}
-		if changed {
-			var v any
-			if err := t.queryRow(`SELECT deleted FROM nodes WHERE id=?`, id).Scan(&v); err != nil {
-				return nil, fmt.Errorf("node %s: read deleted: %w", id, err)
-			}
-			if err := t.afterFieldWrite(id, "deleted", v, false); err != nil {
-				return nil, err
-			}
-			if len(writes) == 0 {
-				if _, err := t.exec(`UPDATE nodes SET updated=max(updated,?) WHERE id=?`, h.Wall, id); err != nil {
-					return nil, fmt.Errorf("node %s: touch: %w", id, err)
-				}
-			}
-		}
 	}
-	if len(writes) == 0 {
-		return lost, nil
-	}
-	// nodes (with the updated touch), then the kind's own table.
+	return nil
+}
+
+// writeFields writes the winning fields of an op stamped hs: one UPDATE
+// of nodes (with the updated touch), one of the kind's own table, one
+// clocks upsert, then each field's side effects.
+func (t *Tx) writeFields(id, hs string, h HLC, writes []fieldWrite) error {
 	var nodeSets, taskSets []string
 	var nodeArgs, taskArgs, clockArgs []any
 	kindTable := ""
 	for _, w := range writes {
 		if w.col.table != "nodes" {
 			if kindTable != "" && kindTable != w.col.table {
-				return nil, fmt.Errorf("node %s: fields of two kinds (%s and %s) in one op", id, kindTable, w.col.table)
+				return fmt.Errorf("node %s: fields of two kinds (%s and %s) in one op", id, kindTable, w.col.table)
 			}
 			kindTable = w.col.table
 			taskSets, taskArgs = append(taskSets, w.col.column+"=?"), append(taskArgs, w.v)
@@ -296,24 +336,24 @@ func (t *Tx) applyFields(id, hs string, h HLC, fields map[string]any) (lost []st
 	}
 	nodeSets, nodeArgs = append(nodeSets, "updated=max(updated,?)"), append(nodeArgs, h.Wall, id)
 	if _, err := t.exec(`UPDATE nodes SET `+strings.Join(nodeSets, ", ")+` WHERE id=?`, nodeArgs...); err != nil {
-		return nil, fmt.Errorf("node %s: set fields: %w", id, err)
+		return fmt.Errorf("node %s: set fields: %w", id, err)
 	}
 	if len(taskSets) > 0 {
 		if _, err := t.exec(`UPDATE `+kindTable+` SET `+strings.Join(taskSets, ", ")+` WHERE node_id=?`, append(taskArgs, id)...); err != nil {
-			return nil, fmt.Errorf("node %s: set fields: %w", id, err)
+			return fmt.Errorf("node %s: set fields: %w", id, err)
 		}
 	}
 	values := strings.Repeat("(?,?,?),", len(writes))
 	if _, err := t.exec(`INSERT INTO clocks(node,field,hlc) VALUES `+values[:len(values)-1]+
 		` ON CONFLICT(node,field) DO UPDATE SET hlc=excluded.hlc`, clockArgs...); err != nil {
-		return nil, fmt.Errorf("node %s: set clocks: %w", id, err)
+		return fmt.Errorf("node %s: set clocks: %w", id, err)
 	}
 	for _, w := range writes {
 		if err := t.afterFieldWrite(id, w.name, w.v, false); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return lost, nil
+	return nil
 }
 
 // fieldClocks reads the HLC that last set each field of a node: its row in
