@@ -240,77 +240,70 @@ func markdownTitle(body string) (string, string) {
 	return "", body
 }
 
+// str reads front matter key k as a string ("" when absent).
+func (fm frontMatter) str(k string) (string, error) {
+	switch v := fm[k].(type) {
+	case nil:
+		return "", nil
+	case string:
+		return v, nil
+	}
+	return "", fmt.Errorf("front matter %s: want a string", k)
+}
+
+// boolean reads front matter key k as true or false (false when absent).
+func (fm frontMatter) boolean(k string) (bool, error) {
+	s, err := fm.str(k)
+	if err != nil {
+		return false, err
+	}
+	if s != "" && s != "true" && s != "false" {
+		return false, fmt.Errorf("front matter %s %q: want true or false", k, s)
+	}
+	return s == "true", nil
+}
+
+// rfc3339 reads front matter key k as an RFC 3339 time; ok is false when it
+// is absent or empty. want words what the key takes, for the error.
+func (fm frontMatter) rfc3339(k, want string) (t time.Time, ok bool, err error) {
+	s, err := fm.str(k)
+	if err != nil || s == "" {
+		return time.Time{}, false, err
+	}
+	t, err = time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("front matter %s %q: want %s", k, s, want)
+	}
+	return t, true, nil
+}
+
 // fromFrontMatter fills an exported node's fields from its front matter.
 func (it *mdItem) fromFrontMatter(fm frontMatter, body string, rep *importReport) error {
-	str := func(k string) (string, error) {
-		switch v := fm[k].(type) {
-		case nil:
-			return "", nil
-		case string:
-			return v, nil
-		}
-		return "", fmt.Errorf("front matter %s: want a string", k)
-	}
-	var err error
-	if it.kind, err = str("kind"); err != nil {
+	if err := it.kindFrom(fm); err != nil {
 		return err
 	}
-	if it.kind == "" {
-		it.kind = "doc"
-	}
-	if _, ok := kindTable(it.kind); !ok {
-		return fmt.Errorf("front matter kind %q: want doc, task, project or view", it.kind)
-	}
-	title, err := str("title")
+	title, err := fm.str("title")
 	if err != nil {
 		return err
 	}
 	it.fields["title"] = title
 	it.fields["body"] = body
-	for _, k := range []string{"created", "updated"} {
-		s, err := str(k)
-		if err != nil {
-			return err
-		}
-		if s == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return fmt.Errorf("front matter %s %q: want an RFC 3339 time", k, s)
-		}
-		if k == "created" {
-			it.created = t
-		} else {
-			it.updated = t
-		}
+	if err := it.timesFrom(fm); err != nil {
+		return err
 	}
-	if it.updated.Before(it.created) {
-		it.updated = it.created
-	}
-	if v, ok := fm["links"]; ok {
-		list, ok := v.([]string)
-		if v != nil && !ok {
-			return errors.New("front matter links: want a list of ids")
-		}
-		for _, l := range list {
-			l = strings.ToUpper(l)
-			if !validULID(l) {
-				return fmt.Errorf("front matter links: %q is not a heph id", l)
-			}
-			it.links = append(it.links, l)
-		}
+	if err := it.linksFrom(fm); err != nil {
+		return err
 	}
 	known := map[string]bool{"id": true, "kind": true, "title": true, "created": true, "updated": true, "links": true}
 	if it.kind == "task" {
-		if err := it.taskFields(fm, str); err != nil {
+		if err := it.taskFields(fm); err != nil {
 			return err
 		}
 		for _, k := range []string{"state", "attention", "do", "late", "recur", "recur_after_done", "occurrences", "project", "tags", "context", "log"} {
 			known[k] = true
 		}
 	}
-	if err := it.projectViewFields(fm, str, known); err != nil {
+	if err := it.projectViewFields(fm, known); err != nil {
 		return err
 	}
 	keys := make([]string, 0, len(fm))
@@ -326,56 +319,93 @@ func (it *mdItem) fromFrontMatter(fm frontMatter, body string, rep *importReport
 	return nil
 }
 
+// kindFrom reads the node's kind (doc when absent).
+func (it *mdItem) kindFrom(fm frontMatter) error {
+	var err error
+	if it.kind, err = fm.str("kind"); err != nil {
+		return err
+	}
+	if it.kind == "" {
+		it.kind = "doc"
+	}
+	if _, ok := kindTable(it.kind); !ok {
+		return fmt.Errorf("front matter kind %q: want doc, task, project or view", it.kind)
+	}
+	return nil
+}
+
+// timesFrom reads the node's created and updated times (updated no
+// earlier than created).
+func (it *mdItem) timesFrom(fm frontMatter) error {
+	for _, k := range []string{"created", "updated"} {
+		t, ok, err := fm.rfc3339(k, "an RFC 3339 time")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if k == "created" {
+			it.created = t
+		} else {
+			it.updated = t
+		}
+	}
+	if it.updated.Before(it.created) {
+		it.updated = it.created
+	}
+	return nil
+}
+
+// linksFrom reads the ids the node links to.
+func (it *mdItem) linksFrom(fm frontMatter) error {
+	v, ok := fm["links"]
+	if !ok {
+		return nil
+	}
+	list, ok := v.([]string)
+	if v != nil && !ok {
+		return errors.New("front matter links: want a list of ids")
+	}
+	for _, l := range list {
+		l = strings.ToUpper(l)
+		if !validULID(l) {
+			return fmt.Errorf("front matter links: %q is not a heph id", l)
+		}
+		it.links = append(it.links, l)
+	}
+	return nil
+}
+
 // taskFields reads a task's front matter keys.
-func (it *mdItem) taskFields(fm frontMatter, str func(string) (string, error)) error {
+func (it *mdItem) taskFields(fm frontMatter) error {
 	f := it.fields
 	for _, k := range []string{"state", "attention", "recur", "project", "context", "log"} {
-		v, err := str(k)
+		v, err := fm.str(k)
 		if err != nil {
 			return err
 		}
 		f[k] = v
 	}
-	if f["state"] == "" {
-		f["state"] = "outstanding"
-	}
-	switch f["state"] {
-	case "outstanding", "done", "dropped":
-	default:
-		return fmt.Errorf("front matter state %q: want outstanding, done or dropped", f["state"])
-	}
-	if f["attention"] == "" {
-		f["attention"] = "white"
-	}
-	switch f["attention"] {
-	case "white", "orange", "red", "blue":
-	default:
-		return fmt.Errorf("front matter attention %q: want white, orange, red or blue", f["attention"])
+	if err := taskStateFields(f); err != nil {
+		return err
 	}
 	for _, k := range []string{"do", "late"} {
-		s, err := str(k)
+		t, ok, err := fm.rfc3339(k, "an RFC 3339 time or null")
 		if err != nil {
 			return err
 		}
-		if s == "" {
-			f[k] = nil
-			continue
+		f[k] = nil
+		if ok {
+			f[k] = t.UnixMilli()
 		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return fmt.Errorf("front matter %s %q: want an RFC 3339 time or null", k, s)
-		}
-		f[k] = t.UnixMilli()
 	}
-	rad, err := str("recur_after_done")
+	rad, err := fm.boolean("recur_after_done")
 	if err != nil {
 		return err
 	}
-	f["recur_after_done"] = rad == "true"
-	if rad != "" && rad != "true" && rad != "false" {
-		return fmt.Errorf("front matter recur_after_done %q: want true or false", rad)
-	}
-	occ, err := str("occurrences")
+	f["recur_after_done"] = rad
+	occ, err := fm.str("occurrences")
 	if err != nil {
 		return err
 	}
@@ -397,6 +427,28 @@ func (it *mdItem) taskFields(fm frontMatter, str func(string) (string, error)) e
 	}
 	sort.Strings(tags)
 	f["tags"] = tags
+	return nil
+}
+
+// taskStateFields defaults and checks a task's state and attention as
+// read from front matter.
+func taskStateFields(f map[string]any) error {
+	if f["state"] == "" {
+		f["state"] = "outstanding"
+	}
+	switch f["state"] {
+	case "outstanding", "done", "dropped":
+	default:
+		return fmt.Errorf("front matter state %q: want outstanding, done or dropped", f["state"])
+	}
+	if f["attention"] == "" {
+		f["attention"] = "white"
+	}
+	switch f["attention"] {
+	case "white", "orange", "red", "blue":
+	default:
+		return fmt.Errorf("front matter attention %q: want white, orange, red or blue", f["attention"])
+	}
 	return nil
 }
 
@@ -590,20 +642,17 @@ func importRank(it *mdItem) int {
 
 // projectViewFields reads the front matter of a project (parent,
 // archived; path is informative) or a view (filter, sort).
-func (it *mdItem) projectViewFields(fm frontMatter, str func(string) (string, error), known map[string]bool) error {
+func (it *mdItem) projectViewFields(fm frontMatter, known map[string]bool) error {
 	var keys []string
 	switch it.kind {
 	case "project":
 		keys = []string{"parent", "path"}
 		known["archived"] = true
-		a, err := str("archived")
+		a, err := fm.boolean("archived")
 		if err != nil {
 			return err
 		}
-		if a != "" && a != "true" && a != "false" {
-			return fmt.Errorf("front matter archived %q: want true or false", a)
-		}
-		it.fields["archived"] = a == "true"
+		it.fields["archived"] = a
 	case "view":
 		keys = []string{"filter", "sort"}
 	default:
@@ -611,7 +660,7 @@ func (it *mdItem) projectViewFields(fm frontMatter, str func(string) (string, er
 	}
 	for _, k := range keys {
 		known[k] = true
-		v, err := str(k)
+		v, err := fm.str(k)
 		if err != nil {
 			return err
 		}
