@@ -323,15 +323,32 @@ func mapTWTask(t *twTask, item string, rep *importReport) (in taskInput, created
 	title, rest, _ := strings.Cut(strings.TrimSpace(t.Description), "\n")
 	in.Title = cleanTitle(title)
 	in.Body = strings.TrimSpace(rest)
-	switch t.Status {
+	in.State = mapTWStatus(t.Status, item, rep)
+	mapTWProjectTags(t, &in, item, rep)
+	in.Attention = mapTWPriority(t.Priority, item, rep)
+	created, updated = mapTWDates(t, &in, item, rep)
+	reportTWUnknown(t, item, rep)
+	return in, created, updated
+}
+
+// mapTWStatus is the state of a task of Taskwarrior status s ("" for
+// outstanding).
+func mapTWStatus(s, item string, rep *importReport) string {
+	switch s {
 	case "pending", "waiting", "recurring", "":
 	case "completed":
-		in.State = "done"
+		return "done"
 	case "deleted":
-		in.State = "dropped"
+		return "dropped"
 	default:
-		rep.unmapped(item, "status", "unknown status %q: imported as outstanding", t.Status)
+		rep.unmapped(item, "status", "unknown status %q: imported as outstanding", s)
 	}
+	return ""
+}
+
+// mapTWProjectTags sets in's project (Taskwarrior's dots become slashes)
+// and tags, leaving out those heph refuses.
+func mapTWProjectTags(t *twTask, in *taskInput, item string, rep *importReport) {
 	if t.Project != "" {
 		p := strings.ReplaceAll(t.Project, ".", "/")
 		if _, err := normalizeProject(p); err != nil {
@@ -347,17 +364,29 @@ func mapTWTask(t *twTask, item string, rep *importReport) (in taskInput, created
 		}
 		in.Tags = append(in.Tags, tag)
 	}
-	switch t.Priority {
+}
+
+// mapTWPriority is the attention of Taskwarrior priority p ("" for the
+// default).
+func mapTWPriority(p, item string, rep *importReport) string {
+	switch p {
 	case "":
 	case "H":
-		in.Attention = "red"
+		return "red"
 	case "M":
-		in.Attention = "orange"
+		return "orange"
 	case "L":
-		in.Attention = "white"
+		return "white"
 	default:
-		rep.unmapped(item, "priority", "%q is not H, M or L", t.Priority)
+		rep.unmapped(item, "priority", "%q is not H, M or L", p)
 	}
+	return ""
+}
+
+// mapTWDates sets in's do date (the later of scheduled and wait), late
+// date (due) and recurrence, and returns the task's created and updated
+// times (entry and modified, else now).
+func mapTWDates(t *twTask, in *taskInput, item string, rep *importReport) (created, updated time.Time) {
 	date := func(field, v string) *time.Time {
 		if v == "" {
 			return nil
@@ -387,6 +416,11 @@ func mapTWTask(t *twTask, item string, rep *importReport) (in taskInput, created
 	if m := date("modified", t.Modified); m != nil && m.After(created) {
 		updated = *m
 	}
+	return created, updated
+}
+
+// reportTWUnknown reports each attribute of t that heph has no place for.
+func reportTWUnknown(t *twTask, item string, rep *importReport) {
 	keys := make([]string, 0, len(t.raw))
 	for k := range t.raw {
 		keys = append(keys, k)
@@ -403,7 +437,6 @@ func mapTWTask(t *twTask, item string, rep *importReport) (in taskInput, created
 			rep.unmapped(item, k, "attribute %s has no heph equivalent", k)
 		}
 	}
-	return in, created, updated
 }
 
 // parseTWDate reads Taskwarrior's 20061102T150405Z (and RFC 3339 or a
