@@ -153,9 +153,35 @@ func (m *systemdManager) parse(data []byte) (DaemonConfig, error) {
 
 func parseUnit(data []byte) (DaemonConfig, error) {
 	var c DaemonConfig
-	var execLine int
-	var execStart string
-	var env []string
+	u, err := readUnitService(data)
+	if err != nil {
+		return c, err
+	}
+	if u.execStart == "" {
+		return c, fmt.Errorf("no ExecStart= line in [Service]")
+	}
+	bin, flags, err := parseUnitExec(u.execStart, u.execLine)
+	if err != nil {
+		return c, err
+	}
+	sort.Strings(u.env)
+	c.Binary, c.Flags, c.Env = bin, flags, u.env
+	return c, nil
+}
+
+// unitService is what heph reads of a unit's [Service] section.
+type unitService struct {
+	execStart string
+	execLine  int // the line of ExecStart=
+	env       []string
+}
+
+// readUnitService reads a unit's lines (joining those a trailing
+// backslash continues) and keeps ExecStart= and Environment= of
+// [Service]; a line that is no section header, comment or KEY=VALUE is
+// an error in any section.
+func readUnitService(data []byte) (unitService, error) {
+	var u unitService
 	section := ""
 	lines := strings.Split(string(data), "\n")
 	for i := 0; i < len(lines); i++ {
@@ -171,55 +197,67 @@ func parseUnit(data []byte) (DaemonConfig, error) {
 		}
 		if line[0] == '[' {
 			if !strings.HasSuffix(line, "]") {
-				return c, fmt.Errorf("line %d: bad section header %q", n, line)
+				return u, fmt.Errorf("line %d: bad section header %q", n, line)
 			}
 			section = line[1 : len(line)-1]
 			continue
 		}
 		key, val, ok := strings.Cut(line, "=")
 		if !ok {
-			return c, fmt.Errorf("line %d: want KEY=VALUE, got %q", n, line)
+			return u, fmt.Errorf("line %d: want KEY=VALUE, got %q", n, line)
 		}
 		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
 		if section != "Service" {
 			continue
 		}
-		switch key {
-		case "ExecStart":
-			if val == "" { // an empty assignment resets the list
-				execStart, execLine = "", 0
-				continue
-			}
-			if execStart != "" {
-				return c, fmt.Errorf("line %d: a second ExecStart= (heph's unit runs one command)", n)
-			}
-			execStart, execLine = val, n
-		case "Environment":
-			if val == "" {
-				env = nil
-				continue
-			}
-			words, err := splitSystemdWords(val, false)
-			if err != nil {
-				return c, fmt.Errorf("line %d: Environment=: %v", n, err)
-			}
-			for _, w := range words {
-				if k, _, ok := strings.Cut(w, "="); !ok || k == "" {
-					return c, fmt.Errorf("line %d: Environment=: %q is not NAME=value", n, w)
-				}
-				env = append(env, w)
-			}
+		if err := u.set(n, key, val); err != nil {
+			return u, err
 		}
 	}
-	if execStart == "" {
-		return c, fmt.Errorf("no ExecStart= line in [Service]")
+	return u, nil
+}
+
+// set applies line n's key=val of [Service]: an empty value resets
+// ExecStart= or Environment=, as in systemd.
+func (u *unitService) set(n int, key, val string) error {
+	switch key {
+	case "ExecStart":
+		if val == "" { // an empty assignment resets the list
+			u.execStart, u.execLine = "", 0
+			return nil
+		}
+		if u.execStart != "" {
+			return fmt.Errorf("line %d: a second ExecStart= (heph's unit runs one command)", n)
+		}
+		u.execStart, u.execLine = val, n
+	case "Environment":
+		if val == "" {
+			u.env = nil
+			return nil
+		}
+		words, err := splitSystemdWords(val, false)
+		if err != nil {
+			return fmt.Errorf("line %d: Environment=: %v", n, err)
+		}
+		for _, w := range words {
+			if k, _, ok := strings.Cut(w, "="); !ok || k == "" {
+				return fmt.Errorf("line %d: Environment=: %q is not NAME=value", n, w)
+			}
+			u.env = append(u.env, w)
+		}
 	}
+	return nil
+}
+
+// parseUnitExec reads the command of ExecStart= (line execLine): the
+// absolute path of heph, run as hephd, and hephd's flags.
+func parseUnitExec(execStart string, execLine int) (bin string, flags map[string][]string, err error) {
 	words, err := splitSystemdWords(execStart, true)
 	if err != nil {
-		return c, fmt.Errorf("line %d: ExecStart=: %v", execLine, err)
+		return "", nil, fmt.Errorf("line %d: ExecStart=: %v", execLine, err)
 	}
 	if len(words) == 0 {
-		return c, fmt.Errorf("line %d: ExecStart= names no command", execLine)
+		return "", nil, fmt.Errorf("line %d: ExecStart= names no command", execLine)
 	}
 	bin, args := words[0], words[1:]
 	setArgv0 := false
@@ -231,20 +269,18 @@ func parseUnit(data []byte) (DaemonConfig, error) {
 	case setArgv0 || filepath.Base(bin) != "hephd":
 		// "@/path/heph hephd ..." or "/path/heph hephd ...".
 		if len(args) == 0 || args[0] != "hephd" {
-			return c, fmt.Errorf("line %d: ExecStart= must run %s as hephd (…%s hephd --flags)", execLine, bin, bin)
+			return "", nil, fmt.Errorf("line %d: ExecStart= must run %s as hephd (…%s hephd --flags)", execLine, bin, bin)
 		}
 		args = args[1:]
 	}
 	if !filepath.IsAbs(bin) {
-		return c, fmt.Errorf("line %d: ExecStart= binary %q is not an absolute path", execLine, bin)
+		return "", nil, fmt.Errorf("line %d: ExecStart= binary %q is not an absolute path", execLine, bin)
 	}
-	flags, err := parseDaemonArgs(args)
+	flags, err = parseDaemonArgs(args)
 	if err != nil {
-		return c, fmt.Errorf("line %d: ExecStart=: %v", execLine, err)
+		return "", nil, fmt.Errorf("line %d: ExecStart=: %v", execLine, err)
 	}
-	sort.Strings(env)
-	c.Binary, c.Flags, c.Env = bin, flags, env
-	return c, nil
+	return bin, flags, nil
 }
 
 // splitSystemdWords splits a unit value into words the way systemd does:
