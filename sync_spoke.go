@@ -78,60 +78,21 @@ func newHubClient(hubURL, caFile string, tokens hubTokenSource) (*hubClient, err
 // do sends one request with the bearer token and decodes a 200 reply
 // into out. Non-2xx replies become errors carrying the hub's message.
 func (c *hubClient) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	var n int64
-	if body != nil {
-		b, err := marshalJSON(body)
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", path, err)
-		}
-		rd, n = bytes.NewReader(b), int64(len(b))
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	req, n, err := c.newRequest(ctx, method, path, body)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.tokens != nil {
-		tok, err := c.tokens.Token(ctx)
-		if err != nil {
-			return fmt.Errorf("hub token: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
+		return err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("hub %s unreachable: %w", c.base, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, syncMaxBody+1))
-	c.mu.Lock()
-	c.bytesOut += n
-	c.bytesIn += int64(len(data))
-	c.mu.Unlock()
+	data, err := c.readReply(method, path, resp, n)
 	if err != nil {
-		return fmt.Errorf("%s %s: the reply was cut off after %d bytes: %w", method, path, len(data), err)
-	}
-	if len(data) > syncMaxBody {
-		return fmt.Errorf("%s %s: the reply is over %d bytes, more than any page may be: refusing it", method, path, syncMaxBody)
-	}
-	if resp.ContentLength >= 0 && int64(len(data)) != resp.ContentLength {
-		return fmt.Errorf("%s %s: the reply was cut off after %d of %d bytes", method, path, len(data), resp.ContentLength)
+		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		json.Unmarshal(data, &e)
-		if e.Error == "" {
-			e.Error = strings.TrimSpace(string(data))
-		}
-		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-			return &hubAuthError{status: resp.StatusCode, msg: e.Error}
-		}
-		return fmt.Errorf("hub %s %s: %s: %s", method, path, resp.Status, e.Error)
+		return hubReplyError(method, path, resp, data)
 	}
 	if out != nil && resp.StatusCode != http.StatusNoContent {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -139,6 +100,70 @@ func (c *hubClient) do(ctx context.Context, method, path string, body, out any) 
 		}
 	}
 	return nil
+}
+
+// newRequest builds a request to the hub with body (nil for none) as
+// JSON and the bearer token; n is the body's size.
+func (c *hubClient) newRequest(ctx context.Context, method, path string, body any) (req *http.Request, n int64, err error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := marshalJSON(body)
+		if err != nil {
+			return nil, 0, fmt.Errorf("encode %s: %w", path, err)
+		}
+		rd, n = bytes.NewReader(b), int64(len(b))
+	}
+	req, err = http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.tokens != nil {
+		tok, err := c.tokens.Token(ctx)
+		if err != nil {
+			return nil, 0, fmt.Errorf("hub token: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	return req, n, nil
+}
+
+// readReply reads a whole reply body of at most syncMaxBody bytes,
+// counting it and the sent bytes (sent) in the wire totals.
+func (c *hubClient) readReply(method, path string, resp *http.Response, sent int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, syncMaxBody+1))
+	c.mu.Lock()
+	c.bytesOut += sent
+	c.bytesIn += int64(len(data))
+	c.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: the reply was cut off after %d bytes: %w", method, path, len(data), err)
+	}
+	if len(data) > syncMaxBody {
+		return nil, fmt.Errorf("%s %s: the reply is over %d bytes, more than any page may be: refusing it", method, path, syncMaxBody)
+	}
+	if resp.ContentLength >= 0 && int64(len(data)) != resp.ContentLength {
+		return nil, fmt.Errorf("%s %s: the reply was cut off after %d of %d bytes", method, path, len(data), resp.ContentLength)
+	}
+	return data, nil
+}
+
+// hubReplyError is the error of a non-2xx reply: its JSON error message
+// or its text; a hubAuthError for 401 and 403.
+func hubReplyError(method, path string, resp *http.Response, data []byte) error {
+	var e struct {
+		Error string `json:"error"`
+	}
+	json.Unmarshal(data, &e)
+	if e.Error == "" {
+		e.Error = strings.TrimSpace(string(data))
+	}
+	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
+		return &hubAuthError{status: resp.StatusCode, msg: e.Error}
+	}
+	return fmt.Errorf("hub %s %s: %s: %s", method, path, resp.Status, e.Error)
 }
 
 // wireBytes reports body bytes sent and received so far.
@@ -168,76 +193,103 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 	if err != nil {
 		return rep, err
 	}
-	// Pull pages in order, fetching the next page while this one merges.
-	type fetched struct {
-		page pullReply
-		err  error
-	}
-	fetch := func(after int64) <-chan fetched {
-		ch := make(chan fetched, 1)
-		go func() {
-			defer func() {
-				if p := recover(); p != nil {
-					ch <- fetched{err: fmt.Errorf("pull: internal error (panic: %v)", p)}
-				}
-			}()
-			var page pullReply
-			q := "/sync/pull?after=" + strconv.FormatInt(after, 10) + "&limit=" + strconv.Itoa(syncPageOps) + "&replica=" + url.QueryEscape(s.replica) + "&format=" + strconv.Itoa(syncFormat)
-			err := c.do(ctx, http.MethodGet, q, nil, &page)
-			ch <- fetched{page, err}
-		}()
-		return ch
-	}
-	next := fetch(st.Pulled)
-	for {
-		f := <-next
-		if f.err != nil {
-			return rep, f.err
-		}
-		page := f.page
-		if page.Format != syncFormat {
-			// Checked before any op of the page is merged.
-			return rep, syncFormatError(page.Format, syncFormat)
-		}
-		if page.More {
-			next = fetch(page.Cursor)
-		}
-		if len(page.Ops) > 0 {
-			res, err := s.mergePulled(ctx, page, st.Pushed)
-			if err != nil {
-				if page.More {
-					<-next // let the prefetch finish
-				}
-				return rep, err
-			}
-			rep.Pulled += len(page.Ops)
-			rep.Applied += res.Applied
-			rep.Conflicts += res.Conflicts
-		}
-		if page.Cursor > st.Pulled {
-			st.Pulled = page.Cursor
-			if err := s.saveCursors(ctx, c.base, st.Pulled, st.Pushed); err != nil {
-				if page.More {
-					<-next
-				}
-				return rep, err
-			}
-		}
-		if !page.More {
-			break
-		}
+	if err := pullAll(ctx, s, c, &st, &rep); err != nil {
+		return rep, err
 	}
 	// Project strings that old ops brought become project nodes.
 	if _, err := s.adoptLegacyProjects(ctx); err != nil {
 		return rep, err
 	}
+	if err := pushAll(ctx, s, c, &st, &rep); err != nil {
+		return rep, err
+	}
+	rep.Took = time.Since(start).Round(time.Millisecond).String()
+	return rep, nil
+}
+
+// fetchedPage is a pull page, or why it could not be fetched.
+type fetchedPage struct {
+	page pullReply
+	err  error
+}
+
+// fetchPull fetches the pull page after the hub cursor after in the
+// background.
+func fetchPull(ctx context.Context, s *Store, c *hubClient, after int64) <-chan fetchedPage {
+	ch := make(chan fetchedPage, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				ch <- fetchedPage{err: fmt.Errorf("pull: internal error (panic: %v)", p)}
+			}
+		}()
+		var page pullReply
+		q := "/sync/pull?after=" + strconv.FormatInt(after, 10) + "&limit=" + strconv.Itoa(syncPageOps) + "&replica=" + url.QueryEscape(s.replica) + "&format=" + strconv.Itoa(syncFormat)
+		err := c.do(ctx, http.MethodGet, q, nil, &page)
+		ch <- fetchedPage{page, err}
+	}()
+	return ch
+}
+
+// pullAll pulls pages in order, fetching the next page while this one
+// merges.
+func pullAll(ctx context.Context, s *Store, c *hubClient, st *syncState, rep *exchangeReport) error {
+	next := fetchPull(ctx, s, c, st.Pulled)
+	for {
+		f := <-next
+		if f.err != nil {
+			return f.err
+		}
+		page := f.page
+		if page.Format != syncFormat {
+			// Checked before any op of the page is merged.
+			return syncFormatError(page.Format, syncFormat)
+		}
+		if page.More {
+			next = fetchPull(ctx, s, c, page.Cursor)
+		}
+		if err := takePage(ctx, s, c, page, st, rep); err != nil {
+			if page.More {
+				<-next // let the prefetch finish
+			}
+			return err
+		}
+		if !page.More {
+			return nil
+		}
+	}
+}
+
+// takePage merges one pulled page and saves the cursor past it.
+func takePage(ctx context.Context, s *Store, c *hubClient, page pullReply, st *syncState, rep *exchangeReport) error {
+	if len(page.Ops) > 0 {
+		res, err := s.mergePulled(ctx, page, st.Pushed)
+		if err != nil {
+			return err
+		}
+		rep.Pulled += len(page.Ops)
+		rep.Applied += res.Applied
+		rep.Conflicts += res.Conflicts
+	}
+	if page.Cursor > st.Pulled {
+		st.Pulled = page.Cursor
+		if err := s.saveCursors(ctx, c.base, st.Pulled, st.Pushed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pushAll pushes the local ops the hub lacks, a page at a time, saving
+// the pushed cursor after each.
+func pushAll(ctx context.Context, s *Store, c *hubClient, st *syncState, rep *exchangeReport) error {
 	for {
 		batch, err := s.localOpsAfter(ctx, st.Pushed, syncPageOps)
 		if err != nil {
-			return rep, err
+			return err
 		}
 		if len(batch) == 0 {
-			break
+			return nil
 		}
 		req := pushRequest{Replica: s.replica, Format: syncFormat, Ops: make([]Op, len(batch))}
 		for i, o := range batch {
@@ -245,20 +297,18 @@ func exchange(ctx context.Context, s *Store, c *hubClient) (exchangeReport, erro
 		}
 		var reply pushReply
 		if err := c.do(ctx, http.MethodPost, "/sync/push", req, &reply); err != nil {
-			return rep, err
+			return err
 		}
 		if reply.Format != syncFormat {
-			return rep, syncFormatError(reply.Format, syncFormat)
+			return syncFormatError(reply.Format, syncFormat)
 		}
 		rep.Pushed += len(batch)
 		rep.Accepted += reply.Applied
 		st.Pushed = batch[len(batch)-1].Seq
 		if err := s.saveCursors(ctx, c.base, st.Pulled, st.Pushed); err != nil {
-			return rep, err
+			return err
 		}
 	}
-	rep.Took = time.Since(start).Round(time.Millisecond).String()
-	return rep, nil
 }
 
 // syncer runs a spoke's background sync.
