@@ -135,18 +135,11 @@ func (in *taskInput) fields(now time.Time) (map[string]any, error) {
 	if recur != "" {
 		f["recur"] = recur
 		f["recur_after_done"] = in.RecurAfterDone
-		// A series needs a first occurrence: its do date, else its late
-		// date (a series anchored on it, as Taskwarrior's on its due
-		// date), else the first day its rule picks from today.
-		start := in.Do
-		if start == nil {
-			start = in.Late
+		start, picked := seriesStart(recur, in.Do, in.Late, now)
+		if picked {
+			in.Do = &start
 		}
-		if start == nil {
-			first := firstOccurrence(recur, now)
-			in.Do, start = &first, &first
-		}
-		if err := checkSeries(recur, *start); err != nil {
+		if err := checkSeries(recur, start); err != nil {
 			return nil, err
 		}
 	}

@@ -39,6 +39,20 @@ func firstOccurrence(recur string, now time.Time) time.Time {
 	return today
 }
 
+// seriesStart is a series' first occurrence: its do date, else its late
+// date (a series anchored on it, as Taskwarrior's on its due date), else
+// the first day its rule picks from now; picked says it is that day, which
+// the task then takes as its do date.
+func seriesStart(recur string, do, late *time.Time, now time.Time) (start time.Time, picked bool) {
+	switch {
+	case do != nil:
+		return *do, false
+	case late != nil:
+		return *late, false
+	}
+	return firstOccurrence(recur, now), true
+}
+
 // checkSeries refuses a recurrence that can never occur from start on: its
 // UNTIL is before start, or no day matches its BY parts before UNTIL
 // (BYMONTH=2;BYMONTHDAY=30). Such a series would make a task whose do date

@@ -125,65 +125,14 @@ func editTask(tx *Tx, p taskEditParams) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	now := tx.s.now()
 	f := map[string]any{}
 	if p.Title != nil {
-		title := strings.TrimSpace(*p.Title)
-		if title == "" || badTitle(title) {
-			return "", invalidParams("a task's title is one non-empty line without control characters")
-		}
-		f["title"] = title
-		if err := renameCompanions(tx, n, title); err != nil {
+		if err := editTitle(tx, n, *p.Title, f); err != nil {
 			return "", err
 		}
 	}
-	if p.Do != nil {
-		t, err := dateParam("do", *p.Do, now)
-		if err != nil {
-			return "", err
-		}
-		f["do"] = optMillis(t)
-	}
-	if p.Late != nil {
-		t, err := dateParam("late", *p.Late, now)
-		if err != nil {
-			return "", err
-		}
-		f["late"] = optMillis(t)
-	}
-	if p.Attention != nil {
-		a, err := normalizeAttention(*p.Attention)
-		if err != nil {
-			return "", err
-		}
-		f["attention"] = a
-	}
-	if p.Recur != nil {
-		r, err := normalizeRecur(*p.Recur)
-		if err != nil {
-			return "", err
-		}
-		f["recur"] = r
-		do, late := editedDate(f, "do", n.Task.Do), editedDate(f, "late", n.Task.Late)
-		if r != "" && do == nil && late == nil {
-			// As on create: a series without a do or late date starts on
-			// the first day its rule picks.
-			first := firstOccurrence(r, now)
-			f["do"], do = first.UnixMilli(), &first
-		}
-		if r != "" {
-			f["occurrences"] = 0
-			start := do
-			if start == nil {
-				start = late
-			}
-			if err := checkSeries(r, start.In(now.Location())); err != nil {
-				return "", err
-			}
-		}
-	}
-	if p.RecurAfterDone != nil {
-		f["recur_after_done"] = *p.RecurAfterDone
+	if err := editSchedule(n, p, tx.s.now(), f); err != nil {
+		return "", err
 	}
 	if p.Project != nil {
 		pid, err := projectForTask(tx, *p.Project)
@@ -205,6 +154,72 @@ func editTask(tx *Tx, p taskEditParams) (string, error) {
 		return "", invalidParams("nothing to change: give title, do, late, attention, recur, recur_after_done, project, tags_add or tags_remove")
 	}
 	return n.ID, tx.Set(n.ID, f)
+}
+
+// editTitle sets task n's new title in f and renames its context and log
+// docs with it.
+func editTitle(tx *Tx, n *Node, title string, f map[string]any) error {
+	title = strings.TrimSpace(title)
+	if title == "" || badTitle(title) {
+		return invalidParams("a task's title is one non-empty line without control characters")
+	}
+	f["title"] = title
+	return renameCompanions(tx, n, title)
+}
+
+// editSchedule sets in f the do and late dates, attention and recurrence
+// p changes, dates read relative to now.
+func editSchedule(n *Node, p taskEditParams, now time.Time, f map[string]any) error {
+	if p.Do != nil {
+		t, err := dateParam("do", *p.Do, now)
+		if err != nil {
+			return err
+		}
+		f["do"] = optMillis(t)
+	}
+	if p.Late != nil {
+		t, err := dateParam("late", *p.Late, now)
+		if err != nil {
+			return err
+		}
+		f["late"] = optMillis(t)
+	}
+	if p.Attention != nil {
+		a, err := normalizeAttention(*p.Attention)
+		if err != nil {
+			return err
+		}
+		f["attention"] = a
+	}
+	if p.Recur != nil {
+		if err := editRecur(n, *p.Recur, now, f); err != nil {
+			return err
+		}
+	}
+	if p.RecurAfterDone != nil {
+		f["recur_after_done"] = *p.RecurAfterDone
+	}
+	return nil
+}
+
+// editRecur sets task n's new recurrence in f: a new series restarts its
+// count and starts as on create (seriesStart), from the dates f leaves
+// the task with.
+func editRecur(n *Node, recur string, now time.Time, f map[string]any) error {
+	r, err := normalizeRecur(recur)
+	if err != nil {
+		return err
+	}
+	f["recur"] = r
+	if r == "" {
+		return nil
+	}
+	start, picked := seriesStart(r, editedDate(f, "do", n.Task.Do), editedDate(f, "late", n.Task.Late), now)
+	if picked {
+		f["do"] = start.UnixMilli()
+	}
+	f["occurrences"] = 0
+	return checkSeries(r, start.In(now.Location()))
 }
 
 // editTags adds and removes tags; removing a tag the task lacks is an error.
@@ -268,16 +283,7 @@ func (s *Store) rpcNodeRm(ctx context.Context, params json.RawMessage) (any, err
 	if err != nil {
 		return nil, err
 	}
-	var id string
-	err = s.Write(ctx, func(tx *Tx) error {
-		var err error
-		id, err = removeNode(tx, p.ID)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return getNode(ctx, s.db, id)
+	return s.writeNode(ctx, func(tx *Tx) (string, error) { return removeNode(tx, p.ID) })
 }
 
 // removeNode tombstones the node ref names (a task with its context and
@@ -404,48 +410,46 @@ func (s *Store) rpcNodeUpdate(ctx context.Context, params json.RawMessage) (any,
 			return nil, invalidParams("param \"expect_updated\" must be RFC 3339 as returned in a node's \"updated\": %v", err)
 		}
 	}
-	var id string
-	err := s.Write(ctx, func(tx *Tx) error {
-		n, err := liveNode(tx, p.ID)
-		if err != nil {
-			return err
-		}
-		id = n.ID
-		if p.ExpectUpdated != nil && !n.Updated.Equal(expect) {
-			return &rpcError{Code: codeConflict,
-				Message: fmt.Sprintf("%s changed since you read it (updated %s, you expected %s): reload it and apply your change again",
-					n.Handle, n.Updated.Format(time.RFC3339Nano), expect.Format(time.RFC3339Nano)),
-				Data: map[string]any{"updated": n.Updated}}
-		}
-		f := map[string]any{}
-		if p.Title != nil {
-			title := strings.TrimSpace(*p.Title)
-			if title == "" || badTitle(title) {
-				return invalidParams("a title is one non-empty line without control characters")
-			}
-			if n.Task != nil {
-				if err := renameCompanions(tx, n, title); err != nil {
-					return err
-				}
-			}
-			f["title"] = title
-		}
-		if p.Body != nil {
-			owner, err := logOwner(tx, n.ID)
-			if err != nil {
-				return err
-			}
-			if owner != "" {
-				return invalidParams("%s is a task's log, which is append-only: use log.append", n.Handle)
-			}
-			f["body"] = *p.Body
-		}
-		return tx.Set(n.ID, f)
-	})
+	return s.writeNode(ctx, func(tx *Tx) (string, error) { return updateNode(tx, p, expect) })
+}
+
+// updateNode applies a node.update in tx (expect: p.ExpectUpdated read)
+// and returns the node's id.
+func updateNode(tx *Tx, p nodeUpdateParams, expect time.Time) (string, error) {
+	n, err := liveNode(tx, p.ID)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return getNode(ctx, s.db, id)
+	if p.ExpectUpdated != nil && !n.Updated.Equal(expect) {
+		return "", &rpcError{Code: codeConflict,
+			Message: fmt.Sprintf("%s changed since you read it (updated %s, you expected %s): reload it and apply your change again",
+				n.Handle, n.Updated.Format(time.RFC3339Nano), expect.Format(time.RFC3339Nano)),
+			Data: map[string]any{"updated": n.Updated}}
+	}
+	f := map[string]any{}
+	if p.Title != nil {
+		title := strings.TrimSpace(*p.Title)
+		if title == "" || badTitle(title) {
+			return "", invalidParams("a title is one non-empty line without control characters")
+		}
+		if n.Task != nil {
+			if err := renameCompanions(tx, n, title); err != nil {
+				return "", err
+			}
+		}
+		f["title"] = title
+	}
+	if p.Body != nil {
+		owner, err := logOwner(tx, n.ID)
+		if err != nil {
+			return "", err
+		}
+		if owner != "" {
+			return "", invalidParams("%s is a task's log, which is append-only: use log.append", n.Handle)
+		}
+		f["body"] = *p.Body
+	}
+	return n.ID, tx.Set(n.ID, f)
 }
 
 // editedDate is a task's date field as an edit leaves it: the new value in
