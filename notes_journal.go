@@ -79,6 +79,16 @@ func (s *Store) clientNow(tz string) (time.Time, error) {
 	return now.In(loc), nil
 }
 
+// clientDay is the day a journal request names (journalDate), read in
+// the client's zone tz (clientNow).
+func (s *Store) clientDay(date, tz string) (string, error) {
+	now, err := s.clientNow(tz)
+	if err != nil {
+		return "", err
+	}
+	return journalDate(date, now)
+}
+
 // journalDate reads a date param as a day: YYYY-MM-DD as is, any other day
 // form relative to now (today when empty).
 func journalDate(s string, now time.Time) (string, error) {
@@ -119,11 +129,7 @@ func (s *Store) rpcJournalGet(ctx context.Context, params json.RawMessage) (any,
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
-	now, err := s.clientNow(p.TZ)
-	if err != nil {
-		return nil, err
-	}
-	date, err := journalDate(p.Date, now)
+	date, err := s.clientDay(p.Date, p.TZ)
 	if err != nil {
 		return nil, err
 	}
@@ -139,11 +145,7 @@ func (s *Store) rpcJournalAppend(ctx context.Context, params json.RawMessage) (a
 	if err := decodeParams(params, &p); err != nil {
 		return nil, err
 	}
-	now, err := s.clientNow(p.TZ)
-	if err != nil {
-		return nil, err
-	}
-	date, err := journalDate(p.Date, now)
+	date, err := s.clientDay(p.Date, p.TZ)
 	if err != nil {
 		return nil, err
 	}

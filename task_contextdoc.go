@@ -156,37 +156,35 @@ func (s *Store) rpcContextEdit(ctx context.Context, params json.RawMessage) (any
 	if given != 1 {
 		return nil, invalidParams("give exactly one of append, check, uncheck or body")
 	}
-	var id string
-	err := s.Write(ctx, func(tx *Tx) error {
-		d, err := companion(tx, p.ID, "context")
-		if err != nil {
-			return err
-		}
-		id = d.ID
-		var body string
-		switch {
-		case p.Body != nil:
-			body = *p.Body
-		case p.Append != nil:
-			if body, err = appendLine(d.Body, *p.Append, "append"); err != nil {
-				return err
-			}
-		case p.Check != nil:
-			if body, err = setCheck(d.Body, *p.Check, true); err != nil {
-				return err
-			}
-		default:
-			if body, err = setCheck(d.Body, *p.Uncheck, false); err != nil {
-				return err
-			}
-		}
-		if body == d.Body {
-			return nil
-		}
-		return tx.Set(d.ID, map[string]any{"body": body})
-	})
+	return s.writeNode(ctx, func(tx *Tx) (string, error) { return editContext(tx, p) })
+}
+
+// editContext applies a context.edit in tx and returns the context doc's
+// id.
+func editContext(tx *Tx, p contextEditParams) (string, error) {
+	d, err := companion(tx, p.ID, "context")
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	return getNode(ctx, s.db, id)
+	var body string
+	switch {
+	case p.Body != nil:
+		body = *p.Body
+	case p.Append != nil:
+		if body, err = appendLine(d.Body, *p.Append, "append"); err != nil {
+			return "", err
+		}
+	case p.Check != nil:
+		if body, err = setCheck(d.Body, *p.Check, true); err != nil {
+			return "", err
+		}
+	default:
+		if body, err = setCheck(d.Body, *p.Uncheck, false); err != nil {
+			return "", err
+		}
+	}
+	if body == d.Body {
+		return d.ID, nil
+	}
+	return d.ID, tx.Set(d.ID, map[string]any{"body": body})
 }

@@ -106,16 +106,7 @@ func (s *Store) finishTask(ctx context.Context, params json.RawMessage, mode str
 	if err != nil {
 		return nil, err
 	}
-	var id string
-	err = s.Write(ctx, func(tx *Tx) error {
-		var err error
-		id, err = finishOne(tx, p.ID, mode)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return getNode(ctx, s.db, id)
+	return s.writeNode(ctx, func(tx *Tx) (string, error) { return finishOne(tx, p.ID, mode) })
 }
 
 // finishOne is done, skip or drop of the task ref names, in tx.

@@ -137,17 +137,11 @@ func (s *Store) rpcLogAppend(ctx context.Context, params json.RawMessage) (any, 
 	if strings.TrimSpace(p.Text) == "" {
 		return nil, invalidParams("missing param \"text\": a log entry needs text")
 	}
-	var id string
-	err := s.Write(ctx, func(tx *Tx) error {
+	return s.writeNode(ctx, func(tx *Tx) (string, error) {
 		d, err := companion(tx, p.ID, "log")
 		if err != nil {
-			return err
+			return "", err
 		}
-		id = d.ID
-		return appendLog(tx, d.ID, p.Text)
+		return d.ID, appendLog(tx, d.ID, p.Text)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return getNode(ctx, s.db, id)
 }
