@@ -22,45 +22,9 @@ import (
 // through sync. Of the deletes that stand, the newest (by HLC) gives the
 // time. It returns whether the column changed.
 func (t *Tx) recomputeDeleted(id string) (changed bool, err error) {
-	st, err := t.stmt(`SELECT hlc, json_type(data,'$.fields.deleted'), json_extract(data,'$.fields.deleted') FROM ops
-		WHERE node=? AND type IN ('node.create','node.set') AND json_type(data,'$.fields.deleted') IS NOT NULL ORDER BY hlc`)
+	dels, last, err := t.standingDeletes(id)
 	if err != nil {
-		return false, fmt.Errorf("node %s: tombstone: %w", id, err)
-	}
-	rows, err := st.QueryContext(t.ctx, id)
-	if err != nil {
-		return false, fmt.Errorf("node %s: tombstone: %w", id, err)
-	}
-	type del struct {
-		hlc string
-		at  int64
-	}
-	var dels []del
-	last := ""
-	for rows.Next() {
-		var h, typ string
-		var v sql.NullFloat64
-		if err := rows.Scan(&h, &typ, &v); err != nil {
-			rows.Close()
-			return false, fmt.Errorf("node %s: tombstone: %w", id, err)
-		}
-		last = h
-		if typ != "null" {
-			dels = append(dels, del{h, int64(v.Float64)})
-			continue
-		}
-		r := hlcReplica(h)
-		kept := dels[:0]
-		for _, d := range dels {
-			if hlcReplica(d.hlc) != r { // rows come in HLC order: d is older
-				kept = append(kept, d)
-			}
-		}
-		dels = kept
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, fmt.Errorf("node %s: tombstone: %w", id, err)
+		return false, err
 	}
 	var want any // nil: live
 	clock := last
@@ -87,6 +51,52 @@ func (t *Tx) recomputeDeleted(id string) (changed bool, err error) {
 		return false, fmt.Errorf("node %s: tombstone: %w", id, err)
 	}
 	return true, nil
+}
+
+// tombDelete is a delete of a node: the op's HLC and the time it gives.
+type tombDelete struct {
+	hlc string
+	at  int64
+}
+
+// standingDeletes reads node id's ops that set deleted, in HLC order,
+// and returns the deletes no later undelete of the same replica cancels,
+// oldest first, and the HLC of the last such op ("" for none).
+func (t *Tx) standingDeletes(id string) (dels []tombDelete, last string, err error) {
+	st, err := t.stmt(`SELECT hlc, json_type(data,'$.fields.deleted'), json_extract(data,'$.fields.deleted') FROM ops
+		WHERE node=? AND type IN ('node.create','node.set') AND json_type(data,'$.fields.deleted') IS NOT NULL ORDER BY hlc`)
+	if err != nil {
+		return nil, "", fmt.Errorf("node %s: tombstone: %w", id, err)
+	}
+	rows, err := st.QueryContext(t.ctx, id)
+	if err != nil {
+		return nil, "", fmt.Errorf("node %s: tombstone: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h, typ string
+		var v sql.NullFloat64
+		if err := rows.Scan(&h, &typ, &v); err != nil {
+			return nil, "", fmt.Errorf("node %s: tombstone: %w", id, err)
+		}
+		last = h
+		if typ != "null" {
+			dels = append(dels, tombDelete{h, int64(v.Float64)})
+			continue
+		}
+		r := hlcReplica(h)
+		kept := dels[:0]
+		for _, d := range dels {
+			if hlcReplica(d.hlc) != r { // rows come in HLC order: d is older
+				kept = append(kept, d)
+			}
+		}
+		dels = kept
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("node %s: tombstone: %w", id, err)
+	}
+	return dels, last, nil
 }
 
 // observedAdds returns the ids of the link.add ops for src→dst (kind)
@@ -119,64 +129,11 @@ func (t *Tx) observedAdds(src, dst, kind string) ([]string, error) {
 // every add older than itself. A concurrent add and remove leave the link
 // in place. The newest live add gives the label.
 func (t *Tx) recomputeLink(src, dst, kind string) error {
-	st, err := t.stmt(`SELECT id, hlc, type, data FROM ops WHERE node=? AND type IN ('link.add','link.rm')
-		AND json_extract(data,'$.dst')=? AND json_extract(data,'$.kind')=? ORDER BY hlc`)
+	ops, err := t.linkOps(src, dst, kind)
 	if err != nil {
-		return fmt.Errorf("link %s -> %s: %w", src, dst, err)
+		return err
 	}
-	rows, err := st.QueryContext(t.ctx, src, dst, kind)
-	if err != nil {
-		return fmt.Errorf("link %s -> %s: %w", src, dst, err)
-	}
-	type add struct{ id, hlc, label string }
-	var adds []add
-	removed := map[string]bool{}
-	var legacy []string // HLCs of removals without an observed list
-	for rows.Next() {
-		var id, h, typ, data string
-		if err := rows.Scan(&id, &h, &typ, &data); err != nil {
-			rows.Close()
-			return fmt.Errorf("link %s -> %s: %w", src, dst, err)
-		}
-		var d opLinkData
-		if err := json.Unmarshal([]byte(data), &d); err != nil {
-			rows.Close()
-			return fmt.Errorf("link %s -> %s: op %s: %w", src, dst, id, err)
-		}
-		if opType(typ) == opLinkAdd {
-			adds = append(adds, add{id, h, d.Label})
-			continue
-		}
-		if d.Observed == nil {
-			legacy = append(legacy, h)
-		}
-		if d.Observed != nil {
-			for _, a := range *d.Observed {
-				removed[a] = true
-			}
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("link %s -> %s: %w", src, dst, err)
-	}
-	var live *add
-	for i := range adds {
-		a := &adds[i]
-		if removed[a.id] {
-			continue
-		}
-		seen := false
-		for _, h := range legacy {
-			if h > a.hlc {
-				seen = true
-				break
-			}
-		}
-		if !seen {
-			live = a // adds come in HLC order: the last live one is newest
-		}
-	}
+	live := ops.liveAdd()
 	if live == nil {
 		_, err = t.exec(`DELETE FROM links WHERE src=? AND dst=? AND kind=?`, src, dst, kind)
 	} else {
@@ -187,4 +144,78 @@ func (t *Tx) recomputeLink(src, dst, kind string) error {
 		return fmt.Errorf("link %s -> %s: %w", src, dst, err)
 	}
 	return nil
+}
+
+// linkAdd is a link.add op: its id, HLC and the label it gives.
+type linkAdd struct{ id, hlc, label string }
+
+// linkHistory is what the ops of one link say, in HLC order.
+type linkHistory struct {
+	adds    []linkAdd
+	removed map[string]bool // ids of the adds a link.rm observed
+	legacy  []string        // HLCs of removals without an observed list
+}
+
+// linkOps reads the link.add and link.rm ops of src→dst (kind).
+func (t *Tx) linkOps(src, dst, kind string) (linkHistory, error) {
+	h := linkHistory{removed: map[string]bool{}}
+	st, err := t.stmt(`SELECT id, hlc, type, data FROM ops WHERE node=? AND type IN ('link.add','link.rm')
+		AND json_extract(data,'$.dst')=? AND json_extract(data,'$.kind')=? ORDER BY hlc`)
+	if err != nil {
+		return h, fmt.Errorf("link %s -> %s: %w", src, dst, err)
+	}
+	rows, err := st.QueryContext(t.ctx, src, dst, kind)
+	if err != nil {
+		return h, fmt.Errorf("link %s -> %s: %w", src, dst, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, hlc, typ, data string
+		if err := rows.Scan(&id, &hlc, &typ, &data); err != nil {
+			return h, fmt.Errorf("link %s -> %s: %w", src, dst, err)
+		}
+		var d opLinkData
+		if err := json.Unmarshal([]byte(data), &d); err != nil {
+			return h, fmt.Errorf("link %s -> %s: op %s: %w", src, dst, id, err)
+		}
+		if opType(typ) == opLinkAdd {
+			h.adds = append(h.adds, linkAdd{id, hlc, d.Label})
+			continue
+		}
+		if d.Observed == nil {
+			h.legacy = append(h.legacy, hlc)
+		}
+		if d.Observed != nil {
+			for _, a := range *d.Observed {
+				h.removed[a] = true
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return h, fmt.Errorf("link %s -> %s: %w", src, dst, err)
+	}
+	return h, nil
+}
+
+// liveAdd is the newest add that no removal observed, nil when there is
+// none (the link is gone).
+func (h linkHistory) liveAdd() *linkAdd {
+	var live *linkAdd
+	for i := range h.adds {
+		a := &h.adds[i]
+		if h.removed[a.id] {
+			continue
+		}
+		seen := false
+		for _, r := range h.legacy {
+			if r > a.hlc {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			live = a // adds come in HLC order: the last live one is newest
+		}
+	}
+	return live
 }
