@@ -59,17 +59,8 @@ func tailFile(ctx context.Context, path string, n int, follow bool, w io.Writer,
 	buf := make([]byte, 32<<10)
 	for {
 		if f != nil {
-			for {
-				k, err := f.ReadAt(buf, offset)
-				if k > 0 {
-					if _, werr := w.Write(buf[:k]); werr != nil {
-						return werr
-					}
-					offset += int64(k)
-				}
-				if err != nil {
-					break
-				}
+			if offset, err = copyFrom(f, offset, buf, w); err != nil {
+				return err
 			}
 		}
 		select {
@@ -77,36 +68,53 @@ func tailFile(ctx context.Context, path string, n int, follow bool, w io.Writer,
 			return nil
 		case <-time.After(poll):
 		}
-		cur, err := os.Stat(path)
+		f, offset = followSwitch(path, f, offset, buf, w)
+	}
+}
+
+// copyFrom writes f's bytes from offset to its end to w and returns the
+// offset reached; it stops at w's first error.
+func copyFrom(f *os.File, offset int64, buf []byte, w io.Writer) (int64, error) {
+	for {
+		k, err := f.ReadAt(buf, offset)
+		if k > 0 {
+			if _, werr := w.Write(buf[:k]); werr != nil {
+				return offset, werr
+			}
+			offset += int64(k)
+		}
 		if err != nil {
-			continue // between rotation's rename and the new file
-		}
-		var open os.FileInfo
-		if f != nil {
-			open, _ = f.Stat()
-		}
-		if f == nil || open == nil || !os.SameFile(cur, open) || cur.Size() < offset {
-			if f != nil {
-				// Drain what was written to the old file before the switch.
-				for {
-					k, err := f.ReadAt(buf, offset)
-					if k > 0 {
-						w.Write(buf[:k])
-						offset += int64(k)
-					}
-					if err != nil {
-						break
-					}
-				}
-				f.Close()
-			}
-			if f, err = os.Open(path); err != nil {
-				f = nil
-				continue
-			}
-			offset = 0
+			return offset, nil
 		}
 	}
+}
+
+// followSwitch looks at path after a poll: when hephd rotated the log (a
+// new file at path) or truncated it, it drains the old file f to w and
+// opens the new one, to be read from its start. f is nil while there is
+// no file to read.
+func followSwitch(path string, f *os.File, offset int64, buf []byte, w io.Writer) (*os.File, int64) {
+	cur, err := os.Stat(path)
+	if err != nil {
+		return f, offset // between rotation's rename and the new file
+	}
+	var open os.FileInfo
+	if f != nil {
+		open, _ = f.Stat()
+	}
+	if f != nil && open != nil && os.SameFile(cur, open) && cur.Size() >= offset {
+		return f, offset
+	}
+	if f != nil {
+		// Drain what was written to the old file before the switch.
+		copyFrom(f, offset, buf, w)
+		f.Close()
+	}
+	nf, err := os.Open(path)
+	if err != nil {
+		return nil, offset
+	}
+	return nf, 0
 }
 
 // writeLastLines writes the last n lines of f (all when n <= 0) and returns
