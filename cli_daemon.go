@@ -81,35 +81,9 @@ func cmdDaemon(c *cli, fs *flag.FlagSet, args []string) error {
 		// Flags take --name VALUE; a stray word is usually a forgotten --.
 		return usagef("heph daemon %s takes flags only, not %q (see heph daemon -h)", verb, strings.Join(args[1:], " "))
 	}
-	var changes []flagChange
-	var bad error
-	fs.Visit(func(f *flag.Flag) {
-		if allowed[f.Name] {
-			return
-		}
-		ch, ok, err := bakeChange(f)
-		switch {
-		case !ok || (verb != "start" && verb != "restart"):
-			if bad == nil {
-				bad = usagef("heph daemon %s does not take --%s", verb, f.Name)
-			}
-		case err != nil:
-			if bad == nil {
-				bad = err
-			}
-		default:
-			changes = append(changes, ch)
-		}
-	})
-	if bad != nil {
-		return bad
-	}
-	if (verb == "start" || verb == "restart") && c.socket != "" {
-		abs, err := filepath.Abs(c.socket)
-		if err != nil {
-			return fmt.Errorf("socket path %s: %w", c.socket, err)
-		}
-		changes = append(changes, flagChange{name: "socket", values: []string{abs}})
+	changes, err := daemonFlagChanges(c, fs, verb, allowed)
+	if err != nil {
+		return err
 	}
 	m, err := newServiceManager(osGetenv)
 	if err != nil {
@@ -133,6 +107,43 @@ func cmdDaemon(c *cli, fs *flag.FlagSet, args []string) error {
 		defer cancel()
 		return d.logs(ctx, n, boolFlag("f"))
 	}
+}
+
+// daemonFlagChanges checks the flags passed to heph daemon VERB (allowed:
+// the verb's own) and returns the changes of the baked flags they ask for
+// (start and restart only), the global --socket included.
+func daemonFlagChanges(c *cli, fs *flag.FlagSet, verb string, allowed map[string]bool) ([]flagChange, error) {
+	var changes []flagChange
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		if allowed[f.Name] {
+			return
+		}
+		ch, ok, err := bakeChange(f)
+		switch {
+		case !ok || (verb != "start" && verb != "restart"):
+			if bad == nil {
+				bad = usagef("heph daemon %s does not take --%s", verb, f.Name)
+			}
+		case err != nil:
+			if bad == nil {
+				bad = err
+			}
+		default:
+			changes = append(changes, ch)
+		}
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	if (verb == "start" || verb == "restart") && c.socket != "" {
+		abs, err := filepath.Abs(c.socket)
+		if err != nil {
+			return nil, fmt.Errorf("socket path %s: %w", c.socket, err)
+		}
+		changes = append(changes, flagChange{name: "socket", values: []string{abs}})
+	}
+	return changes, nil
 }
 
 // bakeChange turns a passed flag into a change of the baked flags. ok is
