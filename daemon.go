@@ -252,16 +252,9 @@ func (d *daemon) serve(parent context.Context) error {
 	d.stop = stop
 	var bg sync.WaitGroup
 	defer func() { stop(); bg.Wait() }()
-	var h *hub
-	var err error
-	switch d.opts.Mode {
-	case "client":
-		err = d.setupClient(ctx, &bg)
-	case "server":
-		h = d.setupServer()
+	h, err := d.setupMode(ctx, &bg)
+	if h != nil {
 		defer h.close()
-	default:
-		err = d.setupLocal(ctx, &bg)
 	}
 	if err != nil {
 		return err
@@ -283,6 +276,33 @@ func (d *daemon) serve(parent context.Context) error {
 	if err := d.startSelfUpdate(ctx, v); err != nil {
 		d.log.Printf("self-update: %v", err)
 	}
+	runErr := d.run(ctx, srv, h, &bg)
+	stop()
+	d.log.Printf("hephd shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.shutdown(sctx); err != nil {
+		d.log.Printf("%v", err)
+	}
+	bg.Wait() // the hub's HTTP server and the sync loop, before h.close
+	return runErr
+}
+
+// setupMode sets the daemon up for its mode: a thin client, a hub (h), or
+// a local store with its sync loop.
+func (d *daemon) setupMode(ctx context.Context, bg *sync.WaitGroup) (h *hub, err error) {
+	switch d.opts.Mode {
+	case "client":
+		return nil, d.setupClient(ctx, bg)
+	case "server":
+		return d.setupServer(), nil
+	}
+	return nil, d.setupLocal(ctx, bg)
+}
+
+// run serves the socket (and the hub h's HTTP API, when a hub) until ctx
+// ends, or returns why serving failed.
+func (d *daemon) run(ctx context.Context, srv *socketServer, h *hub, bg *sync.WaitGroup) error {
 	errc := make(chan error, 2)
 	go runGuarded(ctx, d.log, "socket server", func(ctx context.Context) {
 		if err := srv.serve(context.WithoutCancel(ctx)); err != nil {
@@ -298,20 +318,12 @@ func (d *daemon) serve(parent context.Context) error {
 			}
 		}()
 	}
-	var runErr error
 	select {
 	case <-ctx.Done():
-	case runErr = <-errc:
+		return nil
+	case err := <-errc:
+		return err
 	}
-	stop()
-	d.log.Printf("hephd shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.shutdown(sctx); err != nil {
-		d.log.Printf("%v", err)
-	}
-	bg.Wait() // the hub's HTTP server and the sync loop, before h.close
-	return runErr
 }
 
 // startTokens keeps the hub's access token fresh in the background.
