@@ -590,15 +590,7 @@ func (s *tokenSource) refresh(ctx context.Context) error {
 	if old.RefreshToken == "" {
 		return s.fail(ctx, old, errNeedsLogin, true)
 	}
-	form := url.Values{
-		"grant_type":    {"refresh_token"},
-		"refresh_token": {old.RefreshToken},
-		"client_id":     {old.ClientID},
-	}
-	if old.Audience != "" {
-		form.Set("resource", old.Audience)
-	}
-	tr, err := postTokenRequest(ctx, s.client, old.TokenEndpoint, form)
+	tr, err := postTokenRequest(ctx, s.client, old.TokenEndpoint, refreshForm(old))
 	if err != nil {
 		var oe *oauthError
 		if errors.As(err, &oe) && oe.rejectsGrant() {
@@ -606,17 +598,7 @@ func (s *tokenSource) refresh(ctx context.Context) error {
 		}
 		return s.fail(ctx, old, fmt.Errorf("refresh the hub token: %w", err), false)
 	}
-	next := old
-	next.AccessToken = tr.AccessToken
-	if tr.RefreshToken != "" {
-		next.RefreshToken = tr.RefreshToken
-	}
-	next.Expiry = s.now().Add(time.Duration(tr.ExpiresIn) * time.Second)
-	next.Obtained = s.now()
-	next.NeedsLogin, next.LastError = false, ""
-	if sub := unverifiedSubject(tr.AccessToken); sub != "" {
-		next.Subject = sub
-	}
+	next := refreshedToken(old, tr, s.now)
 	// Persist first: the old refresh token is spent now.
 	if err := s.store.Save(ctx, &next); err != nil {
 		s.mu.Lock()
@@ -632,6 +614,37 @@ func (s *tokenSource) refresh(ctx context.Context) error {
 	s.tok, s.lastErr, s.lastRefresh = &next, nil, s.now()
 	s.mu.Unlock()
 	return nil
+}
+
+// refreshForm is the token request that exchanges old's refresh token.
+func refreshForm(old storedToken) url.Values {
+	form := url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {old.RefreshToken},
+		"client_id":     {old.ClientID},
+	}
+	if old.Audience != "" {
+		form.Set("resource", old.Audience)
+	}
+	return form
+}
+
+// refreshedToken is old after the provider's reply tr: the new access
+// token (and refresh token, when it rotates it), its expiry from now, and
+// a login no longer failing.
+func refreshedToken(old storedToken, tr *tokenResponse, now func() time.Time) storedToken {
+	next := old
+	next.AccessToken = tr.AccessToken
+	if tr.RefreshToken != "" {
+		next.RefreshToken = tr.RefreshToken
+	}
+	next.Expiry = now().Add(time.Duration(tr.ExpiresIn) * time.Second)
+	next.Obtained = now()
+	next.NeedsLogin, next.LastError = false, ""
+	if sub := unverifiedSubject(tr.AccessToken); sub != "" {
+		next.Subject = sub
+	}
+	return next
 }
 
 // fail records a failed refresh; a rejected grant is stored as needing
