@@ -288,48 +288,13 @@ func (p *plistParser) value() (any, error) {
 	return p.valueOf(start)
 }
 
+// valueOf reads the value start opens.
 func (p *plistParser) valueOf(start xml.StartElement) (any, error) {
 	switch start.Name.Local {
 	case "dict":
-		d := plistDict{vals: map[string]any{}, lines: map[string]int{}}
-		for {
-			k, err := p.nextStart()
-			if errors.Is(err, errEndElement) {
-				return d, nil
-			}
-			if err != nil {
-				return nil, err
-			}
-			if k.Name.Local != "key" {
-				return nil, p.errorf("<%s> where a <key> belongs", k.Name.Local)
-			}
-			line, _ := p.dec.InputPos()
-			key, err := p.text()
-			if err != nil {
-				return nil, err
-			}
-			v, err := p.value()
-			if err != nil {
-				return nil, err
-			}
-			d.vals[key], d.lines[key] = v, line
-		}
+		return p.dict()
 	case "array":
-		var a []any
-		for {
-			s, err := p.nextStart()
-			if errors.Is(err, errEndElement) {
-				return a, nil
-			}
-			if err != nil {
-				return nil, err
-			}
-			v, err := p.valueOf(s)
-			if err != nil {
-				return nil, err
-			}
-			a = append(a, v)
-		}
+		return p.array()
 	case "true", "false":
 		if _, err := p.text(); err != nil {
 			return nil, err
@@ -349,6 +314,53 @@ func (p *plistParser) valueOf(start xml.StartElement) (any, error) {
 		return p.text()
 	}
 	return nil, p.errorf("unknown plist element <%s>", start.Name.Local)
+}
+
+// dict reads a <dict>'s keys and values up to its end, with each key's
+// line.
+func (p *plistParser) dict() (any, error) {
+	d := plistDict{vals: map[string]any{}, lines: map[string]int{}}
+	for {
+		k, err := p.nextStart()
+		if errors.Is(err, errEndElement) {
+			return d, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if k.Name.Local != "key" {
+			return nil, p.errorf("<%s> where a <key> belongs", k.Name.Local)
+		}
+		line, _ := p.dec.InputPos()
+		key, err := p.text()
+		if err != nil {
+			return nil, err
+		}
+		v, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		d.vals[key], d.lines[key] = v, line
+	}
+}
+
+// array reads an <array>'s values up to its end.
+func (p *plistParser) array() (any, error) {
+	var a []any
+	for {
+		s, err := p.nextStart()
+		if errors.Is(err, errEndElement) {
+			return a, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		v, err := p.valueOf(s)
+		if err != nil {
+			return nil, err
+		}
+		a = append(a, v)
+	}
 }
 
 // launchctlCmd runs launchctl with args.
