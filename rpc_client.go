@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -174,4 +175,14 @@ func (c *rpcClient) send(ctx context.Context, line []byte) error {
 	}
 	_, err := c.conn.Write(line)
 	return err
+}
+
+// isMissing says whether err means the method (or a param it was given)
+// is not in this hephd yet.
+func isMissing(err error, param string) bool {
+	var re *rpcError
+	if !errors.As(err, &re) {
+		return false
+	}
+	return re.Code == codeMethodNotFound || (re.Code == codeInvalidParams && param != "" && strings.Contains(re.Message, `unknown param "`+param+`"`))
 }
