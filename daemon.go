@@ -342,15 +342,21 @@ func (d *daemon) startTokens(ctx context.Context, bg *sync.WaitGroup) error {
 
 // setupClient makes a thin client: no store, thin methods forwarded.
 func (d *daemon) setupClient(ctx context.Context, bg *sync.WaitGroup) error {
-	if err := d.startTokens(ctx, bg); err != nil {
-		return err
-	}
-	c, err := newHubClient(d.opts.HubURL, d.opts.HubCA, d.tokens)
+	c, err := d.connectHub(ctx, bg)
 	if err != nil {
 		return err
 	}
 	d.fwd = &forwarder{c: c}
 	return nil
+}
+
+// connectHub starts keeping the hub's token fresh and returns a client
+// of --hub-url (a thin client's and a spoke's).
+func (d *daemon) connectHub(ctx context.Context, bg *sync.WaitGroup) (*hubClient, error) {
+	if err := d.startTokens(ctx, bg); err != nil {
+		return nil, err
+	}
+	return newHubClient(d.opts.HubURL, d.opts.HubCA, d.tokens)
 }
 
 // setupServer makes a hub around the daemon's store.
@@ -366,10 +372,7 @@ func (d *daemon) setupLocal(ctx context.Context, bg *sync.WaitGroup) error {
 	if d.opts.HubURL == "" {
 		return nil
 	}
-	if err := d.startTokens(ctx, bg); err != nil {
-		return err
-	}
-	c, err := newHubClient(d.opts.HubURL, d.opts.HubCA, d.tokens)
+	c, err := d.connectHub(ctx, bg)
 	if err != nil {
 		return err
 	}
