@@ -133,11 +133,11 @@ func (s *Store) listTasksEncoded(ctx context.Context, f *compiledFilter, sortBy 
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
 	defer tx.Rollback()
-	listed, err := queryListed(ctx, tx, query, args...)
+	listed, err := s.queryListed(ctx, tx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
-	paths, err := projectPathsIn(ctx, tx)
+	paths, err := s.projectPathsIn(ctx, tx)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
@@ -163,8 +163,8 @@ func listingQuery(f *compiledFilter, sortBy string, now time.Time) (string, []an
 }
 
 // queryListed reads the ids, revisions and projects of a listing.
-func queryListed(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]*listedTask, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+func (s *Store) queryListed(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]*listedTask, error) {
+	rows, err := s.listStmts.query(ctx, s.db, tx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -181,8 +181,8 @@ func queryListed(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]
 }
 
 // projectPathsIn maps every project id to its path.
-func projectPathsIn(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT node_id, path FROM projects`)
+func (s *Store) projectPathsIn(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
+	rows, err := s.listStmts.query(ctx, s.db, tx, `SELECT node_id, path FROM projects`)
 	if err != nil {
 		return nil, err
 	}
