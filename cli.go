@@ -404,14 +404,27 @@ func verbHints() map[string]string {
 	}
 }
 
+// callListing calls a listing method (task.list, task.view) whose params
+// have a brief flag: brief rows for a table, whole nodes for --json. An
+// hephd that predates the flag is asked again without it.
+func (c *cli) callListing(method string, params any, brief *bool, nodes *[]*Node) error {
+	*brief = !c.json
+	err := c.call(method, params, nodes)
+	if *brief && isMissing(err, "brief") {
+		*brief = false
+		err = c.call(method, params, nodes)
+	}
+	return err
+}
+
 // callJSON makes one RPC into result; with --json it also prints result.
 // done says the verb is finished (an error, or the JSON printed): the
 // usual start of a verb is
 //
-//	if done, err := c.callJSON("task.list", p, &nodes); done {
+//	if done, err := c.callJSON("node.get", p, &n); done {
 //		return err
 //	}
-//	// print nodes for people
+//	// print n for people
 func (c *cli) callJSON(method string, params, result any) (done bool, err error) {
 	if err := c.call(method, params, result); err != nil {
 		return true, err

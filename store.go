@@ -42,6 +42,10 @@ type Store struct {
 	onLocalWrite func()
 	// events publishes each committed write transaction (events.go).
 	events *eventBus
+	// listCache keeps each listed task's JSON (task_listcache.go);
+	// listStmts its queries, prepared.
+	listCache listCache
+	listStmts stmtCache
 }
 
 // storeInUseError is returned when another hephd holds the store.
@@ -76,7 +80,7 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, path: path, lock: lock, now: time.Now}
+	s := &Store{db: db, path: path, lock: lock, now: time.Now, listStmts: stmtCache{limit: 64}}
 	if err := s.checkIntegrity(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -416,6 +420,29 @@ CREATE TABLE views(
 ALTER TABLE tasks ADD COLUMN project_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX tasks_project ON tasks(project_id, state, arank, tags) WHERE node_deleted IS NULL; -- tags: +tag is checked in the index
 CREATE INDEX tasks_legacy_project ON tasks(project) WHERE project != '';
+`,
+	// 7: task revisions for the listing cache (task_listcache.go). rev
+	// takes a new random value whenever anything a task's listing shows
+	// may have changed: its tasks row is inserted or updated, or its node
+	// row is updated. tasks_project grows to cover every column a filter
+	// or sort on tasks reads, plus rev, so a listing by project reads ids
+	// and revisions from the index alone (attention rather than the
+	// virtual arank, which SQLite cannot read from an index; sorts rank
+	// attention with attentionRank).
+	`
+ALTER TABLE tasks ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER tasks_rev_insert AFTER INSERT ON tasks BEGIN
+	UPDATE tasks SET rev = random() WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER tasks_rev_update AFTER UPDATE ON tasks WHEN new.rev IS old.rev BEGIN
+	UPDATE tasks SET rev = random() WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER tasks_rev_node AFTER UPDATE ON nodes WHEN new.kind = 'task' BEGIN
+	UPDATE tasks SET rev = random() WHERE node_id = new.id;
+END;
+DROP INDEX tasks_project;
+CREATE INDEX tasks_project ON tasks(project_id, state, attention, tags, late_at, do_at, node_created, node_id, recur, rev, node_deleted)
+	WHERE node_deleted IS NULL;
 `,
 }
 

@@ -53,6 +53,7 @@ type taskViewParams struct {
 	Project string `json:"project"`
 	Tag     string `json:"tag"`
 	Filter  string `json:"filter"`
+	Brief   bool   `json:"brief,omitempty"` // each task in brief (task_listcache.go)
 }
 
 func (s *Store) rpcTaskView(ctx context.Context, params json.RawMessage) (any, error) {
@@ -66,7 +67,15 @@ func (s *Store) rpcTaskView(ctx context.Context, params json.RawMessage) (any, e
 	if p.Days != nil && !strings.EqualFold(strings.TrimSpace(p.Name), "upcoming") {
 		return nil, invalidParams("param \"days\" only applies to the upcoming view")
 	}
-	return s.runView(ctx, p)
+	now := s.now()
+	f, sortBy, err := s.compileView(ctx, p, now)
+	if err != nil {
+		return nil, err
+	}
+	if f.next {
+		return nextNodes(ctx, s.db, now, f)
+	}
+	return s.listTasksEncoded(ctx, f, sortBy, now, p.Brief)
 }
 
 func builtinNames() string {
@@ -80,55 +89,67 @@ func builtinNames() string {
 // runView runs a built-in or saved view, narrowed by the params' filter.
 func (s *Store) runView(ctx context.Context, p taskViewParams) ([]*Node, error) {
 	now := s.now()
-	extra, err := legacyFilterTerms(p.Project, p.Tag)
+	f, sortBy, err := s.compileView(ctx, p, now)
 	if err != nil {
 		return nil, err
 	}
+	if f.next {
+		return nextNodes(ctx, s.db, now, f)
+	}
+	return filterTasks(ctx, s.db, f, sortBy, now)
+}
+
+// nextNodes is the next view: nextTasks' ranking, every task.
+func nextNodes(ctx context.Context, q querier, now time.Time, f *compiledFilter) ([]*Node, error) {
+	next, err := nextTasks(ctx, q, now, 0, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Node, len(next))
+	for i, n := range next {
+		out[i] = n.Node
+	}
+	return out, nil
+}
+
+// compileView compiles a built-in or saved view, narrowed by the params'
+// filter, to a filter and its sort (f.next: the next view's ranking).
+func (s *Store) compileView(ctx context.Context, p taskViewParams, now time.Time) (*compiledFilter, string, error) {
+	extra, err := legacyFilterTerms(p.Project, p.Tag)
+	if err != nil {
+		return nil, "", err
+	}
+	// The view's filter, then the request's, all of which must hold.
+	if user, err := parseFilter(p.Filter); err != nil {
+		return nil, "", err
+	} else if user != nil {
+		extra = append(extra, user)
+	}
 	if b := findBuiltinView(p.Name); b != nil {
-		return s.runBuiltin(ctx, b, p, now, extra)
+		f, err := s.compileBuiltin(ctx, b, p, now, extra)
+		return f, b.sort, err
 	}
 	v, err := findSavedView(ctx, s.db, p.Name)
 	if err != nil {
-		return nil, err
-	}
-	// The saved filter, then the request's, all of which must hold.
-	if user, err := parseFilter(p.Filter); err != nil {
-		return nil, err
-	} else if user != nil {
-		extra = append(extra, user)
+		return nil, "", err
 	}
 	f, err := compileFilter(ctx, s.db, v.View.Filter, now, extra...)
 	if err != nil {
-		return nil, fmt.Errorf("saved view %s: %w", v.Title, err)
+		return nil, "", fmt.Errorf("saved view %s: %w", v.Title, err)
 	}
-	return filterTasks(ctx, s.db, f, v.View.Sort, now)
+	return f, v.View.Sort, nil
 }
 
-// runBuiltin runs one of builtinViews.
-func (s *Store) runBuiltin(ctx context.Context, b *builtinView, p taskViewParams, now time.Time, extra []*filterNode) ([]*Node, error) {
-	if user, err := parseFilter(p.Filter); err != nil {
-		return nil, err
-	} else if user != nil {
-		extra = append(extra, user)
-	}
-	if b.name == "next" {
+// compileBuiltin compiles one of builtinViews.
+func (s *Store) compileBuiltin(ctx context.Context, b *builtinView, p taskViewParams, now time.Time, extra []*filterNode) (*compiledFilter, error) {
+	switch b.name {
+	case "next":
 		f, err := compileFilter(ctx, s.db, "", now, extra...)
-		if err != nil {
-			return nil, err
+		if err == nil {
+			f.next = true
 		}
-		next, err := nextTasks(ctx, s.db, now, 0, f)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]*Node, len(next))
-		for i, n := range next {
-			out[i] = n.Node
-		}
-		return out, nil
-	}
-	filter := b.filter
-	f, err := compileFilter(ctx, s.db, filter, now, extra...)
-	if b.name == "upcoming" {
+		return f, err
+	case "upcoming":
 		days := defaultUpcomingDays
 		if p.Days != nil {
 			days = *p.Days
@@ -137,16 +158,14 @@ func (s *Store) runBuiltin(ctx context.Context, b *builtinView, p taskViewParams
 			return nil, invalidParams("param \"days\" must be 1 or more, not %d", days)
 		}
 		// Exactly the next days×24 hours, not whole days.
-		f, err = compileFilter(ctx, s.db, "", now, extra...)
+		f, err := compileFilter(ctx, s.db, "", now, extra...)
 		if err == nil {
 			f.where += ` AND t.do_at > ? AND t.do_at <= ?`
 			f.args = append(f.args, now.UnixMilli(), now.AddDate(0, 0, days).UnixMilli())
 		}
+		return f, err
 	}
-	if err != nil {
-		return nil, err
-	}
-	return filterTasks(ctx, s.db, f, b.sort, now)
+	return compileFilter(ctx, s.db, b.filter, now, extra...)
 }
 
 // findSavedView reads the live saved view called name (case-insensitive).
