@@ -33,10 +33,10 @@ rc=0
 check() { # name value op limit
 	local ok
 	ok=$(awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN { print (op == "<=" ? v <= l : v >= l) ? "ok" : "MISSED" }')
-	printf '%-58s %12s   target %s %s   %s\n' "$1" "$2" "$3" "$4" "$ok"
+	printf '%-62s %12s   target %s %s   %s\n' "$1" "$2" "$3" "$4" "$ok"
 	[ "$ok" = ok ] || rc=1
 }
-line() { printf '%-58s %12s\n' "$1" "$2"; }
+line() { printf '%-62s %12s\n' "$1" "$2"; }
 echo
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime)"
 line "write -> subscriber latency, median (µs)" "$(metric BenchmarkEventLatency p50-µs)"
