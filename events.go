@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log"
 	"sync"
 	"time"
 )
@@ -117,10 +118,13 @@ type eventBus struct {
 	flushing bool // the flusher runs
 	wake     chan struct{}
 	stop     chan struct{}
+	// log receives the stack of a panic in the flusher or the tick rearm
+	// (runGuarded); hephd sets its own, a bare store logs to stderr.
+	log *log.Logger
 }
 
 func newEventBus(s *Store, seq int64) *eventBus {
-	return &eventBus{s: s, seq: seq, subs: map[*eventSub]struct{}{}, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	return &eventBus{s: s, seq: seq, subs: map[*eventSub]struct{}{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), log: log.Default()}
 }
 
 // eventSub is one subscriber's bounded queue.
@@ -172,7 +176,7 @@ func (b *eventBus) subscribe(ctx context.Context, after *int64, max int) (*event
 	first := len(b.subs) == 1
 	if !b.flushing {
 		b.flushing = true
-		go b.flushLoop()
+		go runGuarded(context.Background(), b.log, "events: delivery", func(context.Context) { b.flushLoop() })
 	}
 	b.mu.Unlock()
 	if first {

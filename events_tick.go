@@ -31,7 +31,13 @@ func (b *eventBus) kickTicks() {
 	}
 	b.rearming = true
 	b.mu.Unlock()
-	go b.rearmLoop()
+	go func() {
+		if err := callRecovered(b.log, "events: tick", b.rearmLoop); err != nil {
+			b.mu.Lock()
+			b.rearming = false // the next write rearms again
+			b.mu.Unlock()
+		}
+	}()
 }
 
 func (b *eventBus) rearmLoop() {
