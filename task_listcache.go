@@ -24,29 +24,18 @@ func (e encodedNodes) MarshalJSON() ([]byte, error) { return e, nil }
 // of task.list and task.view): what a one-line row shows. Its fields have
 // the names and shapes of Node's, so it decodes into a Node.
 type briefNode struct {
-	ID     string     `json:"id"`
-	Handle string     `json:"handle"`
-	Kind   string     `json:"kind"`
-	Title  string     `json:"title"`
-	Task   *briefTask `json:"task,omitempty"`
-}
-
-// briefTask is the part of Task a brief listing carries.
-type briefTask struct {
-	State     string     `json:"state"`
-	Attention string     `json:"attention"`
-	Do        *time.Time `json:"do,omitempty"`
-	Late      *time.Time `json:"late,omitempty"`
-	Recur     string     `json:"recur,omitempty"`
-	Project   string     `json:"project,omitempty"`
-	Tags      []string   `json:"tags"`
+	ID     string `json:"id"`
+	Handle string `json:"handle"`
+	Kind   string `json:"kind"`
+	Title  string `json:"title"`
+	Task   *Task  `json:"task,omitempty"` // only the fields a row shows (the others are omitted when empty)
 }
 
 // brief returns n's brief form.
 func (n *Node) brief() briefNode {
 	b := briefNode{ID: n.ID, Handle: n.Handle, Kind: n.Kind, Title: n.Title}
 	if t := n.Task; t != nil {
-		b.Task = &briefTask{State: t.State, Attention: t.Attention, Do: t.Do, Late: t.Late,
+		b.Task = &Task{State: t.State, Attention: t.Attention, Do: t.Do, Late: t.Late,
 			Recur: t.Recur, Project: t.Project, Tags: t.Tags}
 	}
 	return b

@@ -9,6 +9,16 @@ import (
 	"time"
 )
 
+// filterTasks runs a compiled filter in the given order, reading every
+// row afresh with SQL's ORDER BY: the oracle listings are checked against.
+func filterTasks(ctx context.Context, q querier, f *compiledFilter, sortBy string, now time.Time) ([]*Node, error) {
+	order, oargs, err := sortClause(sortBy, now)
+	if err != nil {
+		return nil, err
+	}
+	return queryTasks(ctx, q, taskSelect+` WHERE 1`+f.where+order, append(append([]any{}, f.args...), oargs...)...)
+}
+
 // uncachedListing is what a listing must equal: the filter run through
 // filterTasks (every row read afresh) and encoded.
 func uncachedListing(t *testing.T, ts *testStore, filter, sortBy string) []byte {
