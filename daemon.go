@@ -196,6 +196,7 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		if d.store, err = openStore(ctx, paths.DB); err != nil {
 			return err
 		}
+		d.store.events.log = logger
 	}
 	err = d.serve(ctx)
 	if d.store != nil {

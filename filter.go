@@ -518,12 +518,3 @@ func sortClause(name string, now time.Time) (string, []any, error) {
 	}
 	return ` ORDER BY ` + o, nil, nil
 }
-
-// filterTasks runs a compiled filter in the given order.
-func filterTasks(ctx context.Context, q querier, f *compiledFilter, sortBy string, now time.Time) ([]*Node, error) {
-	order, oargs, err := sortClause(sortBy, now)
-	if err != nil {
-		return nil, err
-	}
-	return queryTasks(ctx, q, taskSelect+` WHERE 1`+f.where+order, append(append([]any{}, f.args...), oargs...)...)
-}

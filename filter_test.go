@@ -162,20 +162,7 @@ func TestFilterUsesIndexes(t *testing.T) {
 			t.Fatal(err)
 		}
 		order, oargs, _ := sortClause("", ts.now)
-		rows, err := ts.s.db.Query(`EXPLAIN QUERY PLAN `+taskSelect+` WHERE 1`+f.where+order, append(f.args, oargs...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, ts.s, taskSelect+` WHERE 1`+f.where+order, append(f.args, oargs...))
 		text := strings.Join(plan, "\n")
 		t.Logf("%s:\n%s", filter, text)
 		if !strings.Contains(text, "SEARCH t USING INDEX") {

@@ -42,8 +42,10 @@ type Store struct {
 	onLocalWrite func()
 	// events publishes each committed write transaction (events.go).
 	events *eventBus
-	// listCache keeps each listed task's JSON (task_listcache.go).
+	// listCache keeps each listed task's JSON (task_listcache.go);
+	// listStmts its queries, prepared.
 	listCache listCache
+	listStmts stmtCache
 }
 
 // storeInUseError is returned when another hephd holds the store.
@@ -78,7 +80,7 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, path: path, lock: lock, now: time.Now}
+	s := &Store{db: db, path: path, lock: lock, now: time.Now, listStmts: stmtCache{limit: 64}}
 	if err := s.checkIntegrity(ctx); err != nil {
 		s.Close()
 		return nil, err

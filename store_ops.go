@@ -123,7 +123,7 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	}
 	var seq int64
 	if len(t.evOps) > 0 {
-		if err := sqlTx.QueryRowContext(ctx, `SELECT coalesce(max(seq),0) FROM ops`).Scan(&seq); err != nil {
+		if err := t.queryRow(`SELECT coalesce(max(seq),0) FROM ops`).Scan(&seq); err != nil {
 			sqlTx.Rollback()
 			return fmt.Errorf("read event seq: %w", err)
 		}

@@ -24,29 +24,18 @@ func (e encodedNodes) MarshalJSON() ([]byte, error) { return e, nil }
 // of task.list and task.view): what a one-line row shows. Its fields have
 // the names and shapes of Node's, so it decodes into a Node.
 type briefNode struct {
-	ID     string     `json:"id"`
-	Handle string     `json:"handle"`
-	Kind   string     `json:"kind"`
-	Title  string     `json:"title"`
-	Task   *briefTask `json:"task,omitempty"`
-}
-
-// briefTask is the part of Task a brief listing carries.
-type briefTask struct {
-	State     string     `json:"state"`
-	Attention string     `json:"attention"`
-	Do        *time.Time `json:"do,omitempty"`
-	Late      *time.Time `json:"late,omitempty"`
-	Recur     string     `json:"recur,omitempty"`
-	Project   string     `json:"project,omitempty"`
-	Tags      []string   `json:"tags"`
+	ID     string `json:"id"`
+	Handle string `json:"handle"`
+	Kind   string `json:"kind"`
+	Title  string `json:"title"`
+	Task   *Task  `json:"task,omitempty"` // only the fields a row shows (the others are omitted when empty)
 }
 
 // brief returns n's brief form.
 func (n *Node) brief() briefNode {
 	b := briefNode{ID: n.ID, Handle: n.Handle, Kind: n.Kind, Title: n.Title}
 	if t := n.Task; t != nil {
-		b.Task = &briefTask{State: t.State, Attention: t.Attention, Do: t.Do, Late: t.Late,
+		b.Task = &Task{State: t.State, Attention: t.Attention, Do: t.Do, Late: t.Late,
 			Recur: t.Recur, Project: t.Project, Tags: t.Tags}
 	}
 	return b
@@ -133,11 +122,11 @@ func (s *Store) listTasksEncoded(ctx context.Context, f *compiledFilter, sortBy 
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
 	defer tx.Rollback()
-	listed, err := queryListed(ctx, tx, query, args...)
+	listed, err := s.queryListed(ctx, tx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
-	paths, err := projectPathsIn(ctx, tx)
+	paths, err := s.projectPathsIn(ctx, tx)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
@@ -163,8 +152,8 @@ func listingQuery(f *compiledFilter, sortBy string, now time.Time) (string, []an
 }
 
 // queryListed reads the ids, revisions and projects of a listing.
-func queryListed(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]*listedTask, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+func (s *Store) queryListed(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]*listedTask, error) {
+	rows, err := s.listStmts.query(ctx, s.db, tx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -181,8 +170,8 @@ func queryListed(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]
 }
 
 // projectPathsIn maps every project id to its path.
-func projectPathsIn(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT node_id, path FROM projects`)
+func (s *Store) projectPathsIn(ctx context.Context, tx *sql.Tx) (map[string]string, error) {
+	rows, err := s.listStmts.query(ctx, s.db, tx, `SELECT node_id, path FROM projects`)
 	if err != nil {
 		return nil, err
 	}

@@ -4,9 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 )
+
+// filterTasks runs a compiled filter in the given order, reading every
+// row afresh with SQL's ORDER BY: the oracle listings are checked against.
+func filterTasks(ctx context.Context, q querier, f *compiledFilter, sortBy string, now time.Time) ([]*Node, error) {
+	order, oargs, err := sortClause(sortBy, now)
+	if err != nil {
+		return nil, err
+	}
+	return queryTasks(ctx, q, taskSelect+` WHERE 1`+f.where+order, append(append([]any{}, f.args...), oargs...)...)
+}
 
 // uncachedListing is what a listing must equal: the filter run through
 // filterTasks (every row read afresh) and encoded.
@@ -180,4 +191,36 @@ func TestListingCacheBounded(t *testing.T) {
 	if len(c.rows) == 0 || len(c.rows) >= 40 {
 		t.Fatalf("%d entries kept", len(c.rows))
 	}
+}
+
+// TestListingStatementsBounded: listings prepare their queries once, and
+// the prepared statements of request-shaped queries stay bounded while
+// every listing stays right.
+func TestListingStatementsBounded(t *testing.T) {
+	ts := openTestStore(t, time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC))
+	for i := 0; i < 5; i++ {
+		ts.task(map[string]any{"title": fmt.Sprintf("task %d", i), "tags": []string{fmt.Sprintf("t%d", i)}})
+	}
+	for i := 0; i < 150; i++ {
+		// 150 distinct query texts: i+1 alternatives of tags.
+		filter := "+t0"
+		for j := 1; j <= i; j++ {
+			filter += fmt.Sprintf(" or +t%d", j%5)
+		}
+		if got, want := cachedListing(t, ts, filter, "created", true), uncachedListing(t, ts, filter, "created"); countTasks(t, got) != min(i+1, 5) || countTasks(t, want) != min(i+1, 5) {
+			t.Fatalf("filter %d: listing %s, want the tasks of %s", i, got, want)
+		}
+		if n := len(ts.s.listStmts.stmts); n > ts.s.listStmts.limit {
+			t.Fatalf("after %d filters %d statements are prepared, more than %d", i+1, n, ts.s.listStmts.limit)
+		}
+	}
+}
+
+func countTasks(t *testing.T, b []byte) int {
+	t.Helper()
+	var nodes []*Node
+	if err := json.Unmarshal(b, &nodes); err != nil {
+		t.Fatal(err)
+	}
+	return len(nodes)
 }

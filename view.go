@@ -73,7 +73,16 @@ func (s *Store) rpcTaskView(ctx context.Context, params json.RawMessage) (any, e
 		return nil, err
 	}
 	if f.next {
-		return nextNodes(ctx, s.db, now, f)
+		// The next view: task.next's ranking, every task.
+		next, err := nextTasks(ctx, s.db, now, 0, f)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*Node, len(next))
+		for i, n := range next {
+			out[i] = n.Node
+		}
+		return out, nil
 	}
 	return s.listTasksEncoded(ctx, f, sortBy, now, p.Brief)
 }
@@ -86,30 +95,20 @@ func builtinNames() string {
 	return strings.Join(names, ", ")
 }
 
-// runView runs a built-in or saved view, narrowed by the params' filter.
-func (s *Store) runView(ctx context.Context, p taskViewParams) ([]*Node, error) {
+// countView counts the tasks a built-in or saved view shows now.
+func (s *Store) countView(ctx context.Context, p taskViewParams) (int, error) {
 	now := s.now()
-	f, sortBy, err := s.compileView(ctx, p, now)
+	f, _, err := s.compileView(ctx, p, now)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if f.next {
-		return nextNodes(ctx, s.db, now, f)
+		next, err := nextTasks(ctx, s.db, now, 0, f)
+		return len(next), err
 	}
-	return filterTasks(ctx, s.db, f, sortBy, now)
-}
-
-// nextNodes is the next view: nextTasks' ranking, every task.
-func nextNodes(ctx context.Context, q querier, now time.Time, f *compiledFilter) ([]*Node, error) {
-	next, err := nextTasks(ctx, q, now, 0, f)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Node, len(next))
-	for i, n := range next {
-		out[i] = n.Node
-	}
-	return out, nil
+	var n int
+	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM tasks t LEFT JOIN nodes n ON n.id = t.node_id WHERE 1`+f.where, f.args...).Scan(&n)
+	return n, err
 }
 
 // compileView compiles a built-in or saved view, narrowed by the params'
@@ -199,11 +198,11 @@ func (s *Store) rpcViewList(ctx context.Context, params json.RawMessage) (any, e
 	}
 	out := []viewInfo{}
 	for _, b := range builtinViews() {
-		nodes, err := s.runView(ctx, taskViewParams{Name: b.name})
+		count, err := s.countView(ctx, taskViewParams{Name: b.name})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, viewInfo{Name: b.name, Builtin: true, Filter: b.filter, Sort: b.sort, Count: len(nodes)})
+		out = append(out, viewInfo{Name: b.name, Builtin: true, Filter: b.filter, Sort: b.sort, Count: count})
 	}
 	saved, err := queryNodes(ctx, s.db, nodeSelect+` WHERE n.kind='view' AND n.deleted IS NULL ORDER BY n.title COLLATE NOCASE, n.id`)
 	if err != nil {
@@ -211,8 +210,8 @@ func (s *Store) rpcViewList(ctx context.Context, params json.RawMessage) (any, e
 	}
 	for _, v := range saved {
 		info := viewInfo{Name: v.Title, Filter: v.View.Filter, Sort: v.View.Sort, ID: v.ID, Count: -1}
-		if nodes, err := s.runView(ctx, taskViewParams{Name: v.Title}); err == nil {
-			info.Count = len(nodes) // -1: its filter no longer compiles (a project went away)
+		if count, err := s.countView(ctx, taskViewParams{Name: v.Title}); err == nil {
+			info.Count = count // -1: its filter no longer compiles (a project went away)
 		}
 		if info.Sort == "" {
 			info.Sort = "created"
