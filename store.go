@@ -431,6 +431,7 @@ CREATE INDEX tasks_legacy_project ON tasks(project) WHERE project != '';
 	// attention with attentionRank).
 	`
 ALTER TABLE tasks ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+UPDATE tasks SET rev = random();
 CREATE TRIGGER tasks_rev_insert AFTER INSERT ON tasks BEGIN
 	UPDATE tasks SET rev = random() WHERE rowid = new.rowid;
 END;
