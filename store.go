@@ -87,7 +87,10 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
 	s := &Store{db: db, path: path, lock: lock, now: time.Now, listStmts: stmtCache{limit: 64}}
-	s.startHealthCheck()
+	if err := s.checkAtOpen(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.ready(ctx); err != nil {
 		err = s.openError(ctx, err)
 		s.Close()
@@ -483,12 +486,6 @@ func (s *Store) migrate(ctx context.Context) error {
 	if version > len(migrations) {
 		return fmt.Errorf("store schema version %d is newer than this hephd knows (%d): upgrade heph", version, len(migrations))
 	}
-	if version < len(migrations) {
-		// Never migrate a damaged store: wait for the verdict.
-		if err := s.awaitHealthy(ctx); err != nil {
-			return err
-		}
-	}
 	for i := version; i < len(migrations); i++ {
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
@@ -536,6 +533,19 @@ func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {
 
 // storeCheckTime bounds the integrity check at start.
 const storeCheckTime = 20 * time.Second
+
+// checkAtOpen checks the store's integrity: in the background on a store
+// whose schema is current (startHealthCheck), first on one about to be
+// migrated (new, or from an older hephd: a damaged store is never
+// migrated) or whose schema version cannot be read.
+func (s *Store) checkAtOpen(ctx context.Context) error {
+	var version int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil || version < len(migrations) {
+		return s.checkIntegrity(ctx) // migrate reports an unreadable version itself
+	}
+	s.startHealthCheck()
+	return nil
+}
 
 // startHealthCheck runs checkIntegrity in the background: hephd serves
 // reads at once (a quick_check reads the whole store: about a second for
@@ -588,6 +598,9 @@ func (s *Store) checkIntegrity(ctx context.Context) error {
 		// The store closed first.
 	case err != nil && storeAccessDenied(err):
 		return s.unwritable(err) // a read-only store is not a damaged one
+	case err != nil && storeBusy(err):
+		// Another connection holds a lock a reader cannot wait out (a
+		// first switch to WAL): no verdict, so no refusal.
 	case err != nil:
 		return fmt.Errorf("store %s is damaged (%v): restore it from a backup or a heph export; hephd will not write to it", s.path, err)
 	case res != "ok":
@@ -623,6 +636,16 @@ func (e *unwritableError) Error() string {
 // storeAccessDenied reports whether a SQLite error means the file or its
 // directory cannot be written or opened (SQLITE_READONLY, SQLITE_CANTOPEN,
 // SQLITE_PERM and their extended codes), not that the data is bad.
+// storeBusy reports a SQLite BUSY or LOCKED error.
+func storeBusy(err error) bool {
+	var se interface{ Code() int }
+	if !errors.As(err, &se) {
+		return false
+	}
+	c := se.Code() & 0xff
+	return c == 5 || c == 6 // SQLITE_BUSY, SQLITE_LOCKED
+}
+
 func storeAccessDenied(err error) bool {
 	var se interface{ Code() int }
 	if !errors.As(err, &se) {
