@@ -210,6 +210,23 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 	return err
 }
 
+// storeDamage delivers the verdict of the store's integrity check
+// (startHealthCheck) when it finds damage: hephd then stops, exit 1, with
+// what to do. Nothing arrives for a healthy store or a thin client.
+func (d *daemon) storeDamage() <-chan error {
+	c := make(chan error, 1)
+	if d.store == nil {
+		return c
+	}
+	go func() {
+		<-d.store.Health()
+		if err := d.store.HealthErr(); err != nil {
+			c <- err
+		}
+	}()
+	return c
+}
+
 // checkModeOptions refuses a --mode without the flags it needs.
 func checkModeOptions(o daemonOptions) error {
 	switch o.Mode {
@@ -302,7 +319,8 @@ func (d *daemon) setupMode(ctx context.Context, bg *sync.WaitGroup) (h *hub, err
 }
 
 // run serves the socket (and the hub h's HTTP API, when a hub) until ctx
-// ends, or returns why serving failed.
+// ends, or returns why serving failed or the store's damage
+// (storeDamage).
 func (d *daemon) run(ctx context.Context, srv *socketServer, h *hub, bg *sync.WaitGroup) error {
 	errc := make(chan error, 2)
 	go runGuarded(ctx, d.log, "socket server", func(ctx context.Context) {
@@ -323,6 +341,8 @@ func (d *daemon) run(ctx context.Context, srv *socketServer, h *hub, bg *sync.Wa
 	case <-ctx.Done():
 		return nil
 	case err := <-errc:
+		return err
+	case err := <-d.storeDamage():
 		return err
 	}
 }

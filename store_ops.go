@@ -102,6 +102,9 @@ type Tx struct {
 // Write runs fn in one serialized write transaction. Every op fn records is
 // committed with it, durably (synchronous=FULL), before Write returns.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	if err := s.awaitHealthy(ctx); err != nil {
+		return err
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	sqlTx, err := s.db.BeginTx(ctx, nil)

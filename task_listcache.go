@@ -101,8 +101,10 @@ func (e *cachedTask) size() int {
 }
 
 // listedTask is one row of a listing: a task (its tasks rowid) with the
-// revision the snapshot holds. A rowid is never a key for other content:
-// a new row gets a new random rev.
+// revision the snapshot holds. A rowid and a rev never name other content
+// together: every row has a random rev (migration 7), a new row gets a new
+// one, so a reused or renumbered rowid (VACUUM) does not match a cached
+// entry.
 type listedTask struct {
 	rowid, rev int64
 	entry      *cachedTask
@@ -151,7 +153,7 @@ func listingQuery(f *compiledFilter, sortBy string, now time.Time) (string, []an
 	return query, append(append([]any{}, f.args...), oargs...), nil
 }
 
-// queryListed reads the ids, revisions and projects of a listing.
+// queryListed reads the rowids and revisions of a listing, in order.
 func (s *Store) queryListed(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]*listedTask, error) {
 	rows, err := s.listStmts.query(ctx, s.db, tx, query, args...)
 	if err != nil {
