@@ -36,8 +36,12 @@ try {
     await waitText(page, 'li.task', '');
     times.push(await page.evaluate(() => window.__firstTask));
     if (i === runs - 1) {
-      const entries = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => `${Math.round(e.startTime)}+${Math.round(e.duration)} ${e.name.replace(location.origin, '')}`));
-      const nav = await page.evaluate(() => { const n = performance.getEntriesByType('navigation')[0]; return ['requestStart', 'responseStart', 'responseEnd', 'domInteractive'].map((k) => `${k} ${Math.round(n[k])}`).join(', '); });
+      const entries = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => `${Math.round(e.startTime)}+${Math.round(e.duration)} ${e.name.replace(location.origin, '').replace(/^\/v\/[^/]+\//, '')}`));
+      const nav = await page.evaluate(() => {
+        const n = performance.getEntriesByType('navigation')[0];
+        const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('heph:')).map((m) => `${m.name} ${Math.round(m.startTime)}`);
+        return ['requestStart', 'responseStart', 'responseEnd', 'domInteractive'].map((k) => `${k} ${Math.round(n[k])}`).concat(marks).join(', ');
+      });
       log(`last run: first task at ${Math.round(times[times.length - 1])} ms; document: ${nav}; ${entries.join(' | ')}`);
     }
     await new Promise((r) => setTimeout(r, 300));
