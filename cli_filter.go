@@ -228,7 +228,7 @@ func cmdViewVerb(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	p.Project, p.Tag = flagStr(fs, "project"), flagStr(fs, "tag")
 	var nodes []*Node
-	if err := c.call("task.view", p, &nodes); err != nil {
+	if err := c.callListing("task.view", &p, &p.Brief, &nodes); err != nil {
 		return err
 	}
 	if c.json {

@@ -82,27 +82,32 @@ func (t *table) write(w io.Writer) error {
 		}
 	}
 	t.fitLast(widths, used, last)
-	var b strings.Builder
+	var b []byte
 	for _, r := range t.rows {
-		var line strings.Builder
+		start := len(b)
 		for i, c := range r {
 			if !used[i] {
 				continue
 			}
-			text := c.text
-			if i < last {
-				text += strings.Repeat(" ", widths[i]-displayWidth(c.text)+2)
-			}
 			if t.color && c.color != "" && c.text != "" {
-				pad := text[len(c.text):]
-				text = "\x1b[" + c.color + "m" + c.text + "\x1b[0m" + pad
+				b = append(append(append(append(b, "\x1b["...), c.color...), 'm'), c.text...)
+				b = append(b, "\x1b[0m"...)
+			} else {
+				b = append(b, c.text...)
 			}
-			line.WriteString(text)
+			if i < last {
+				for n := widths[i] - displayWidth(c.text) + 2; n > 0; n-- {
+					b = append(b, ' ')
+				}
+			}
 		}
-		b.WriteString(strings.TrimRight(line.String(), " "))
-		b.WriteByte('\n')
+		// No trailing blanks (an empty last cell leaves its padding).
+		for len(b) > start && b[len(b)-1] == ' ' {
+			b = b[:len(b)-1]
+		}
+		b = append(b, '\n')
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := w.Write(b)
 	return err
 }
 

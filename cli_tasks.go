@@ -217,8 +217,11 @@ func cmdList(c *cli, fs *flag.FlagSet, args []string) error {
 	p := taskListParams{State: flagStr(fs, "state"), Project: flagStr(fs, "project"), Tag: flagStr(fs, "tag"),
 		Filter: filterFromArgs(args), Sort: flagStr(fs, "sort")}
 	var nodes []*Node
-	if done, err := c.callJSON("task.list", p, &nodes); done {
+	if err := c.callListing("task.list", &p, &p.Brief, &nodes); err != nil {
 		return err
+	}
+	if c.json {
+		return c.printJSON(nodes)
 	}
 	if len(nodes) == 0 {
 		state := flagStr(fs, "state")

@@ -16,6 +16,9 @@ import (
 // or bidirectional override becomes U+FFFD, so stored text can neither
 // break the columns nor drive the terminal.
 func displayText(s string) string {
+	if isPlainASCII(s) {
+		return s
+	}
 	clean := true
 	for _, r := range s {
 		if unicode.IsControl(r) || isBidiControl(r) {
@@ -41,11 +44,25 @@ func displayText(s string) string {
 // and fullwidth characters and emoji take two, combining marks and
 // zero-width characters none.
 func displayWidth(s string) int {
+	if isPlainASCII(s) {
+		return len(s)
+	}
 	w := 0
 	for _, r := range s {
 		w += runeWidth(r)
 	}
 	return w
+}
+
+// isPlainASCII says whether s is printable ASCII only: no control
+// characters, each byte one column (the common case, checked first).
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func runeWidth(r rune) int {

@@ -17,7 +17,7 @@ import (
 )
 
 func watchCommand() *command {
-	return &command{name: "watch", example: "heph watch --json | jq .nodes", args: "[--json] [--after SEQ]", summary: "print every change as it is committed (and time ticks), until interrupted",
+	return &command{name: "watch", lasting: true, example: "heph watch --json | jq .nodes", args: "[--json] [--after SEQ]", summary: "print every change as it is committed (and time ticks), until interrupted",
 		flags: func(fs *flag.FlagSet) {
 			fs.Int64("after", -1, "first replay the events after `seq` (a seq printed earlier)")
 		}, run: cmdWatch}

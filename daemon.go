@@ -196,6 +196,7 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		if d.store, err = openStore(ctx, paths.DB); err != nil {
 			return err
 		}
+		d.store.events.log = logger
 	}
 	err = d.serve(ctx)
 	if d.store != nil {
@@ -207,6 +208,23 @@ func serveDaemon(ctx context.Context, o daemonOptions, logger *log.Logger) error
 		logger.Printf("hephd stopped")
 	}
 	return err
+}
+
+// storeDamage delivers the verdict of the store's integrity check
+// (startHealthCheck) when it finds damage: hephd then stops, exit 1, with
+// what to do. Nothing arrives for a healthy store or a thin client.
+func (d *daemon) storeDamage() <-chan error {
+	c := make(chan error, 1)
+	if d.store == nil {
+		return c
+	}
+	go func() {
+		<-d.store.Health()
+		if err := d.store.HealthErr(); err != nil {
+			c <- err
+		}
+	}()
+	return c
 }
 
 // checkModeOptions refuses a --mode without the flags it needs.
@@ -302,6 +320,7 @@ func (d *daemon) serve(parent context.Context) error {
 	select {
 	case <-ctx.Done():
 	case runErr = <-errc:
+	case runErr = <-d.storeDamage():
 	}
 	stop()
 	d.log.Printf("hephd shutting down")

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log"
 	"sync"
 	"time"
 )
@@ -109,10 +110,21 @@ type eventBus struct {
 	tick      *time.Timer
 	rearming  bool
 	rearmMore bool
+	// Delivery (events_fanout.go): the subscribers with something queued
+	// and the events published since the last flush round; wake (cap 1)
+	// starts a round, stop ends the flusher.
+	dirty    []*eventSub
+	recent   []*event
+	flushing bool // the flusher runs
+	wake     chan struct{}
+	stop     chan struct{}
+	// log receives the stack of a panic in the flusher or the tick rearm
+	// (runGuarded); hephd sets its own, a bare store logs to stderr.
+	log *log.Logger
 }
 
 func newEventBus(s *Store, seq int64) *eventBus {
-	return &eventBus{s: s, seq: seq, subs: map[*eventSub]struct{}{}}
+	return &eventBus{s: s, seq: seq, subs: map[*eventSub]struct{}{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), log: log.Default()}
 }
 
 // eventSub is one subscriber's bounded queue.
@@ -126,9 +138,11 @@ type eventSub struct {
 	// overflowed and was dropped at that seq.
 	resync *event
 	closed bool
-	ready  chan struct{} // signalled (cap 1) when something arrives
+	ready  chan struct{} // signalled (cap 1) when there is work for the subscriber's goroutine
 	// dropped counts the queues dropped for falling behind.
 	dropped int
+	sink    eventSink // set: the flusher writes the events directly
+	marked  bool      // in bus.dirty (guarded by bus.mu)
 }
 
 // listeners reports whether anything is subscribed.
@@ -160,6 +174,10 @@ func (b *eventBus) subscribe(ctx context.Context, after *int64, max int) (*event
 	b.subs[sub] = struct{}{}
 	seq := b.seq
 	first := len(b.subs) == 1
+	if !b.flushing {
+		b.flushing = true
+		go runGuarded(context.Background(), b.log, "events: delivery", func(context.Context) { b.flushLoop() })
+	}
 	b.mu.Unlock()
 	if first {
 		b.kickTicks()
@@ -178,18 +196,34 @@ func (b *eventBus) subscribe(ctx context.Context, after *int64, max int) (*event
 	return sub, seq, nil
 }
 
-// publish delivers ev to every subscriber without waiting for any. The
-// store calls it after the transaction committed, still holding its write
-// lock, so events are published in commit order.
+// publish queues ev on every subscriber and wakes the flusher
+// (events_fanout.go), without waiting for any delivery. The store calls it
+// after the transaction committed, still holding its write lock, so events
+// are published in commit order.
 func (b *eventBus) publish(ev *event) {
 	b.mu.Lock()
 	if ev.params.Seq != nil {
 		b.seq = *ev.params.Seq
 	}
+	if len(b.subs) == 0 {
+		b.mu.Unlock()
+		return
+	}
 	for sub := range b.subs {
 		sub.push(ev)
+		if !sub.marked {
+			sub.marked = true
+			b.dirty = append(b.dirty, sub)
+		}
+	}
+	if len(b.recent) < eventQueueMax { // past it, rounds concatenate per subscriber
+		b.recent = append(b.recent, ev)
 	}
 	b.mu.Unlock()
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
 }
 
 // advanceIfIdle records a committed seq without building its event when
@@ -208,6 +242,9 @@ func (b *eventBus) advanceIfIdle(seq int64) bool {
 // close ends every subscription and stops the tick timer.
 func (b *eventBus) close() {
 	b.mu.Lock()
+	if !b.closed {
+		close(b.stop)
+	}
 	b.closed = true
 	subs := b.subs
 	b.subs = map[*eventSub]struct{}{}
@@ -220,7 +257,8 @@ func (b *eventBus) close() {
 	}
 }
 
-// push queues ev, or drops the queue for a resync when it is full.
+// push queues ev, or drops the queue for a resync when it is full. The
+// flusher delivers it.
 func (sub *eventSub) push(ev *event) {
 	sub.mu.Lock()
 	if len(sub.queue) >= sub.max {
@@ -238,12 +276,10 @@ func (sub *eventSub) push(ev *event) {
 		sub.queue = sub.queue[:0:0]
 		sub.dropped++
 		sub.mu.Unlock()
-		sub.signal()
 		return
 	}
 	sub.queue = append(sub.queue, ev)
 	sub.mu.Unlock()
-	sub.signal()
 }
 
 func (sub *eventSub) signal() {
@@ -269,10 +305,13 @@ func (sub *eventSub) next(ctx context.Context) *event {
 	}
 }
 
-// poll is next without waiting: nil when nothing is ready.
-func (sub *eventSub) poll() *event {
-	ev, _ := sub.take()
-	return ev
+// await waits until the subscriber's goroutine has work (a signal); it
+// returns false once the subscription ended.
+func (sub *eventSub) await() bool {
+	<-sub.ready
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	return !sub.closed
 }
 
 func (sub *eventSub) take() (ev *event, closed bool) {
@@ -288,7 +327,11 @@ func (sub *eventSub) take() (ev *event, closed bool) {
 	case len(sub.queue) > 0:
 		ev = sub.queue[0]
 		sub.queue[0] = nil
-		sub.queue = sub.queue[1:]
+		if len(sub.queue) == 1 {
+			sub.queue = sub.queue[:0] // drained: keep the array
+		} else {
+			sub.queue = sub.queue[1:]
+		}
 	}
 	return ev, false
 }
@@ -505,5 +548,23 @@ func (s *Store) publishTx(ctx context.Context, seq int64, ops []evOp, committed 
 	ev := s.txEvent(ctx, seq, ops)
 	ev.committed = committed
 	b.publish(ev)
-	b.kickTicks()
+	if ev.mayMoveTicks() {
+		b.kickTicks()
+	}
+}
+
+// mayMoveTicks reports whether the transaction may have moved the next do
+// or late boundary (events_tick.go): only a task's own ops change the
+// tasks table, so a write that touched no task (or whose nodes are
+// unknown: a resync) needs no recomputation.
+func (e *event) mayMoveTicks() bool {
+	if e.params.Resync {
+		return true
+	}
+	for _, n := range e.params.Nodes {
+		if n.Kind == "task" || n.Kind == "" {
+			return true
+		}
+	}
+	return false
 }

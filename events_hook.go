@@ -56,7 +56,8 @@ func startChangeHook(ctx context.Context, s *Store, h *changeHook) (stop func(),
 			if ev == nil {
 				return
 			}
-			h.run(ev)
+			// A panic costs this event's run and a log line, not hephd.
+			_ = callRecovered(h.log, "on-change", func() { h.run(ev) })
 		}
 	}()
 	return func() { cancel(); <-done }, nil

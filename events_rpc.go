@@ -3,41 +3,95 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net"
 	"sync"
+	"syscall"
 )
 
-// A socket connection answers requests in order; once it subscribes, a
-// pump goroutine also writes event notifications to it. Both go through
-// the connection's one writer (connWriter), a line at a time, so a reply
-// and a notification never interleave within a line. The subscribe reply
-// is written before the pump starts, so every notification follows it.
+// A socket connection answers requests in order; once it subscribes, its
+// events are written to it too: by the bus's flusher, one non-blocking
+// write per round (events_fanout.go), or, when that cannot complete, by the
+// connection's pump goroutine with blocking writes. All of them go through
+// the connection's one writer (connWriter), whole lines at a time, so a
+// reply and a notification never interleave within a line. The subscribe
+// reply is written before the connection becomes the subscription's sink
+// and its pump starts, so every notification follows it.
 
 // connWriter serializes whole lines onto one connection.
 type connWriter struct {
 	mu  sync.Mutex
-	w   *bufio.Writer
-	err error
+	c   net.Conn
+	raw syscall.RawConn // for non-blocking writes; nil when c has no descriptor
+	// pending is the unwritten tail of a non-blocking write: written
+	// before anything else.
+	pending []byte
+	buf     []byte // the pump's scratch
+	err     error
 }
 
-func newConnWriter(c net.Conn) *connWriter { return &connWriter{w: bufio.NewWriter(c)} }
+func newConnWriter(c net.Conn) *connWriter {
+	cw := &connWriter{c: c}
+	if sc, ok := c.(syscall.Conn); ok {
+		cw.raw, _ = sc.SyscallConn()
+	}
+	return cw
+}
 
-// write writes lines and flushes them; after a failed write every later
+// write writes lines (whole, blocking); after a failed write every later
 // one fails too.
 func (cw *connWriter) write(lines ...[]byte) error {
 	cw.mu.Lock()
 	defer cw.mu.Unlock()
-	if cw.err != nil {
+	if cw.flushPendingLocked() != nil {
 		return cw.err
 	}
-	for _, l := range lines {
-		cw.w.Write(l)
+	if len(lines) == 1 {
+		_, cw.err = cw.c.Write(lines[0])
+		return cw.err
 	}
-	cw.err = cw.w.Flush()
+	bufs := net.Buffers(lines)
+	_, cw.err = bufs.WriteTo(cw.c)
 	return cw.err
+}
+
+// flushPendingLocked writes what a non-blocking write left over.
+func (cw *connWriter) flushPendingLocked() error {
+	if cw.err == nil && len(cw.pending) > 0 {
+		_, cw.err = cw.c.Write(cw.pending)
+		cw.pending = cw.pending[:0]
+	}
+	return cw.err
+}
+
+// tryWriteLocked writes b without blocking; what the socket does not take
+// is kept in pending (the pump writes it). It reports whether all of b
+// was written.
+func (cw *connWriter) tryWriteLocked(b []byte) bool {
+	var n int
+	var werr error
+	err := cw.raw.Write(func(fd uintptr) bool {
+		for len(b) > 0 {
+			n, werr = syscall.Write(int(fd), b)
+			if n <= 0 {
+				break
+			}
+			b = b[n:]
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		cw.err = err
+	case werr != nil && werr != syscall.EAGAIN && werr != syscall.EINTR:
+		cw.err = werr
+	}
+	if cw.err != nil {
+		return false
+	}
+	cw.pending = append(cw.pending, b...)
+	return len(b) == 0
 }
 
 // rpcConn is the per-connection state a handler may reach through its
@@ -99,28 +153,61 @@ func (c *rpcConn) close() {
 	}
 }
 
-// pump writes the subscription's events until it ends or a write fails,
-// flushing what has queued up together.
+// deliver is the flusher's fast path (eventSink): when nothing else is
+// writing to the connection, it writes all of sub's waiting events with
+// one non-blocking write.
+func (c *rpcConn) deliver(sub *eventSub, r *eventRound) bool {
+	cw := c.w
+	if cw.raw == nil || !cw.mu.TryLock() {
+		return false
+	}
+	defer cw.mu.Unlock()
+	if cw.err != nil || len(cw.pending) > 0 {
+		return false
+	}
+	r.taken = sub.takeUpTo(r.taken[:0], eventWriteMax)
+	if len(r.taken) == 0 {
+		return true
+	}
+	ok := cw.tryWriteLocked(r.linesOf(r.taken))
+	clear(r.taken)
+	return ok
+}
+
+// pump finishes what the flusher could not write, with blocking writes,
+// until the subscription ends or a write fails.
 func (c *rpcConn) pump(sub *eventSub, done chan struct{}) {
 	defer close(done)
-	ctx := context.Background()
-	var lines [][]byte
+	var evs []*event
 	for {
-		ev := sub.next(ctx)
-		if ev == nil {
-			return
-		}
-		lines = append(lines[:0], ev.Line())
-		for len(lines) < 64 {
-			more := sub.poll()
-			if more == nil {
-				break
-			}
-			lines = append(lines, more.Line())
-		}
-		if c.w.write(lines...) != nil {
+		if c.drain(sub, &evs) != nil {
 			sub.close()
 			return
+		}
+		if !sub.await() {
+			return
+		}
+	}
+}
+
+// drain writes the connection's pending bytes and then sub's waiting
+// events, blocking as long as the socket does.
+func (c *rpcConn) drain(sub *eventSub, evs *[]*event) error {
+	cw := c.w
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	if cw.flushPendingLocked() != nil {
+		return cw.err
+	}
+	for {
+		*evs = sub.takeUpTo((*evs)[:0], eventWriteMax)
+		if len(*evs) == 0 {
+			return nil
+		}
+		cw.buf = appendLines(cw.buf[:0], *evs)
+		clear(*evs)
+		if _, cw.err = cw.c.Write(cw.buf); cw.err != nil {
+			return cw.err
 		}
 	}
 }
@@ -164,7 +251,10 @@ func (s *Store) rpcSubscribe(ctx context.Context, params json.RawMessage) (any, 
 	done := make(chan struct{})
 	c.mu.Lock()
 	c.sub, c.pumpDone = sub, done
-	c.afterReply = func() { go c.pump(sub, done) }
+	c.afterReply = func() {
+		sub.setSink(c)
+		go c.pump(sub, done)
+	}
 	c.mu.Unlock()
 	return subscribeResult{Seq: seq}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -483,4 +484,108 @@ func TestEventsTick(t *testing.T) {
 		t.Fatalf("after the ticks next has %d tasks, want both", len(next.Tasks))
 	}
 	s.quiet(500 * time.Millisecond)
+}
+
+// recordingSink is an eventSink that keeps what each delivery wrote. The
+// gate's stallAt-th delivery (over all sinks) waits for release after
+// writing, stalling the flusher's round.
+type recordingSink struct {
+	gate   *sinkGate
+	mu     sync.Mutex
+	writes [][]byte
+	firsts []*byte // the first byte of each write, to see shared bytes
+}
+
+type sinkGate struct {
+	mu      sync.Mutex
+	n       int
+	stallAt int
+	stalled chan struct{} // closed when the stall begins
+	release chan struct{}
+}
+
+func (k *recordingSink) deliver(sub *eventSub, r *eventRound) bool {
+	r.taken = sub.takeUpTo(r.taken[:0], eventWriteMax)
+	if len(r.taken) == 0 {
+		return true
+	}
+	b := r.linesOf(r.taken)
+	k.mu.Lock()
+	k.writes = append(k.writes, append([]byte(nil), b...))
+	k.firsts = append(k.firsts, &b[0])
+	k.mu.Unlock()
+	g := k.gate
+	g.mu.Lock()
+	g.n++
+	stall := g.n == g.stallAt
+	g.mu.Unlock()
+	if stall {
+		close(g.stalled)
+		<-g.release
+	}
+	return true
+}
+
+// lines is everything delivered, split in lines.
+func (k *recordingSink) lines() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var out []string
+	for _, w := range k.writes {
+		for _, l := range strings.SplitAfter(string(w), "\n") {
+			if l != "" {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// TestEventsFanoutCoalesces: the commits that arrive while a flush round is
+// busy go out together in the next one — one write per subscriber, the
+// same encoded bytes shared by all — complete and in commit order.
+func TestEventsFanoutCoalesces(t *testing.T) {
+	ts := openTestStore(t, time.Now())
+	bus := ts.s.events
+	gate := &sinkGate{stallAt: 3, stalled: make(chan struct{}), release: make(chan struct{})}
+	sinks := []*recordingSink{{gate: gate}, {gate: gate}, {gate: gate}}
+	for _, k := range sinks {
+		sub, _, err := bus.subscribe(t.Context(), nil, eventQueueMax)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.close()
+		sub.setSink(k)
+	}
+	seq := bus.lastSeq()
+	nodes := []eventNode{{ID: "n", Kind: "doc", Change: "update"}}
+	var want []string
+	publish := func() {
+		seq++
+		ev := changeEvent(seq, originLocal, nodes)
+		want = append(want, string(ev.Line()))
+		bus.publish(ev)
+	}
+	publish()
+	<-gate.stalled // every subscriber has the first event; the round is still busy
+	for i := 0; i < 50; i++ {
+		publish()
+	}
+	close(gate.release)
+	deadline := time.Now().Add(10 * time.Second)
+	for i, k := range sinks {
+		for len(k.lines()) < len(want) && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if got := k.lines(); strings.Join(got, "") != strings.Join(want, "") {
+			t.Fatalf("subscriber %d got %d lines, want the %d events in order:\n%s", i, len(got), len(want), strings.Join(got, ""))
+		}
+		k.mu.Lock()
+		if len(k.writes) != 2 || len(k.writes[1]) != len(strings.Join(want[1:], "")) {
+			t.Errorf("subscriber %d: %d writes; want 2 (the 50 events published during the first round together in one)", i, len(k.writes))
+		} else if k.firsts[1] != sinks[0].firsts[1] {
+			t.Errorf("subscriber %d's second write is not the round's shared encoding", i)
+		}
+		k.mu.Unlock()
+	}
 }

@@ -31,7 +31,13 @@ func (b *eventBus) kickTicks() {
 	}
 	b.rearming = true
 	b.mu.Unlock()
-	go b.rearmLoop()
+	go func() {
+		if err := callRecovered(b.log, "events: tick", b.rearmLoop); err != nil {
+			b.mu.Lock()
+			b.rearming = false // the next write rearms again
+			b.mu.Unlock()
+		}
+	}()
 }
 
 func (b *eventBus) rearmLoop() {
@@ -80,11 +86,13 @@ func (b *eventBus) fire(at time.Time, ok bool) {
 // live tasks (each read from its partial index).
 func (s *Store) nextBoundary(ctx context.Context, now time.Time) (time.Time, bool, error) {
 	var ms sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT min(x) FROM (
+	st, err := s.stmts.prepared(ctx, s.db, `SELECT min(x) FROM (
 		SELECT min(do_at) AS x FROM tasks WHERE state = 'outstanding' AND node_deleted IS NULL AND do_at IS NOT NULL AND do_at > ?1
 		UNION ALL
-		SELECT min(late_at) FROM tasks WHERE state = 'outstanding' AND node_deleted IS NULL AND late_at IS NOT NULL AND late_at > ?1)`,
-		now.UnixMilli()).Scan(&ms)
+		SELECT min(late_at) FROM tasks WHERE state = 'outstanding' AND node_deleted IS NULL AND late_at IS NOT NULL AND late_at > ?1)`)
+	if err == nil { // prepared once per store: it runs after every write to a task
+		err = st.QueryRowContext(ctx, now.UnixMilli()).Scan(&ms)
+	}
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("next do or late boundary: %w", err)
 	}

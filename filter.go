@@ -226,6 +226,7 @@ func parseFilterTerm(t string) (*filterNode, error) {
 type compiledFilter struct {
 	where string // conditions, starting with " AND "
 	args  []any
+	next  bool // the next view: ranked as task.next ranks, not sorted
 }
 
 // filterCompiler holds what compiling needs: the store (projects) and now.
@@ -480,20 +481,25 @@ func legacyFilterTerms(project, tag string) ([]*filterNode, error) {
 	return out, nil
 }
 
+// attentionRank orders attention as the tasks.arank column does (red,
+// orange, white, blue; migration 2): sorts use it because SQLite cannot
+// read a virtual column from a covering index (TestAttentionRankIsArank).
+const attentionRank = `CASE t.attention WHEN 'red' THEN 0 WHEN 'orange' THEN 1 WHEN 'white' THEN 2 ELSE 3 END`
+
 // filterSort is the ORDER BY of a sort a list or saved view may use.
 func filterSort(name string) (string, bool) {
 	switch name {
 	case "created":
 		return `t.node_created, t.node_id`, true
 	case "do":
-		return `t.do_at IS NULL, t.do_at, t.arank, t.node_created, t.node_id`, true
+		return `t.do_at IS NULL, t.do_at, ` + attentionRank + `, t.node_created, t.node_id`, true
 	case "late":
-		return `t.late_at IS NULL, t.late_at, t.arank, t.node_created, t.node_id`, true
+		return `t.late_at IS NULL, t.late_at, ` + attentionRank + `, t.node_created, t.node_id`, true
 	case "title":
 		return `n.title COLLATE NOCASE, t.node_id`, true
 	case "next":
 		// Late ones first (most late first), then by attention, oldest first.
-		return `(t.late_at IS NULL OR t.late_at > ?), t.late_at, t.arank, t.node_created, t.node_id`, true
+		return `(t.late_at IS NULL OR t.late_at > ?), t.late_at, ` + attentionRank + `, t.node_created, t.node_id`, true
 	}
 	return "", false
 }
@@ -511,13 +517,4 @@ func sortClause(name string, now time.Time) (string, []any, error) {
 		return ` ORDER BY ` + o, []any{now.UnixMilli()}, nil
 	}
 	return ` ORDER BY ` + o, nil, nil
-}
-
-// filterTasks runs a compiled filter in the given order.
-func filterTasks(ctx context.Context, q querier, f *compiledFilter, sortBy string, now time.Time) ([]*Node, error) {
-	order, oargs, err := sortClause(sortBy, now)
-	if err != nil {
-		return nil, err
-	}
-	return queryTasks(ctx, q, taskSelect+` WHERE 1`+f.where+order, append(append([]any{}, f.args...), oargs...)...)
 }

@@ -162,20 +162,7 @@ func TestFilterUsesIndexes(t *testing.T) {
 			t.Fatal(err)
 		}
 		order, oargs, _ := sortClause("", ts.now)
-		rows, err := ts.s.db.Query(`EXPLAIN QUERY PLAN `+taskSelect+` WHERE 1`+f.where+order, append(f.args, oargs...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, ts.s, taskSelect+` WHERE 1`+f.where+order, append(f.args, oargs...))
 		text := strings.Join(plan, "\n")
 		t.Logf("%s:\n%s", filter, text)
 		if !strings.Contains(text, "SEARCH t USING INDEX") {
@@ -187,6 +174,45 @@ func TestFilterUsesIndexes(t *testing.T) {
 			}
 		}
 	}
+	// A listing by project (task_listcache.go) reads its rows from the
+	// covering index alone, in every sort but title, with any other key.
+	for _, filter := range []string{"project:Home", "project:Home +errand -plumbing", "project:Home (attention:red,orange or +errand)",
+		"project:Home do.before:fri late:none recurring", "project:Home state:all", "project:Home created.after:2026-01-01"} {
+		f, err := compileFilter(ctx, ts.s.db, filter, ts.now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sortBy := range []string{"created", "next", "do", "late"} {
+			query, args, err := listingQuery(f, sortBy, ts.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Join(queryPlan(t, ts.s, query, args), "\n")
+			if !strings.Contains(text, "SEARCH t USING COVERING INDEX tasks_project") || strings.Contains(text, " n ") {
+				t.Errorf("listing %q sort %s: plan is not the covering index alone:\n%s", filter, sortBy, text)
+			}
+		}
+	}
+}
+
+// queryPlan is EXPLAIN QUERY PLAN's details for a query.
+func queryPlan(t *testing.T, s *Store, query string, args []any) []string {
+	t.Helper()
+	rows, err := s.db.Query(`EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return plan
 }
 
 // TestViewsBuiltinAndSaved: built-in views, saved views (create, replace,

@@ -14,15 +14,24 @@ import (
 )
 
 func main() {
+	if !isDaemonRole(os.Args) {
+		tuneCollector(os.Args[1:])
+	}
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// isDaemonRole reports whether args (argv) run hephd: argv[0] names it,
+// or the first argument is "hephd".
+func isDaemonRole(args []string) bool {
+	return isDaemonName(args[0]) || (len(args) > 1 && args[1] == "hephd")
 }
 
 // run dispatches on argv[0] and returns the process exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if isDaemonName(args[0]) {
-		return runDaemon(args[1:], stdout, stderr)
-	}
-	if len(args) > 1 && args[1] == "hephd" {
+	if isDaemonRole(args) {
+		if isDaemonName(args[0]) {
+			return runDaemon(args[1:], stdout, stderr)
+		}
 		return runDaemon(args[2:], stdout, stderr)
 	}
 	return runCLI(args[1:], stdin, stdout, stderr)

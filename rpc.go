@@ -177,6 +177,8 @@ func encodeReply(id json.RawMessage, result any, err error) []byte {
 	resp := rpcResponse{JSONRPC: "2.0", ID: id}
 	if err != nil {
 		resp.Error = toRPCError(err)
+	} else if enc, ok := result.(encodedNodes); ok {
+		return resultLine(id, enc)
 	} else {
 		b, merr := marshalJSON(result)
 		if merr != nil {
@@ -190,6 +192,22 @@ func encodeReply(id json.RawMessage, result any, err error) []byte {
 		out = []byte(`{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"encode reply failed"}}`)
 	}
 	return append(out, '\n')
+}
+
+// resultLine is a reply line carrying an already encoded result as it
+// is (a listing of many tasks is not re-scanned); the id is compacted, as
+// marshalJSON would, so the reply stays one line.
+func resultLine(id json.RawMessage, result []byte) []byte {
+	var b bytes.Buffer
+	b.Grow(len(result) + len(id) + 40)
+	b.WriteString(`{"jsonrpc":"2.0","id":`)
+	if err := json.Compact(&b, id); err != nil {
+		return encodeReply(nil, nil, &rpcError{Code: codeInternal, Message: "encode reply: bad id"})
+	}
+	b.WriteString(`,"result":`)
+	b.Write(result)
+	b.WriteString("}\n")
+	return b.Bytes()
 }
 
 // toRPCError maps an error to a JSON-RPC error object.

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -148,20 +149,27 @@ func (c *rpcClient) Call(ctx context.Context, method string, params, result any)
 	if err != nil {
 		return fmt.Errorf("connection to hephd lost after sending %s; it may or may not have been applied (check before retrying): %w", method, err)
 	}
+	return decodeReply(method, reply, result)
+}
+
+// decodeReply decodes a reply line's error, or its result into result,
+// in one pass over the line (a listing can be a few hundred KB).
+func decodeReply(method string, reply []byte, result any) error {
 	var resp struct {
-		Result json.RawMessage `json:"result"`
-		Error  *rpcError       `json:"error"`
+		Result any       `json:"result"`
+		Error  *rpcError `json:"error"`
 	}
-	if err := json.Unmarshal(reply, &resp); err != nil {
-		return fmt.Errorf("bad reply from hephd to %s: %w", method, err)
+	if result != nil {
+		resp.Result = result // decoded in place: a non-nil pointer in an interface
+	} else {
+		resp.Result = &json.RawMessage{}
 	}
+	err := json.Unmarshal(reply, &resp)
 	if resp.Error != nil {
 		return resp.Error
 	}
-	if result != nil {
-		if err := json.Unmarshal(resp.Result, result); err != nil {
-			return fmt.Errorf("decode %s result: %w", method, err)
-		}
+	if err != nil {
+		return fmt.Errorf("bad reply from hephd to %s: %w", method, err)
 	}
 	return nil
 }
@@ -174,4 +182,14 @@ func (c *rpcClient) send(ctx context.Context, line []byte) error {
 	}
 	_, err := c.conn.Write(line)
 	return err
+}
+
+// isMissing says whether err means the method (or a param it was given)
+// is not in this hephd yet.
+func isMissing(err error, param string) bool {
+	var re *rpcError
+	if !errors.As(err, &re) {
+		return false
+	}
+	return re.Code == codeMethodNotFound || (re.Code == codeInvalidParams && param != "" && strings.Contains(re.Message, `unknown param "`+param+`"`))
 }

@@ -253,3 +253,27 @@ func TestSocketPathNotASocket(t *testing.T) {
 		t.Fatalf("hephd touched the file at --socket: %q, %v", b, err)
 	}
 }
+
+// TestDecodeReply: one pass gives the result in place, the server's error
+// as an *rpcError, and a clear error for a reply that is not JSON-RPC.
+func TestDecodeReply(t *testing.T) {
+	var nodes []*Node
+	if err := decodeReply("task.list", []byte(`{"jsonrpc":"2.0","id":1,"result":[{"id":"a","handle":"ab","task":{"tags":["x"]}}]}`), &nodes); err != nil {
+		t.Fatal(err)
+	}
+	if len(nodes) != 1 || nodes[0].Handle != "ab" || nodes[0].Task == nil || nodes[0].Task.Tags[0] != "x" {
+		t.Fatalf("decoded %+v", nodes)
+	}
+	err := decodeReply("task.get", []byte(`{"jsonrpc":"2.0","id":2,"error":{"code":-32602,"message":"no such task"}}`), &nodes)
+	var re *rpcError
+	if !errors.As(err, &re) || re.Code != codeInvalidParams || re.Message != "no such task" {
+		t.Fatalf("error reply gave %v", err)
+	}
+	if err := decodeReply("x.y", []byte(`{"result":`), nil); err == nil || !strings.Contains(err.Error(), "bad reply from hephd to x.y") {
+		t.Fatalf("cut-off reply gave %v", err)
+	}
+	var n Node
+	if err := decodeReply("node.get", []byte(`{"result":{"id":1}}`), &n); err == nil {
+		t.Fatal("a result of the wrong shape was accepted")
+	}
+}

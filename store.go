@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -42,6 +43,15 @@ type Store struct {
 	onLocalWrite func()
 	// events publishes each committed write transaction (events.go).
 	events *eventBus
+	// health is closed when the integrity check opening started is done;
+	// healthErr is its verdict (checkIntegrity). Writes wait for it.
+	health     chan struct{}
+	healthErr  error
+	stopHealth context.CancelFunc
+	// listCache keeps each listed task's JSON (task_listcache.go);
+	// listStmts its queries, prepared.
+	listCache listCache
+	listStmts stmtCache
 }
 
 // storeInUseError is returned when another hephd holds the store.
@@ -76,34 +86,55 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxOpenConns(4)
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{db: db, path: path, lock: lock, now: time.Now}
-	if err := s.checkIntegrity(ctx); err != nil {
+	s := &Store{db: db, path: path, lock: lock, now: time.Now, listStmts: stmtCache{limit: 64}}
+	if err := s.checkAtOpen(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.ready(ctx); err != nil {
+		err = s.openError(ctx, err)
 		s.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, err
+	}
+	return s, nil
+}
+
+// ready brings an opened store up: migrations, the replica id, the write
+// probe, the event bus, the adoption of old project strings.
+func (s *Store) ready(ctx context.Context) error {
+	if err := s.migrate(ctx); err != nil {
+		return err
 	}
 	if err := s.loadReplica(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return err
 	}
 	if err := s.probeWrite(ctx); err != nil {
-		s.Close()
-		return nil, err
+		return err
 	}
 	seq, err := s.maxSeq(ctx)
 	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return err
 	}
 	s.events = newEventBus(s, seq)
-	if _, err := s.adoptLegacyProjects(ctx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+	_, err = s.adoptLegacyProjects(ctx)
+	return err
+}
+
+// openError says why opening failed: the store cannot be written, or the
+// integrity check found it damaged (the likely cause of anything else),
+// or err itself.
+func (s *Store) openError(ctx context.Context, err error) error {
+	var ue *unwritableError
+	switch {
+	case errors.As(err, &ue):
+		return err
+	case storeAccessDenied(err):
+		return s.unwritable(err)
 	}
-	return s, nil
+	if herr := s.awaitHealthy(ctx); herr != nil {
+		return herr
+	}
+	return fmt.Errorf("open store %s: %w", s.path, err)
 }
 
 // lockStore takes an exclusive, non-blocking flock on path+".lock" and
@@ -142,6 +173,9 @@ func lockStore(path string) (*os.File, error) {
 
 // Close closes the database and releases the lock.
 func (s *Store) Close() error {
+	if s.stopHealth != nil {
+		s.stopHealth()
+	}
 	if s.events != nil {
 		s.events.close()
 	}
@@ -417,6 +451,30 @@ ALTER TABLE tasks ADD COLUMN project_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX tasks_project ON tasks(project_id, state, arank, tags) WHERE node_deleted IS NULL; -- tags: +tag is checked in the index
 CREATE INDEX tasks_legacy_project ON tasks(project) WHERE project != '';
 `,
+	// 7: task revisions for the listing cache (task_listcache.go). rev
+	// takes a new random value whenever anything a task's listing shows
+	// may have changed: its tasks row is inserted or updated, or its node
+	// row is updated. tasks_project grows to cover every column a filter
+	// or sort on tasks reads, plus rev, so a listing by project reads ids
+	// and revisions from the index alone (attention rather than the
+	// virtual arank, which SQLite cannot read from an index; sorts rank
+	// attention with attentionRank).
+	`
+ALTER TABLE tasks ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+UPDATE tasks SET rev = random();
+CREATE TRIGGER tasks_rev_insert AFTER INSERT ON tasks BEGIN
+	UPDATE tasks SET rev = random() WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER tasks_rev_update AFTER UPDATE ON tasks WHEN new.rev IS old.rev BEGIN
+	UPDATE tasks SET rev = random() WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER tasks_rev_node AFTER UPDATE ON nodes WHEN new.kind = 'task' BEGIN
+	UPDATE tasks SET rev = random() WHERE node_id = new.id;
+END;
+DROP INDEX tasks_project;
+CREATE INDEX tasks_project ON tasks(project_id, state, attention, tags, late_at, do_at, node_created, node_id, recur, rev, node_deleted)
+	WHERE node_deleted IS NULL;
+`,
 }
 
 // migrate applies the migrations the store has not seen yet.
@@ -476,9 +534,58 @@ func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {
 // storeCheckTime bounds the integrity check at start.
 const storeCheckTime = 20 * time.Second
 
+// checkAtOpen checks the store's integrity: in the background on a store
+// whose schema is current (startHealthCheck), first on one about to be
+// migrated (new, or from an older hephd: a damaged store is never
+// migrated) or whose schema version cannot be read.
+func (s *Store) checkAtOpen(ctx context.Context) error {
+	var version int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil || version < len(migrations) {
+		return s.checkIntegrity(ctx) // migrate reports an unreadable version itself
+	}
+	s.startHealthCheck()
+	return nil
+}
+
+// startHealthCheck runs checkIntegrity in the background: hephd serves
+// reads at once (a quick_check reads the whole store: about a second for
+// 100,000 nodes) while writes wait for the verdict (awaitHealthy), so a
+// damaged store is never written, and hephd stops on one (daemon.run).
+func (s *Store) startHealthCheck() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.health, s.stopHealth = make(chan struct{}), cancel
+	go func() {
+		defer close(s.health)
+		if err := callRecovered(log.Default(), "store check", func() { s.healthErr = s.checkIntegrity(ctx) }); err != nil {
+			s.healthErr = err
+		}
+	}()
+}
+
+// awaitHealthy waits for the integrity check and returns its verdict (nil
+// for a store opened without one).
+func (s *Store) awaitHealthy(ctx context.Context) error {
+	if s.health == nil {
+		return nil
+	}
+	select {
+	case <-s.health:
+		return s.healthErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Health is closed when the integrity check is done; HealthErr is then
+// its verdict.
+func (s *Store) Health() <-chan struct{} { return s.health }
+
+// HealthErr is the integrity check's verdict once Health is closed.
+func (s *Store) HealthErr() error { return s.healthErr }
+
 // checkIntegrity refuses a store with corrupted pages (PRAGMA
-// quick_check, bounded in time), saying what to do, rather than starting
-// and answering "database disk image is malformed" later.
+// quick_check, bounded in time), saying what to do, rather than working
+// on and answering "database disk image is malformed" later.
 func (s *Store) checkIntegrity(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, storeCheckTime)
 	defer cancel()
@@ -486,13 +593,18 @@ func (s *Store) checkIntegrity(ctx context.Context) error {
 	err := s.db.QueryRowContext(cctx, `PRAGMA quick_check(1)`).Scan(&res)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(cctx.Err(), context.DeadlineExceeded):
-		// A huge store on a slow disk: do not hold the start hostage.
+		// A huge store on a slow disk: do not hold writes hostage.
+	case ctx.Err() != nil:
+		// The store closed first.
 	case err != nil && storeAccessDenied(err):
 		return s.unwritable(err) // a read-only store is not a damaged one
+	case err != nil && storeBusy(err):
+		// Another connection holds a lock a reader cannot wait out (a
+		// first switch to WAL): no verdict, so no refusal.
 	case err != nil:
-		return fmt.Errorf("store %s is damaged (%v): restore it from a backup or a heph export; hephd will not start on it", s.path, err)
+		return fmt.Errorf("store %s is damaged (%v): restore it from a backup or a heph export; hephd will not write to it", s.path, err)
 	case res != "ok":
-		return fmt.Errorf("store %s is damaged (integrity check: %s): restore it from a backup or a heph export; hephd will not start on it", s.path, res)
+		return fmt.Errorf("store %s is damaged (integrity check: %s): restore it from a backup or a heph export; hephd will not write to it", s.path, res)
 	}
 	return nil
 }
@@ -508,12 +620,32 @@ func (s *Store) probeWrite(ctx context.Context) error {
 
 // unwritable is the refusal for a store this process cannot write.
 func (s *Store) unwritable(err error) error {
-	return fmt.Errorf("store %s cannot be written (%v): check the permissions and owner of the file, its -wal and -shm files and its directory, and the free disk space", s.path, err)
+	return &unwritableError{path: s.path, err: err}
+}
+
+// unwritableError is a store this process cannot write.
+type unwritableError struct {
+	path string
+	err  error
+}
+
+func (e *unwritableError) Error() string {
+	return fmt.Sprintf("store %s cannot be written (%v): check the permissions and owner of the file, its -wal and -shm files and its directory, and the free disk space", e.path, e.err)
 }
 
 // storeAccessDenied reports whether a SQLite error means the file or its
 // directory cannot be written or opened (SQLITE_READONLY, SQLITE_CANTOPEN,
 // SQLITE_PERM and their extended codes), not that the data is bad.
+// storeBusy reports a SQLite BUSY or LOCKED error.
+func storeBusy(err error) bool {
+	var se interface{ Code() int }
+	if !errors.As(err, &se) {
+		return false
+	}
+	c := se.Code() & 0xff
+	return c == 5 || c == 6 // SQLITE_BUSY, SQLITE_LOCKED
+}
+
 func storeAccessDenied(err error) bool {
 	var se interface{ Code() int }
 	if !errors.As(err, &se) {

@@ -169,6 +169,9 @@ type Tx struct {
 // Write runs fn in one serialized write transaction. Every op fn records is
 // committed with it, durably (synchronous=FULL), before Write returns.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	if err := s.awaitHealthy(ctx); err != nil {
+		return err
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	sqlTx, err := s.db.BeginTx(ctx, nil)
@@ -190,7 +193,7 @@ func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	}
 	var seq int64
 	if len(t.evOps) > 0 {
-		if err := sqlTx.QueryRowContext(ctx, `SELECT coalesce(max(seq),0) FROM ops`).Scan(&seq); err != nil {
+		if err := t.queryRow(`SELECT coalesce(max(seq),0) FROM ops`).Scan(&seq); err != nil {
 			sqlTx.Rollback()
 			return fmt.Errorf("read event seq: %w", err)
 		}

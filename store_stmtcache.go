@@ -19,6 +19,9 @@ import (
 type stmtCache struct {
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
+	// limit, when set, bounds a cache whose query texts come from
+	// requests (a listing's filter): past it the cache starts over.
+	limit int
 }
 
 // prepared returns the store-wide prepared statement for q.
@@ -32,11 +35,25 @@ func (c *stmtCache) prepared(ctx context.Context, db *sql.DB, q string) (*sql.St
 	if err != nil {
 		return nil, err
 	}
-	if c.stmts == nil {
+	if c.stmts == nil || (c.limit > 0 && len(c.stmts) >= c.limit) {
+		// Closing is safe while a transaction still uses one: database/sql
+		// closes a statement on a busy connection when it is released.
+		for _, old := range c.stmts {
+			old.Close()
+		}
 		c.stmts = map[string]*sql.Stmt{}
 	}
 	c.stmts[q] = st
 	return st, nil
+}
+
+// query runs q, prepared once per store, in the read transaction tx.
+func (c *stmtCache) query(ctx context.Context, db *sql.DB, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	ps, err := c.prepared(ctx, db, q)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, ps).QueryContext(ctx, args...)
 }
 
 // stmt returns q prepared for this transaction.

@@ -279,6 +279,7 @@ func (h *hub) ownerStore(key string, d *daemon) (*ownerStore, error) {
 		if err != nil {
 			return nil, err
 		}
+		s.events.log = h.log
 		d = &daemon{opts: h.opts, paths: Paths{DB: path}, store: s, log: h.log, started: h.main.started,
 			hubEvents: h.events, ownerKey: key}
 	}

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -62,6 +61,7 @@ type taskListParams struct {
 	Tag     string `json:"tag"`
 	Filter  string `json:"filter"`
 	Sort    string `json:"sort"`
+	Brief   bool   `json:"brief,omitempty"` // each task in brief (task_listcache.go)
 }
 
 func (s *Store) rpcTaskList(ctx context.Context, params json.RawMessage) (any, error) {
@@ -74,9 +74,5 @@ func (s *Store) rpcTaskList(ctx context.Context, params json.RawMessage) (any, e
 	if err != nil {
 		return nil, err
 	}
-	nodes, err := filterTasks(ctx, s.db, f, p.Sort, now)
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	return nodes, nil
+	return s.listTasksEncoded(ctx, f, p.Sort, now, p.Brief)
 }

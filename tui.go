@@ -14,7 +14,7 @@ import (
 )
 
 func tuiCommand() *command {
-	return &command{name: "tui", example: "heph tui --no-mouse", args: "[--no-mouse]", summary: "full-screen terminal client: triage, live (press ? inside for keys)",
+	return &command{name: "tui", lasting: true, example: "heph tui --no-mouse", args: "[--no-mouse]", summary: "full-screen terminal client: triage, live (press ? inside for keys)",
 		flags: func(fs *flag.FlagSet) {
 			fs.Bool("no-mouse", false, "leave the mouse to the terminal (no click or wheel)")
 		},

@@ -45,16 +45,6 @@ func (d *tuiData) call(method string, params, result any) error {
 // has says whether hephd is known to have method (until a call says not).
 func (d *tuiData) has(method string) bool { return !d.missing[method] }
 
-// tuiIsMissing says whether err means the method (or a param it was given)
-// is not in this hephd yet.
-func tuiIsMissing(err error, param string) bool {
-	var re *rpcError
-	if !errors.As(err, &re) {
-		return false
-	}
-	return re.Code == codeMethodNotFound || (re.Code == codeInvalidParams && param != "" && strings.Contains(re.Message, `unknown param "`+param+`"`))
-}
-
 // tuiBuiltinViews are the views the sidebar shows when hephd has no view.list.
 var tuiBuiltinViews = [...]string{"next", "ondeck", "upcoming", "late"}
 
@@ -110,7 +100,7 @@ func (snap *tuiSnapshot) fetch(d *tuiData) error {
 		snap.Conflicts = st.Conflicts
 	}
 	tasks, err := tuiFetchList(d, snap.Req)
-	if tuiIsMissing(err, "filter") {
+	if isMissing(err, "filter") {
 		snap.FilterDropped = true
 		req := snap.Req
 		req.Filter = ""
@@ -189,7 +179,7 @@ func tuiFetchViews(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 			}
 			return items, nil
 		}
-		if !tuiIsMissing(err, "") {
+		if !isMissing(err, "") {
 			return nil, err
 		}
 	}
@@ -216,7 +206,7 @@ func tuiFetchProjects(d *tuiData, req tuiLoadReq) ([]tuiSideItem, error) {
 	var ps []tuiProjectInfo
 	if d.has("project.list") {
 		err := d.call("project.list", map[string]any{}, &ps)
-		if err != nil && !tuiIsMissing(err, "") {
+		if err != nil && !isMissing(err, "") {
 			return nil, err
 		}
 	}
@@ -287,7 +277,7 @@ func tuiFetchView(d *tuiData, name, filter string, limit int) ([]tuiTask, error)
 	}
 	var tasks []tuiTask
 	err := d.call("task.view", params, &tasks)
-	if name == "next" && err != nil && !errors.Is(err, errTuiLost) && !tuiIsMissing(err, "filter") {
+	if name == "next" && err != nil && !errors.Is(err, errTuiLost) && !isMissing(err, "filter") {
 		// An older hephd's task.view has no "next": ask task.next.
 		d.missing["task.view.next"] = true
 		return tuiFetchNext(d, filter, 0)

@@ -97,7 +97,7 @@ func (a *tuiApp) parseQuickAdd(p *tuiPrompt) {
 	switch {
 	case errors.Is(err, errTuiLost):
 		a.goOffline()
-	case tuiIsMissing(err, ""):
+	case isMissing(err, ""):
 		p.Note = "(this hephd does not parse quick add: the text becomes the title)"
 	case err != nil:
 		p.Note = "✗ " + err.Error()
@@ -160,7 +160,7 @@ func (a *tuiApp) quickAdd(text string) {
 	}
 	var n Node
 	err := a.data.call("task.quickadd", map[string]string{"text": text}, &n)
-	if tuiIsMissing(err, "") {
+	if isMissing(err, "") {
 		err = a.data.call("task.create", taskCreateParams{Title: text}, &n)
 	}
 	if !a.check(err) {

@@ -53,6 +53,7 @@ type taskViewParams struct {
 	Project string `json:"project"`
 	Tag     string `json:"tag"`
 	Filter  string `json:"filter"`
+	Brief   bool   `json:"brief,omitempty"` // each task in brief (task_listcache.go)
 }
 
 func (s *Store) rpcTaskView(ctx context.Context, params json.RawMessage) (any, error) {
@@ -66,56 +67,13 @@ func (s *Store) rpcTaskView(ctx context.Context, params json.RawMessage) (any, e
 	if p.Days != nil && !strings.EqualFold(strings.TrimSpace(p.Name), "upcoming") {
 		return nil, invalidParams("param \"days\" only applies to the upcoming view")
 	}
-	return s.runView(ctx, p)
-}
-
-func builtinNames() string {
-	names := make([]string, 0, 5)
-	for _, v := range builtinViews() {
-		names = append(names, v.name)
-	}
-	return strings.Join(names, ", ")
-}
-
-// runView runs a built-in or saved view, narrowed by the params' filter.
-func (s *Store) runView(ctx context.Context, p taskViewParams) ([]*Node, error) {
 	now := s.now()
-	extra, err := legacyFilterTerms(p.Project, p.Tag)
+	f, sortBy, err := s.compileView(ctx, p, now)
 	if err != nil {
 		return nil, err
 	}
-	if b := findBuiltinView(p.Name); b != nil {
-		return s.runBuiltin(ctx, b, p, now, extra)
-	}
-	v, err := findSavedView(ctx, s.db, p.Name)
-	if err != nil {
-		return nil, err
-	}
-	// The saved filter, then the request's, all of which must hold.
-	if user, err := parseFilter(p.Filter); err != nil {
-		return nil, err
-	} else if user != nil {
-		extra = append(extra, user)
-	}
-	f, err := compileFilter(ctx, s.db, v.View.Filter, now, extra...)
-	if err != nil {
-		return nil, fmt.Errorf("saved view %s: %w", v.Title, err)
-	}
-	return filterTasks(ctx, s.db, f, v.View.Sort, now)
-}
-
-// runBuiltin runs one of builtinViews.
-func (s *Store) runBuiltin(ctx context.Context, b *builtinView, p taskViewParams, now time.Time, extra []*filterNode) ([]*Node, error) {
-	if user, err := parseFilter(p.Filter); err != nil {
-		return nil, err
-	} else if user != nil {
-		extra = append(extra, user)
-	}
-	if b.name == "next" {
-		f, err := compileFilter(ctx, s.db, "", now, extra...)
-		if err != nil {
-			return nil, err
-		}
+	if f.next {
+		// The next view: task.next's ranking, every task.
 		next, err := nextTasks(ctx, s.db, now, 0, f)
 		if err != nil {
 			return nil, err
@@ -126,9 +84,71 @@ func (s *Store) runBuiltin(ctx context.Context, b *builtinView, p taskViewParams
 		}
 		return out, nil
 	}
-	filter := b.filter
-	f, err := compileFilter(ctx, s.db, filter, now, extra...)
-	if b.name == "upcoming" {
+	return s.listTasksEncoded(ctx, f, sortBy, now, p.Brief)
+}
+
+func builtinNames() string {
+	names := make([]string, 0, 5)
+	for _, v := range builtinViews() {
+		names = append(names, v.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// countView counts the tasks a built-in or saved view shows now.
+func (s *Store) countView(ctx context.Context, p taskViewParams) (int, error) {
+	now := s.now()
+	f, _, err := s.compileView(ctx, p, now)
+	if err != nil {
+		return 0, err
+	}
+	if f.next {
+		next, err := nextTasks(ctx, s.db, now, 0, f)
+		return len(next), err
+	}
+	var n int
+	err = s.db.QueryRowContext(ctx, `SELECT count(*) FROM tasks t LEFT JOIN nodes n ON n.id = t.node_id WHERE 1`+f.where, f.args...).Scan(&n)
+	return n, err
+}
+
+// compileView compiles a built-in or saved view, narrowed by the params'
+// filter, to a filter and its sort (f.next: the next view's ranking).
+func (s *Store) compileView(ctx context.Context, p taskViewParams, now time.Time) (*compiledFilter, string, error) {
+	extra, err := legacyFilterTerms(p.Project, p.Tag)
+	if err != nil {
+		return nil, "", err
+	}
+	// The view's filter, then the request's, all of which must hold.
+	if user, err := parseFilter(p.Filter); err != nil {
+		return nil, "", err
+	} else if user != nil {
+		extra = append(extra, user)
+	}
+	if b := findBuiltinView(p.Name); b != nil {
+		f, err := s.compileBuiltin(ctx, b, p, now, extra)
+		return f, b.sort, err
+	}
+	v, err := findSavedView(ctx, s.db, p.Name)
+	if err != nil {
+		return nil, "", err
+	}
+	f, err := compileFilter(ctx, s.db, v.View.Filter, now, extra...)
+	if err != nil {
+		return nil, "", fmt.Errorf("saved view %s: %w", v.Title, err)
+	}
+	return f, v.View.Sort, nil
+}
+
+// compileBuiltin compiles one of builtinViews.
+func (s *Store) compileBuiltin(ctx context.Context, b *builtinView, p taskViewParams, now time.Time, extra []*filterNode) (*compiledFilter, error) {
+	switch b.name {
+	case "next":
+		f, err := compileFilter(ctx, s.db, "", now, extra...)
+		if err == nil {
+			f.next = true
+		}
+		return f, err
+	case "upcoming":
 		days := defaultUpcomingDays
 		if p.Days != nil {
 			days = *p.Days
@@ -137,16 +157,14 @@ func (s *Store) runBuiltin(ctx context.Context, b *builtinView, p taskViewParams
 			return nil, invalidParams("param \"days\" must be 1 or more, not %d", days)
 		}
 		// Exactly the next days×24 hours, not whole days.
-		f, err = compileFilter(ctx, s.db, "", now, extra...)
+		f, err := compileFilter(ctx, s.db, "", now, extra...)
 		if err == nil {
 			f.where += ` AND t.do_at > ? AND t.do_at <= ?`
 			f.args = append(f.args, now.UnixMilli(), now.AddDate(0, 0, days).UnixMilli())
 		}
+		return f, err
 	}
-	if err != nil {
-		return nil, err
-	}
-	return filterTasks(ctx, s.db, f, b.sort, now)
+	return compileFilter(ctx, s.db, b.filter, now, extra...)
 }
 
 // findSavedView reads the live saved view called name (case-insensitive).
@@ -180,11 +198,11 @@ func (s *Store) rpcViewList(ctx context.Context, params json.RawMessage) (any, e
 	}
 	out := []viewInfo{}
 	for _, b := range builtinViews() {
-		nodes, err := s.runView(ctx, taskViewParams{Name: b.name})
+		count, err := s.countView(ctx, taskViewParams{Name: b.name})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, viewInfo{Name: b.name, Builtin: true, Filter: b.filter, Sort: b.sort, Count: len(nodes)})
+		out = append(out, viewInfo{Name: b.name, Builtin: true, Filter: b.filter, Sort: b.sort, Count: count})
 	}
 	saved, err := queryNodes(ctx, s.db, nodeSelect+` WHERE n.kind='view' AND n.deleted IS NULL ORDER BY n.title COLLATE NOCASE, n.id`)
 	if err != nil {
@@ -192,8 +210,8 @@ func (s *Store) rpcViewList(ctx context.Context, params json.RawMessage) (any, e
 	}
 	for _, v := range saved {
 		info := viewInfo{Name: v.Title, Filter: v.View.Filter, Sort: v.View.Sort, ID: v.ID, Count: -1}
-		if nodes, err := s.runView(ctx, taskViewParams{Name: v.Title}); err == nil {
-			info.Count = len(nodes) // -1: its filter no longer compiles (a project went away)
+		if count, err := s.countView(ctx, taskViewParams{Name: v.Title}); err == nil {
+			info.Count = count // -1: its filter no longer compiles (a project went away)
 		}
 		if info.Sort == "" {
 			info.Sort = "created"

@@ -19,19 +19,8 @@ if [ ! -x "$HEPH" ] || [ ! -e "$HEPHD" ]; then
 	echo "bench/filter.sh: $HEPH or $HEPHD missing: run make build first" >&2
 	exit 1
 fi
-if ! command -v task >/dev/null 2>&1; then
-	echo "== installing Debian's taskwarrior"
-	if [ "$(id -u)" = 0 ]; then apt-get install -y -qq taskwarrior >/dev/null; else sudo apt-get install -y -qq taskwarrior >/dev/null; fi
-fi
-
-work=$(mktemp -d)
-daemon_pid=""
-cleanup() {
-	if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-now_ns() { date +%s%N; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # gen N: a Taskwarrior export of N pending tasks over nested projects
 # (Home, Home.Repairs, ...) and tags, as `task export` writes it.
@@ -55,24 +44,12 @@ gen() {
 	}'
 }
 
-# median_ms N CMD...: median wall time of a whole process in milliseconds.
-median_ms() {
-	local n=$1; shift
-	for _ in 1 2 3; do "$@" >/dev/null 2>&1; done
-	for _ in $(seq 1 "$n"); do
-		a=$(now_ns); "$@" >/dev/null 2>&1; b=$(now_ns)
-		echo $(( (b - a) / 1000 ))
-	done | sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m / 1000 }'
-}
-
 echo "== generating $N tasks"
 gen "$N" >"$work/tasks.json"
 
 echo "== heph: import"
 export HEPH_SOCKET="$work/s.sock"
-"$HEPHD" --db "$work/heph.db" --socket "$HEPH_SOCKET" --log "$work/hephd.log" &
-daemon_pid=$!
-for _ in $(seq 1 500); do [ -S "$HEPH_SOCKET" ] && break; sleep 0.01; done
+start_daemon "$work/heph.db"
 "$HEPH" import taskwarrior "$work/tasks.json" >/dev/null
 "$HEPH" view save bench project:Home +urgent --sort next >/dev/null
 
@@ -91,9 +68,20 @@ if [ "$heph_count" != "$tw_count" ]; then
 fi
 
 echo "== timing (heph $RUNS runs, task $TW_RUNS runs)"
-heph_list=$(median_ms "$RUNS" "$HEPH" list project:Home +urgent)
-heph_view=$(median_ms "$RUNS" "$HEPH" view bench)
-tw_list=$(median_ms "$TW_RUNS" task project:Home +urgent list)
+# measure VAR CMD...: median wall ms into VAR, and the CPU per run of the
+# command plus (for heph) hephd's into VAR_cpu.
+measure() {
+	local var=$1 d0 d1; shift
+	d0=$(cpu_s "$daemon_pid")
+	printf -v "$var" '%s' "$(median_ms "$@")"
+	d1=$(cpu_s "$daemon_pid")
+	if [ "$1" = task ]; then d1=$d0; fi
+	printf -v "${var}_cpu" '%s' "$(awk -v c="$(cat "$work/cpu")" -v a="$d0" -v b="$d1" -v n="$n" 'BEGIN { printf "%.2f", c + (b - a) * 1000 / (n + 3) }')"
+}
+n=$RUNS measure heph_floor "$HEPH" --version
+n=$RUNS measure heph_list "$HEPH" list project:Home +urgent
+n=$RUNS measure heph_view "$HEPH" view bench
+n=$TW_RUNS measure tw_list task project:Home +urgent list
 
 fail=0
 row() {
@@ -107,5 +95,7 @@ echo
 printf '%-40s %10s %12s %8s %-10s %s\n' metric heph taskwarrior ratio target result
 row "list project:Home +urgent ($heph_count of $N)" "${heph_list}ms" "${tw_list}ms" "$ratio" ">= 10x" "$(ok "$tw_list / $heph_list >= 10")"
 row "saved view (same filter, sort next)" "${heph_view}ms" "${tw_list}ms" "$vratio" ">= 10x" "$(ok "$tw_list / $heph_view >= 10")"
+row "  the same, CPU (heph: client + hephd)" "${heph_list_cpu}ms" "${tw_list_cpu}ms" "$(awk -v h="$heph_list_cpu" -v t="$tw_list_cpu" 'BEGIN { printf "%.1fx", t / h }')" "-" "-"
+row "  heph --version (process start, floor)" "${heph_floor}ms" "-" "-" "-" "-"
 echo "notes: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (wall times grow with load)"
 exit $fail

@@ -20,27 +20,8 @@ if [ ! -x "$HEPH" ] || [ ! -e "$HEPHD" ]; then
 	exit 1
 fi
 
-if ! command -v task >/dev/null 2>&1; then
-	echo "== installing Debian's taskwarrior"
-	if [ "$(id -u)" = 0 ]; then apt-get install -y -qq taskwarrior >/dev/null; else sudo apt-get install -y -qq taskwarrior >/dev/null; fi
-fi
-
-work=$(mktemp -d)
-daemon_pid=""
-stop_daemon() {
-	if [ -n "$daemon_pid" ]; then
-		kill "$daemon_pid" 2>/dev/null || true
-		wait "$daemon_pid" 2>/dev/null || true
-		daemon_pid=""
-	fi
-}
-cleanup() { stop_daemon; rm -rf "$work"; }
-trap cleanup EXIT
-
-now_ns() { date +%s%N; }
-# cpu_s PID: CPU seconds (user + system) the process has used so far.
-cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-elapsed_s() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # gen N STATUS SEED: a Taskwarrior export of N tasks (projects, tags,
 # priorities, some due and scheduled dates), as `task export` writes it.
@@ -78,33 +59,6 @@ gen_docs() {
 			close(f)
 		}
 	}'
-}
-
-# start_daemon DB: run hephd on DB and wait for its socket.
-start_daemon() {
-	sock="$work/s.sock"
-	"$HEPHD" --db "$1" --socket "$sock" --log "$work/hephd.log" &
-	daemon_pid=$!
-	for _ in $(seq 1 500); do [ -S "$sock" ] && return 0; sleep 0.01; done
-	echo "hephd did not start: $(cat "$work/hephd.log")" >&2
-	exit 1
-}
-
-# median_ms CMD...: median wall time of a whole process, in milliseconds
-# (hyperfine when present, else a timed loop). N runs from $n.
-median_ms() {
-	if command -v hyperfine >/dev/null 2>&1; then
-		hyperfine -N --warmup 3 --runs "$n" --export-json "$work/hf.json" "$*" >/dev/null 2>&1
-		grep -o '"median": *[0-9.e+-]*' "$work/hf.json" | head -1 | awk '{ printf "%.2f", $2 * 1000 }'
-		# the client's CPU (user + system, mean) goes to $work/cpu
-		awk -F': *' '/"user"/ { u = $2 + 0 } /"system"/ { s = $2 + 0 } END { printf "%.2f", (u + s) * 1000 }' "$work/hf.json" >"$work/cpu"
-	else
-		for _ in 1 2 3; do "$@" >/dev/null 2>&1; done
-		for _ in $(seq 1 "$n"); do
-			a=$(now_ns); "$@" >/dev/null 2>&1; b=$(now_ns)
-			echo $(( (b - a) / 1000 ))
-		done | sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f", m / 1000 }'
-	fi
 }
 
 # rpc_counts: daemon.info's node counts (needs socat).
