@@ -4,12 +4,22 @@ import { rpc, net, flush, queueEvents, retry, discard, caps, RpcError, METHOD_NO
 import { signedIn, login, logout, handleCallback, LoginRequired } from './auth.js';
 import { queue } from './store.js';
 import { renderNext, renderViews, renderSearch, renderJournal, renderProjects, renderProject, quickAdd, nodeHref } from './views.js';
-import { renderTask, renderDoc } from './task.js';
 
-const mainEl = document.getElementById('main');
+// task.js (and markdown.js, which it and the journal and search use) are
+// not needed for the first page: imported on first use, and fetched in
+// the background once the first page is on screen.
+const taskModule = () => import('./task.js');
+
+let mainEl = null; // #main, once the document is parsed
 const ctx = { editing: false, refresh: () => route() };
 
+// start runs as soon as the modules are loaded (the script is async), which
+// can be before the page is parsed (boot.js has already asked for the
+// first page's data): the page is touched only once parsed.
 async function start() {
+  performance.mark('heph:start');
+  await parsed();
+  mainEl = document.getElementById('main');
   if (location.pathname === '/callback') {
     try {
       location.hash = (await handleCallback()) || '#/next';
@@ -28,13 +38,21 @@ async function start() {
   queueEvents.addEventListener('change', showQueue);
   window.addEventListener('online', () => flush());
   await route();
-  // The service worker (and its copy of the shell) after the first page is
-  // on screen, so a cold start does not fetch everything twice at once.
+  // Everything else once the first page is on screen: the service worker
+  // (and its copy of the shell), the modules of the other pages (kept in
+  // memory, so they open even if the network goes before the service
+  // worker has its copy), the write queue, live updates.
   if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
+  taskModule().catch(() => {});
   showQueue();
   flush().then(afterFlush).catch(() => {});
   hideMissing();
   live();
+}
+
+function parsed() {
+  if (document.readyState !== 'loading') return Promise.resolve();
+  return new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
 }
 
 function showLogin(err) {
@@ -48,7 +66,10 @@ function showLogin(err) {
 // ---- routing ----
 
 let routing = 0;
-async function route() {
+// route draws the page the hash names. soft: a refresh nobody asked for (a
+// live event, the app coming back): it never replaces a page whose field
+// the person is typing in.
+async function route({ soft = false } = {}) {
   if (ctx.editing) return;
   const n = ++routing;
   const [path, query] = (location.hash.replace(/^#/, '') || '/next').split('?');
@@ -58,7 +79,11 @@ async function route() {
   // Each route renders into its own element, shown only if no newer route
   // started meanwhile (a slow answer never replaces a newer page).
   const main = document.createElement('div');
-  const show = () => { if (n === routing) { mainEl.replaceChildren(main); main.querySelector('textarea')?.focus(); } };
+  const show = () => {
+    if (n !== routing || (soft && typing())) return;
+    mainEl.replaceChildren(main);
+    main.querySelector('textarea')?.focus();
+  };
   try {
     switch (parts[0] || 'next') {
       case 'next': await renderNext(main, ctx.refresh); break;
@@ -68,8 +93,8 @@ async function route() {
       case 'projects': await renderProjects(main); break;
       case 'project': await renderProject(main, parts.slice(1).join('/'), ctx.refresh); break;
       case 'search': await renderSearch(main, params.get('q') || ''); break;
-      case 'task': await renderTask(main, parts[1], ctx.refresh); break;
-      case 'doc': await renderDoc(main, parts[1], parts[2], ctx); break;
+      case 'task': await (await taskModule()).renderTask(main, parts[1], ctx.refresh); break;
+      case 'doc': await (await taskModule()).renderDoc(main, parts[1], parts[2], ctx); break;
       case 'wiki': await followWiki(main, parts.slice(1).join('/')); break;
       default: fill(main, h('h1', null, 'Not found'), h('p', null, h('a', { href: '#/next' }, 'Back to Next')));
     }
@@ -209,7 +234,7 @@ function scheduleRetry() {
       retryDelay = 2000;
       await flush();
       afterFlush();
-      route();
+      route({ soft: true });
       hideMissing();
       live();
     } catch {
@@ -253,12 +278,16 @@ function hint(i) {
 // starts with a fresh ticket (events.ticket, good once). When the stream
 // breaks, EventSource would retry the same — now spent — ticket: instead
 // the app closes it and reconnects with a new ticket and ?after=<the last
-// seq seen>, so the hub replays what was missed (or says resync).
+// seq seen>, so the hub replays what was missed (or says resync). A stream
+// that broke before any event came knows no seq to resume from: when its
+// successor opens, the page is read again instead, so nothing changed
+// during the break is missed.
 
 let source = null;
 let liveTimer = 0;
 let lastSeq = null;
 let connecting = false;
+let broken = false; // a stream broke and its successor has not opened yet
 async function live() {
   if (source || connecting || caps.missing.has('events.ticket')) return;
   let ticket;
@@ -280,11 +309,16 @@ async function live() {
   }
   const after = lastSeq === null ? '' : `&after=${lastSeq}`;
   source = new EventSource(`/events?ticket=${encodeURIComponent(ticket)}${after}`);
+  source.addEventListener('open', () => {
+    if (broken && lastSeq === null) softRefresh();
+    broken = false;
+  });
   source.addEventListener('event', (ev) => {
     if (/^\d+$/.test(ev.lastEventId)) lastSeq = Number(ev.lastEventId);
     softRefresh(); // a change, a resync or a time tick: the page is read again
   });
   source.onerror = () => {
+    broken = true;
     source.close();
     source = null;
     clearTimeout(liveTimer);
@@ -295,7 +329,13 @@ async function live() {
 let softTimer = 0;
 function softRefresh() {
   clearTimeout(softTimer);
-  softTimer = setTimeout(() => { if (!ctx.editing && !document.querySelector('main input:focus, main textarea:focus')) route(); }, 150);
+  softTimer = setTimeout(() => { if (!ctx.editing && !typing()) route({ soft: true }); }, 150);
+}
+
+// typing: the person is in a field of the page (not the header's).
+function typing() {
+  const a = document.activeElement;
+  return !!a && mainEl.contains(a) && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName);
 }
 
 document.addEventListener('visibilitychange', () => { if (!document.hidden && document.body.classList.contains('signed-in')) { flush(); softRefresh(); } });

@@ -143,9 +143,12 @@ function verifyIDToken(idToken, cfg, clientId, nonce) {
   return c;
 }
 
-async function keep(body) {
-  if (body.refresh_token) await auth.put('refresh', body.refresh_token);
+// keep makes body's access token the one in use at once and resolves
+// once its refresh token is saved.
+function keep(body) {
+  const saved = body.refresh_token ? auth.put('refresh', body.refresh_token) : Promise.resolve();
   setAccess(body.access_token, Date.now() + (body.expires_in || 300) * 1000, true);
+  return saved;
 }
 
 // handleCallback finishes a sign-in at /callback and returns the hash to go to.
@@ -185,25 +188,30 @@ export async function refreshAfter401(token) {
 }
 
 // refresh trades the refresh token for new tokens. One tab at a time (Web
-// Locks): the rotated refresh token is saved before it is used, and a tab
-// that waited finds the fresh access token its neighbour broadcast.
+// Locks): the rotated refresh token is saved before the lock is let go,
+// and a tab that waited finds the fresh access token its neighbour
+// broadcast. Callers may use the new access token while it is being saved.
 function refresh() {
-  const run = async () => {
-    if (access && Date.now() < accessExp - SKEW_MS) return;
-    const [rt, cfg] = await Promise.all([auth.get('refresh'), config()]);
-    if (!rt) throw new LoginRequired();
-    const d = await discovery(cfg);
-    try {
-      await keep(await tokenRequest(d, { grant_type: 'refresh_token', refresh_token: rt, client_id: cfg.web_client_id || cfg.client_id }));
-    } catch (e) {
-      if (e.oauth === 'invalid_grant' || e.oauth === 'invalid_client') {
-        await auth.del('refresh');
-        throw new LoginRequired('your sign-in has ended: sign in again');
+  return new Promise((resolve, reject) => {
+    const run = async () => {
+      if (access && Date.now() < accessExp - SKEW_MS) return resolve();
+      const [rt, cfg, d] = await Promise.all([auth.get('refresh'), config(), config().then(discovery)]);
+      if (!rt) throw new LoginRequired();
+      let saved;
+      try {
+        saved = keep(await tokenRequest(d, { grant_type: 'refresh_token', refresh_token: rt, client_id: cfg.web_client_id || cfg.client_id }));
+      } catch (e) {
+        if (e.oauth === 'invalid_grant' || e.oauth === 'invalid_client') {
+          await auth.del('refresh');
+          throw new LoginRequired('your sign-in has ended: sign in again');
+        }
+        throw e;
       }
-      throw e;
-    }
-  };
-  return navigator.locks ? navigator.locks.request('heph-refresh', run) : run();
+      resolve();
+      await saved;
+    };
+    (navigator.locks ? navigator.locks.request('heph-refresh', run) : run()).then(resolve, reject);
+  });
 }
 
 // logout revokes the refresh token at the issuer, forgets every token and

@@ -68,3 +68,8 @@ export const queue = {
   all: () => run('queue', 'readonly', (s) => s.getAll()),
   clear: () => run('queue', 'readwrite', (s) => s.clear()),
 };
+
+// Opening the database is the first step of every start (the sign-in is in
+// it), and a cold open takes tens of milliseconds: index.html runs this
+// module on its own, ahead of the others, so the open starts at once.
+open().catch(() => {});

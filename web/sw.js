@@ -4,7 +4,7 @@
 // the OIDC issuer are not touched.
 const VERSION = '{{version}}';
 const CACHE = `heph-shell-${VERSION}`;
-const FILES = ['app.css', 'app.js', 'api.js', 'auth.js', 'store.js', 'markdown.js', 'views.js', 'task.js', 'ui.js']
+const FILES = ['app.css', 'boot.js', 'app.js', 'api.js', 'auth.js', 'store.js', 'markdown.js', 'views.js', 'task.js', 'ui.js']
   .map((f) => `/v/${VERSION}/${f}`)
   .concat(['/', '/manifest.webmanifest', '/icon-192.png', '/icon-512.png', '/icon-maskable-512.png']);
 

@@ -2,7 +2,11 @@
 import { h, fill, attentionMark, friendly, status, today, zone } from './ui.js';
 import { load, write, caps, RpcError, METHOD_NOT_FOUND } from './api.js';
 import { cache, queue } from './store.js';
-import { render, snippet } from './markdown.js';
+import { nextData, takeEarlyNext } from './boot.js';
+
+// markdown.js is imported on first use (the journal, search snippets):
+// Next, the first page, does not need it.
+const markdown = () => import('./markdown.js');
 
 // taskRow is one task in a list: a done button named "Done: <title>",
 // the title (a link to the task), its attention (marker and word), why.
@@ -37,9 +41,16 @@ export async function markDone(n, refresh) {
   if (refresh) refresh();
 }
 
+// FIRST_ROWS rows of a list are built at once (more than a screen holds,
+// phone or desktop); the rest are added in a task of their own, so a long
+// list shows as soon as its top is ready.
+const FIRST_ROWS = 30;
+
 function listOrEmpty(nodes, empty, refresh) {
   if (!nodes.length) return h('p', { class: 'empty' }, empty);
-  return h('ul', { class: 'tasks' }, nodes.map((n) => taskRow(n, refresh)));
+  const ul = h('ul', { class: 'tasks' }, nodes.slice(0, FIRST_ROWS).map((n) => taskRow(n, refresh)));
+  if (nodes.length > FIRST_ROWS) setTimeout(() => ul.append(...nodes.slice(FIRST_ROWS).map((n) => taskRow(n, refresh))));
+  return ul;
 }
 
 function refreshButton(refresh) {
@@ -47,12 +58,14 @@ function refreshButton(refresh) {
 }
 
 export async function renderNext(main, refresh) {
-  const [v, queued, local] = await Promise.all([load('next', 'task.next', { limit: 100 }), queue.all(), cache.get('pending-tasks')]);
+  const [v, queued, local] = await (takeEarlyNext() || nextData());
   const waiting = new Set(queued.map((i) => i.ref));
   const pending = (local?.value || []).filter((p) => waiting.has(p.id));
   const tasks = [...pending, ...(v.tasks || [])];
   fill(main, h('div', { class: 'head' }, h('h1', null, 'Next'), refreshButton(refresh)),
     listOrEmpty(tasks, 'Nothing is next. Add something with Quick add.', refresh));
+  // (The first list marks the time for bench/web_first_load.sh.)
+  if (!performance.getEntriesByName('heph:next').length) performance.mark('heph:next');
 }
 
 const BUILTIN = [
@@ -89,7 +102,7 @@ export async function renderSearch(main, q) {
     fill(main, h('h1', null, 'Search'), h('p', { class: 'empty' }, 'Type in the search field (press / to get there).'));
     return;
   }
-  const hits = await load(`search:${q}`, 'node.search', { query: q, limit: 50 });
+  const [hits, { snippet }] = await Promise.all([load(`search:${q}`, 'node.search', { query: q, limit: 50 }), markdown()]);
   fill(main, h('h1', null, `Search: ${q}`),
     hits.length ? h('ul', { class: 'hits' }, hits.map((r) => h('li', null,
       h('a', { href: nodeHref(r.node) }, r.node.title),
@@ -106,7 +119,7 @@ export async function renderJournal(main, refresh) {
   // The device's day, asked for by date: a change queued offline lands in
   // the day it was written even when it reaches the hub the next day.
   const date = today();
-  const j = await load(`journal:${date}`, 'journal.get', { date, tz: zone() });
+  const [j, { render }] = await Promise.all([load(`journal:${date}`, 'journal.get', { date, tz: zone() }), markdown()]);
   const add = h('form', { class: 'append', onsubmit: async (e) => {
     e.preventDefault();
     const text = add.elements.text.value.trim();
