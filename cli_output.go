@@ -82,7 +82,13 @@ func (t *table) write(w io.Writer) error {
 		}
 	}
 	t.fitLast(widths, used, last)
-	var b []byte
+	lineLen := 1
+	for i, wd := range widths {
+		if used[i] {
+			lineLen += wd + 2 + 9 // padding, and colour codes when on
+		}
+	}
+	b := make([]byte, 0, lineLen*len(t.rows))
 	for _, r := range t.rows {
 		start := len(b)
 		for i, c := range r {
