@@ -197,6 +197,14 @@ func TestCompletionZsh(t *testing.T) {
 	// Two tasks: the menu lists handles with their titles.
 	f.d.MustHeph("task", "Water the plants")
 	s.tmux("send-keys", "C-u", "heph show ", "Tab")
+	// Two random handles share a first letter one time in 32: zsh then
+	// inserts it, and lists the matches at the next TAB.
+	if pane := s.waitFor("ready# heph show", 5*time.Second); !strings.Contains(pane, "-- Water the plants") {
+		time.Sleep(time.Second)
+		if !strings.Contains(s.tmux("capture-pane", "-p"), "-- Water the plants") {
+			s.tmux("send-keys", "Tab")
+		}
+	}
 	s.waitFor("-- Water the plants", 15*time.Second)
 	s.waitFor("-- Fix the sink", 5*time.Second)
 	// hephd down: verbs still complete, arguments offer nothing, and
