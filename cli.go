@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
-	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -37,6 +36,9 @@ type cli struct {
 	term           termInfo // stdout as it was before any pager
 	client         *rpcClient
 	flags          *flag.FlagSet // the running verb's flags
+	// process: this is the heph process itself (main), not a test, so a
+	// one-shot verb may tune the runtime (tuneCollector).
+	process bool
 }
 
 // command is one heph verb.
@@ -67,7 +69,7 @@ type command struct {
 	// term, not an unknown flag (cli_filter.go).
 	filterArgs bool
 	// lasting verbs run until stopped (tui, watch): they keep Go's usual
-	// garbage collection (tuneCollector).
+	// garbage collection (tuneCollector is for the others).
 	lasting bool
 }
 
@@ -75,20 +77,14 @@ type command struct {
 // first garbage collection.
 const oneShotHeap = 64 << 20
 
-// tuneCollector sets the garbage collection of a heph (CLI) process. A
-// one-shot command lives a few milliseconds and frees nothing worth a
-// collection (listing 1,250 tasks passed the default 4 MB goal and spent
-// about 2 ms collecting), so collection waits for oneShotHeap. It keeps
-// the default when GOGC or GOMEMLIMIT is set or when args may name a
-// lasting verb (any word that is one: at worst the default is kept).
-func tuneCollector(args []string) {
+// tuneCollector sets the garbage collection of a one-shot heph command:
+// it lives a few milliseconds and frees nothing worth a collection
+// (listing 1,250 tasks passed the default 4 MB goal and spent about 2 ms
+// collecting), so collection waits for oneShotHeap. GOGC or GOMEMLIMIT,
+// when set, win.
+func tuneCollector() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
-	}
-	for _, cmd := range commands() {
-		if cmd.lasting && slices.Contains(args, cmd.name) {
-			return
-		}
 	}
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(oneShotHeap)
@@ -140,7 +136,16 @@ func commandNamed(name string) *command {
 
 // runCLI is heph's main for the client role.
 func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, color: "auto", term: probeTerm(stdout)}
+	return newCLI(stdin, stdout, stderr).main(args)
+}
+
+// newCLI is a CLI on these streams.
+func newCLI(stdin io.Reader, stdout, stderr io.Writer) *cli {
+	return &cli{stdin: stdin, stdout: stdout, stderr: stderr, color: "auto", term: probeTerm(stdout)}
+}
+
+// main runs one heph command line and returns the exit status.
+func (c *cli) main(args []string) int {
 	defer func() {
 		if c.client != nil {
 			c.client.Close()
@@ -153,10 +158,10 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	version := top.Bool("version", false, "print the client's and the daemon's versions (as heph version)")
 	if err := top.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			c.printUsage(stderr)
+			c.printUsage(c.stderr)
 			return exitOK
 		}
-		fmt.Fprintf(stderr, "heph: %v (see heph -h)\n", err)
+		fmt.Fprintf(c.stderr, "heph: %v (see heph -h)\n", err)
 		return exitUsage
 	}
 	name, rest := top.Arg(0), top.Args()
@@ -168,7 +173,7 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		name, rest = "version", top.Args()
 	}
 	if name == "" {
-		c.printUsage(stderr)
+		c.printUsage(c.stderr)
 		return exitUsage
 	}
 	var cmd *command
@@ -179,10 +184,10 @@ func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if cmd == nil || cmd.run == nil {
 		if verb, ok := verbHints()[strings.ToLower(name)]; ok {
-			fmt.Fprintf(stderr, "heph: unknown command %q: heph's verb for that is %q (see heph %s -h)\n", name, verb, verb)
+			fmt.Fprintf(c.stderr, "heph: unknown command %q: heph's verb for that is %q (see heph %s -h)\n", name, verb, verb)
 			return exitUsage
 		}
-		fmt.Fprintf(stderr, "heph: unknown command %q (see heph -h)\n", name)
+		fmt.Fprintf(c.stderr, "heph: unknown command %q (see heph -h)\n", name)
 		return exitUsage
 	}
 	return c.exec(cmd, rest)
@@ -250,6 +255,9 @@ func (c *cli) exec(cmd *command, args []string) int {
 	c.flags = fs
 	if err := c.checkColorFlag(); err != nil {
 		return c.report(err)
+	}
+	if c.process && !cmd.lasting {
+		tuneCollector()
 	}
 	err = c.runPaged(cmd, func() error { return cmd.run(c, fs, pos) })
 	return c.report(err)

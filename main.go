@@ -14,9 +14,6 @@ import (
 )
 
 func main() {
-	if !isDaemonRole(os.Args) {
-		tuneCollector(os.Args[1:])
-	}
 	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -34,7 +31,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return runDaemon(args[2:], stdout, stderr)
 	}
-	return runCLI(args[1:], stdin, stdout, stderr)
+	c := newCLI(stdin, stdout, stderr)
+	c.process = true
+	return c.main(args[1:])
 }
 
 // isDaemonName reports whether argv0 names the daemon role.
