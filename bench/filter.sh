@@ -10,15 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-HEPH=${HEPH:-$PWD/bin/heph}
-HEPHD=$(dirname "$HEPH")/hephd
 RUNS=${RUNS:-30}
 TW_RUNS=${TW_RUNS:-10}
 N=${N:-10000}
-if [ ! -x "$HEPH" ] || [ ! -e "$HEPHD" ]; then
-	echo "bench/filter.sh: $HEPH or $HEPHD missing: run make build first" >&2
-	exit 1
-fi
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 

@@ -2,7 +2,14 @@
 # bench/lib.sh: what the whole-process benchmarks share (sourced by
 # next.sh and filter.sh): Taskwarrior on demand, a work directory whose
 # hephd is stopped on exit, timers, and the median and CPU of a command.
-# The sourcing script sets HEPH and HEPHD first.
+# HEPH (default bin/heph) names the binary; hephd is beside it.
+
+HEPH=${HEPH:-$PWD/bin/heph}
+HEPHD=$(dirname "$HEPH")/hephd
+if [ ! -x "$HEPH" ] || [ ! -e "$HEPHD" ]; then
+	echo "$0: $HEPH or $HEPHD missing: run make build first" >&2
+	exit 1
+fi
 
 if ! command -v task >/dev/null 2>&1; then
 	echo "== installing Debian's taskwarrior"

@@ -11,15 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-HEPH=${HEPH:-$PWD/bin/heph}
-HEPHD=$(dirname "$HEPH")/hephd
 RUNS=${RUNS:-50}
 TW_RUNS=${TW_RUNS:-10}
-if [ ! -x "$HEPH" ] || [ ! -e "$HEPHD" ]; then
-	echo "bench/next.sh: $HEPH or $HEPHD missing: run make build first" >&2
-	exit 1
-fi
-
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 
