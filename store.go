@@ -174,7 +174,10 @@ func lockStore(path string) (*os.File, error) {
 // Close closes the database and releases the lock.
 func (s *Store) Close() error {
 	if s.stopHealth != nil {
+		// Cancel the integrity check and wait for it, so its connection
+		// is closed (and the store released) when Close returns.
 		s.stopHealth()
+		<-s.health
 	}
 	if s.events != nil {
 		s.events.close()
