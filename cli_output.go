@@ -59,62 +59,90 @@ type table struct {
 
 func (t *table) add(cells ...cell) { t.rows = append(t.rows, cells) }
 
+// write renders the rows added.
 func (t *table) write(w io.Writer) error {
+	return t.writeRows(w, len(t.rows), func(i int, _ []cell) []cell { return t.rows[i] })
+}
+
+// writeRows renders n rows that row makes on demand, asking for each row
+// twice: once to measure the columns, once to print it. row may append a
+// row's cells to buf (emptied, and reused from row to row) and return it,
+// so a long listing keeps no cells: memory a one-shot CLI touches costs it
+// a page fault per 4 KiB.
+func (t *table) writeRows(w io.Writer, n int, row func(i int, buf []cell) []cell) error {
 	var widths []int
-	for _, r := range t.rows {
-		for i := range r {
-			r[i].text = displayText(r[i].text)
-			if i >= len(widths) {
+	var buf []cell
+	for i := 0; i < n; i++ {
+		buf = row(i, buf[:0])
+		for j, c := range buf {
+			if j >= len(widths) {
 				widths = append(widths, 0)
 			}
-			if n := displayWidth(r[i].text); n > widths[i] {
-				widths[i] = n
+			if d := displayWidth(displayText(c.text)); d > widths[j] {
+				widths[j] = d
 			}
 		}
 	}
-	// A column empty in every row takes no room.
-	used := make([]bool, len(widths))
-	last := 0
-	for i, wd := range widths {
-		used[i] = wd > 0
-		if used[i] {
-			last = i
-		}
-	}
-	t.fitLast(widths, used, last)
-	lineLen := 1
-	for i, wd := range widths {
-		if used[i] {
-			lineLen += wd + 2 + 9 // padding, and colour codes when on
-		}
-	}
-	b := make([]byte, 0, lineLen*len(t.rows))
-	for _, r := range t.rows {
-		start := len(b)
-		for i, c := range r {
-			if !used[i] {
-				continue
-			}
-			if t.color && c.color != "" && c.text != "" {
-				b = append(append(append(append(b, "\x1b["...), c.color...), 'm'), c.text...)
-				b = append(b, "\x1b[0m"...)
-			} else {
-				b = append(b, c.text...)
-			}
-			if i < last {
-				for n := widths[i] - displayWidth(c.text) + 2; n > 0; n-- {
-					b = append(b, ' ')
-				}
-			}
-		}
-		// No trailing blanks (an empty last cell leaves its padding).
-		for len(b) > start && b[len(b)-1] == ' ' {
-			b = b[:len(b)-1]
-		}
-		b = append(b, '\n')
+	l := t.layout(widths)
+	b := make([]byte, 0, l.lineLen*n)
+	for i := 0; i < n; i++ {
+		buf = row(i, buf[:0])
+		b = t.appendRow(b, buf, l)
 	}
 	_, err := w.Write(b)
 	return err
+}
+
+// tableLayout is what printing a table's rows needs from measuring them.
+type tableLayout struct {
+	widths  []int
+	used    []bool // a column empty in every row takes no room
+	last    int    // the last used column, which is not padded
+	room    int    // the last column's width limit (0: none)
+	lineLen int    // the longest a line can be, colour codes included
+}
+
+func (t *table) layout(widths []int) tableLayout {
+	l := tableLayout{widths: widths, used: make([]bool, len(widths)), lineLen: 1}
+	for i, wd := range widths {
+		l.used[i] = wd > 0
+		if l.used[i] {
+			l.last = i
+			l.lineLen += wd + 2 + 9 // padding, and colour codes when on
+		}
+	}
+	l.room = t.lastRoom(l)
+	return l
+}
+
+// appendRow appends one row's line to b.
+func (t *table) appendRow(b []byte, r []cell, l tableLayout) []byte {
+	start := len(b)
+	for i, c := range r {
+		if !l.used[i] {
+			continue
+		}
+		text := displayText(c.text)
+		if i == l.last && l.room > 0 {
+			text = truncateWidth(text, l.room)
+		}
+		if t.color && c.color != "" && text != "" {
+			b = append(append(append(append(b, "\x1b["...), c.color...), 'm'), text...)
+			b = append(b, "\x1b[0m"...)
+		} else {
+			b = append(b, text...)
+		}
+		if i < l.last {
+			for n := l.widths[i] - displayWidth(text) + 2; n > 0; n-- {
+				b = append(b, ' ')
+			}
+		}
+	}
+	// No trailing blanks (an empty last cell leaves its padding).
+	for len(b) > start && b[len(b)-1] == ' ' {
+		b = b[:len(b)-1]
+	}
+	return append(b, '\n')
 }
 
 // attentionColor is the colour of an attention level.
@@ -132,10 +160,10 @@ func attentionColor(a string) string {
 
 // taskCells are the columns of a task row: handle, attention, do, late,
 // project, tags, title.
-func taskCells(n *Node, now time.Time) []cell {
+func taskCells(dst []cell, n *Node, now time.Time) []cell {
 	t := n.Task
 	if t == nil {
-		return []cell{{text: n.Handle, color: colorBold}, {}, {}, {}, {}, {}, {text: n.Title}}
+		return append(dst, cell{text: n.Handle, color: colorBold}, cell{}, cell{}, cell{}, cell{}, cell{}, cell{text: n.Title})
 	}
 	do := ""
 	if t.Do != nil {
@@ -149,41 +177,52 @@ func taskCells(n *Node, now time.Time) []cell {
 			late = "late " + formatRelative(*t.Late, now)
 		}
 	}
-	tags := make([]string, len(t.Tags))
-	for i, g := range t.Tags {
-		tags[i] = "+" + g
-	}
 	title := n.Title
 	if t.Recur != "" {
 		title += " ↻"
 	}
-	return []cell{
-		{text: n.Handle, color: colorBold},
-		{text: t.Attention, color: attentionColor(t.Attention)},
-		{text: do, color: colorDim},
-		{text: late, color: lateColor},
-		{text: t.Project},
-		{text: strings.Join(tags, " "), color: colorDim},
-		{text: title},
-	}
+	return append(dst,
+		cell{text: n.Handle, color: colorBold},
+		cell{text: t.Attention, color: attentionColor(t.Attention)},
+		cell{text: do, color: colorDim},
+		cell{text: late, color: lateColor},
+		cell{text: t.Project},
+		cell{text: tagWords(t.Tags), color: colorDim},
+		cell{text: title},
+	)
 }
 
-// fitLast truncates the last column's cells so every line fits t.width
-// (keeping at least a few columns of it however narrow the terminal).
-func (t *table) fitLast(widths []int, used []bool, last int) {
+// tagWords is tags as a row shows them: "+a +b".
+func tagWords(tags []string) string {
+	switch len(tags) {
+	case 0:
+		return ""
+	case 1:
+		return "+" + tags[0]
+	}
+	var b strings.Builder
+	for i, g := range tags {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte('+')
+		b.WriteString(g)
+	}
+	return b.String()
+}
+
+// lastRoom is how wide the last column may be for every line to fit
+// t.width (at least a few columns however narrow the terminal), or 0 when
+// the width is not limited (not a terminal).
+func (t *table) lastRoom(l tableLayout) int {
 	if t.width <= 0 {
-		return
+		return 0
 	}
 	prefix := 0
-	for i := 0; i < last; i++ {
-		if used[i] {
-			prefix += widths[i] + 2
+	for i := 0; i < l.last; i++ {
+		if l.used[i] {
+			prefix += l.widths[i] + 2
 		}
 	}
-	room := max(t.width-prefix, 8)
-	for _, r := range t.rows {
-		if last < len(r) {
-			r[last].text = truncateWidth(r[last].text, room)
-		}
-	}
+	return max(t.width-prefix, 8)
 }

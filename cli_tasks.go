@@ -179,15 +179,13 @@ func cmdNext(c *cli, fs *flag.FlagSet, args []string) error {
 	}
 	now := time.Now()
 	why := flagStr(fs, "why") == "true"
-	tb := c.newTable()
-	for _, t := range res.Tasks {
-		cells := taskCells(t.Node, now)
+	return c.newTable().writeRows(c.stdout, len(res.Tasks), func(i int, buf []cell) []cell {
+		buf = taskCells(buf, res.Tasks[i].Node, now)
 		if why {
-			cells = append(cells, cell{text: "(" + t.Why + ")", color: colorDim})
+			buf = append(buf, cell{text: "(" + res.Tasks[i].Why + ")", color: colorDim})
 		}
-		tb.add(cells...)
-	}
-	return tb.write(c.stdout)
+		return buf
+	})
 }
 
 // flagPtr is a string flag's value when it was given, else nil.
@@ -202,15 +200,14 @@ func flagPtr(fs *flag.FlagSet, name string) *string {
 // printTasks prints nodes as aligned rows.
 func (c *cli) printTasks(nodes []*Node) error {
 	now := time.Now()
-	tb := c.newTable()
-	for _, n := range nodes {
-		cells := taskCells(n, now)
+	return c.newTable().writeRows(c.stdout, len(nodes), func(i int, buf []cell) []cell {
+		n := nodes[i]
+		buf = taskCells(buf, n, now)
 		if n.Task != nil && n.Task.State != "outstanding" {
-			cells[1] = cell{text: n.Task.State, color: colorDim}
+			buf[1] = cell{text: n.Task.State, color: colorDim}
 		}
-		tb.add(cells...)
-	}
-	return tb.write(c.stdout)
+		return buf
+	})
 }
 
 func cmdList(c *cli, fs *flag.FlagSet, args []string) error {

@@ -277,3 +277,41 @@ func TestDecodeReply(t *testing.T) {
 		t.Fatal("a result of the wrong shape was accepted")
 	}
 }
+
+// TestClientReadsRepliesLongerThanItsBuffer: a reply longer than the
+// client's read buffer arrives whole, and the reply queued behind it on
+// the same connection is read intact after it.
+func TestClientReadsRepliesLongerThanItsBuffer(t *testing.T) {
+	f := newFakeDaemon(t)
+	body := strings.Repeat("0123456789abcdef", 3*replyBuffer/16) + "end"
+	go func() {
+		c := f.accept(t)
+		if c == nil {
+			return
+		}
+		defer c.Close()
+		r := bufio.NewReader(c)
+		f.readRequest(t, r)
+		io.WriteString(c, `{"jsonrpc":"2.0","id":1,"result":{"id":"big","body":"`+body+`"}}`+"\n"+
+			`{"jsonrpc":"2.0","id":2,"result":{"id":"small","body":"after"}}`+"\n")
+		f.readRequest(t, r)
+	}()
+	c, err := dialDaemon(f.socket())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var big, small Node
+	if err := c.Call(context.Background(), "node.get", map[string]string{"id": "big"}, &big); err != nil {
+		t.Fatal(err)
+	}
+	if big.ID != "big" || big.Body != body {
+		t.Fatalf("a %d-byte reply came back as id %q with a %d-byte body", len(body), big.ID, len(big.Body))
+	}
+	if err := c.Call(context.Background(), "node.get", map[string]string{"id": "small"}, &small); err != nil {
+		t.Fatal(err)
+	}
+	if small.ID != "small" || small.Body != "after" {
+		t.Fatalf("the reply after a long one came back as %+v", small)
+	}
+}

@@ -1,0 +1,498 @@
+// Decoding node-list replies (what list, view and next read) without reflection; anything else goes to encoding/json.
+
+package main
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// decodeNodesFast decodes a reply line whose result is a list of nodes into
+// *out exactly as json.Unmarshal would, and reports whether it did. It
+// takes the shape hephd writes: every key spelled as Node's JSON tags
+// spell it, each at most once, values of the tagged types. Anything else
+// (an error reply, an unknown or repeated key, a number where a string
+// belongs, bad JSON) makes it say false without touching *out, and
+// decodeReply hands the line to encoding/json, which decides. A listing of
+// a thousand tasks decodes about ten times faster this way, most of a
+// listing's client time. FuzzDecodeNodesFast holds it to json.Unmarshal.
+func decodeNodesFast(reply []byte, out *[]*Node) bool {
+	if *out != nil {
+		return false // json.Unmarshal would reuse the elements; keep to fresh slices
+	}
+	d := nodeDecoder{s: string(reply)}
+	nodes, ok := d.envelope()
+	if !ok {
+		return false
+	}
+	*out = nodes
+	return true
+}
+
+// nodeDecoder reads JSON from s at i. Strings are slices of s, not copies,
+// and nodes and tasks are cut from slabs instead of allocated one by one.
+type nodeDecoder struct {
+	s        string
+	i        int
+	nodeSlab []Node
+	taskSlab []Task
+}
+
+// slab is how many nodes (or tasks) one allocation holds.
+const slab = 128
+
+func (d *nodeDecoder) newNode() *Node {
+	if len(d.nodeSlab) == 0 {
+		d.nodeSlab = make([]Node, slab)
+	}
+	n := &d.nodeSlab[0]
+	d.nodeSlab = d.nodeSlab[1:]
+	return n
+}
+
+func (d *nodeDecoder) newTask() *Task {
+	if len(d.taskSlab) == 0 {
+		d.taskSlab = make([]Task, slab)
+	}
+	t := &d.taskSlab[0]
+	d.taskSlab = d.taskSlab[1:]
+	return t
+}
+
+// envelope reads {"jsonrpc":…,"id":…,"result":[…]} and nothing after it
+// but whitespace.
+func (d *nodeDecoder) envelope() ([]*Node, bool) {
+	var nodes []*Node
+	ok := d.object(func(key string) (uint, bool) {
+		switch key {
+		case "jsonrpc":
+			_, ok := d.str()
+			return 0, ok
+		case "id":
+			return 1, d.scalarID()
+		case "result":
+			var ok bool
+			nodes, ok = d.nodes()
+			return 2, ok
+		}
+		return 0, false // "error", or anything unexpected: encoding/json's turn
+	})
+	d.space()
+	return nodes, ok && d.i == len(d.s)
+}
+
+// nodes reads null or an array of nodes.
+func (d *nodeDecoder) nodes() ([]*Node, bool) {
+	if d.null() {
+		return nil, true
+	}
+	if !d.eat('[') {
+		return nil, false
+	}
+	nodes := []*Node{}
+	if d.eat(']') {
+		return nodes, true
+	}
+	for {
+		n, ok := d.node()
+		if !ok {
+			return nil, false
+		}
+		nodes = append(nodes, n)
+		if d.eat(',') {
+			continue
+		}
+		return nodes, d.eat(']')
+	}
+}
+
+// node reads null or one node.
+func (d *nodeDecoder) node() (*Node, bool) {
+	if d.null() {
+		return nil, true
+	}
+	n := d.newNode()
+	return n, d.object(func(key string) (uint, bool) {
+		switch key {
+		case "id":
+			return 0, d.strInto(&n.ID)
+		case "handle":
+			return 1, d.strInto(&n.Handle)
+		case "kind":
+			return 2, d.strInto(&n.Kind)
+		case "title":
+			return 3, d.strInto(&n.Title)
+		case "body":
+			return 4, d.strInto(&n.Body)
+		case "created":
+			return 5, d.timeInto(&n.Created)
+		case "updated":
+			return 6, d.timeInto(&n.Updated)
+		case "deleted":
+			return 7, d.timePtr(&n.Deleted)
+		case "task":
+			return 8, d.task(&n.Task)
+		case "project":
+			return 9, d.projectFields(&n.Project)
+		case "view":
+			return 10, d.viewFields(&n.View)
+		}
+		return 0, false
+	})
+}
+
+// task reads null (no task) or a task's fields.
+func (d *nodeDecoder) task(p **Task) bool {
+	if d.null() {
+		*p = nil
+		return true
+	}
+	t := d.newTask()
+	*p = t
+	return d.object(func(key string) (uint, bool) {
+		switch key {
+		case "state":
+			return 0, d.strInto(&t.State)
+		case "attention":
+			return 1, d.strInto(&t.Attention)
+		case "do":
+			return 2, d.timePtr(&t.Do)
+		case "late":
+			return 3, d.timePtr(&t.Late)
+		case "recur":
+			return 4, d.strInto(&t.Recur)
+		case "recur_after_done":
+			return 5, d.boolInto(&t.RecurAfterDone)
+		case "occurrences":
+			return 6, d.intInto(&t.Occurrences)
+		case "project":
+			return 7, d.strInto(&t.Project)
+		case "project_id":
+			return 8, d.strInto(&t.ProjectID)
+		case "tags":
+			return 9, d.stringList(&t.Tags)
+		case "context":
+			return 10, d.strInto(&t.Context)
+		case "log":
+			return 11, d.strInto(&t.Log)
+		}
+		return 0, false
+	})
+}
+
+// projectFields reads null or a project's own fields.
+func (d *nodeDecoder) projectFields(p **ProjectFields) bool {
+	if d.null() {
+		*p = nil
+		return true
+	}
+	f := &ProjectFields{}
+	*p = f
+	return d.object(func(key string) (uint, bool) {
+		switch key {
+		case "parent":
+			return 0, d.strInto(&f.Parent)
+		case "path":
+			return 1, d.strInto(&f.Path)
+		case "archived":
+			return 2, d.boolInto(&f.Archived)
+		}
+		return 0, false
+	})
+}
+
+// viewFields reads null or a saved view's own fields.
+func (d *nodeDecoder) viewFields(p **ViewFields) bool {
+	if d.null() {
+		*p = nil
+		return true
+	}
+	f := &ViewFields{}
+	*p = f
+	return d.object(func(key string) (uint, bool) {
+		switch key {
+		case "filter":
+			return 0, d.strInto(&f.Filter)
+		case "sort":
+			return 1, d.strInto(&f.Sort)
+		}
+		return 0, false
+	})
+}
+
+// object reads {…}, calling field for each key with the reader at its
+// value. field reads the value and returns the key's number (below 64) and
+// whether all went well; an unknown key is not well, and neither is a key
+// seen before (json.Unmarshal merges repeats in ways not worth copying).
+func (d *nodeDecoder) object(field func(key string) (uint, bool)) bool {
+	if !d.eat('{') {
+		return false
+	}
+	if d.eat('}') {
+		return true
+	}
+	var seen uint64
+	for {
+		key, ok := d.str()
+		if !ok || !d.eat(':') {
+			return false
+		}
+		bit, ok := field(key)
+		if !ok || seen&(1<<bit) != 0 {
+			return false
+		}
+		seen |= 1 << bit
+		if d.eat(',') {
+			continue
+		}
+		return d.eat('}')
+	}
+}
+
+// stringList reads null (nil) or an array of strings ([] is empty, not nil).
+func (d *nodeDecoder) stringList(p *[]string) bool {
+	if d.null() {
+		*p = nil
+		return true
+	}
+	if !d.eat('[') {
+		return false
+	}
+	list := []string{}
+	if !d.eat(']') {
+		for {
+			var s string
+			if !d.strInto(&s) {
+				return false
+			}
+			list = append(list, s)
+			if d.eat(',') {
+				continue
+			}
+			if !d.eat(']') {
+				return false
+			}
+			break
+		}
+	}
+	*p = list
+	return true
+}
+
+// strInto reads a string into p; null leaves p as it is (as json.Unmarshal
+// does for a non-pointer).
+func (d *nodeDecoder) strInto(p *string) bool {
+	if d.null() {
+		return true
+	}
+	s, ok := d.str()
+	*p = s
+	return ok
+}
+
+// boolInto reads true or false into p; null leaves p as it is.
+func (d *nodeDecoder) boolInto(p *bool) bool {
+	switch {
+	case d.null():
+	case d.word("true"):
+		*p = true
+	case d.word("false"):
+		*p = false
+	default:
+		return false
+	}
+	return true
+}
+
+// intInto reads an integer into p; null leaves p as it is. A fraction or
+// an exponent is encoding/json's to refuse.
+func (d *nodeDecoder) intInto(p *int) bool {
+	if d.null() {
+		return true
+	}
+	num, ok := d.number()
+	if !ok {
+		return false
+	}
+	v, err := strconv.Atoi(num)
+	*p = v
+	return err == nil
+}
+
+// timeInto reads a time with time.Time's own UnmarshalJSON, which is what
+// json.Unmarshal calls, on the quoted text as it stands (so an escape in
+// it is UnmarshalJSON's to refuse, and this leaves it to encoding/json).
+func (d *nodeDecoder) timeInto(p *time.Time) bool {
+	if d.null() {
+		return true // UnmarshalJSON leaves the time as it is
+	}
+	start := d.i
+	if _, ok := d.str(); !ok || strings.IndexByte(d.s[start:d.i], '\\') >= 0 {
+		return false
+	}
+	return p.UnmarshalJSON([]byte(d.s[start:d.i])) == nil
+}
+
+// timePtr reads null (nil) or a time.
+func (d *nodeDecoder) timePtr(p **time.Time) bool {
+	if d.null() {
+		*p = nil
+		return true
+	}
+	*p = new(time.Time)
+	return d.timeInto(*p)
+}
+
+// scalarID reads the reply's id: a number, a string or null.
+func (d *nodeDecoder) scalarID() bool {
+	if d.null() {
+		return true
+	}
+	if d.peek() == '"' {
+		_, ok := d.str()
+		return ok
+	}
+	_, ok := d.number()
+	return ok
+}
+
+// str reads a string. Without escapes (nearly every string hephd writes)
+// it is a slice of the reply; a string with escapes, or with bytes that
+// are not UTF-8, is decoded by encoding/json, which knows every rule.
+func (d *nodeDecoder) str() (string, bool) {
+	if d.peek() != '"' {
+		return "", false
+	}
+	start := d.i + 1
+	plain := true
+	for j := start; j < len(d.s); j++ {
+		switch c := d.s[j]; {
+		case c == '"':
+			d.i = j + 1
+			if plain || utf8.ValidString(d.s[start:j]) {
+				return d.s[start:j], true
+			}
+			return d.quoted(start-1, j+1)
+		case c == '\\':
+			return d.escaped(start - 1)
+		case c < 0x20:
+			return "", false // a control character must be escaped
+		case c >= utf8.RuneSelf:
+			plain = false
+		}
+	}
+	return "", false
+}
+
+// escaped reads the string that opens at q and contains escapes.
+func (d *nodeDecoder) escaped(q int) (string, bool) {
+	for j := q + 1; j < len(d.s); j++ {
+		switch d.s[j] {
+		case '\\':
+			j++ // whatever is escaped is not the closing quote
+		case '"':
+			d.i = j + 1
+			return d.quoted(q, j+1)
+		}
+	}
+	return "", false
+}
+
+// quoted decodes the JSON string s[from:to] (quotes included).
+func (d *nodeDecoder) quoted(from, to int) (string, bool) {
+	var s string
+	err := json.Unmarshal([]byte(d.s[from:to]), &s)
+	return s, err == nil
+}
+
+// number reads a JSON number and returns its text.
+func (d *nodeDecoder) number() (string, bool) {
+	d.space()
+	start, j := d.i, d.i
+	if j < len(d.s) && d.s[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(d.s) && d.s[j] == '0':
+		j++
+	case j < len(d.s) && d.s[j] >= '1' && d.s[j] <= '9':
+		j = d.digits(j)
+	default:
+		return "", false
+	}
+	if j < len(d.s) && d.s[j] == '.' {
+		if k := d.digits(j + 1); k > j+1 {
+			j = k
+		} else {
+			return "", false
+		}
+	}
+	if j < len(d.s) && (d.s[j] == 'e' || d.s[j] == 'E') {
+		j++
+		if j < len(d.s) && (d.s[j] == '+' || d.s[j] == '-') {
+			j++
+		}
+		k := d.digits(j)
+		if k == j {
+			return "", false
+		}
+		j = k
+	}
+	d.i = j
+	return d.s[start:j], true
+}
+
+// digits returns the index after the run of digits at j.
+func (d *nodeDecoder) digits(j int) int {
+	for j < len(d.s) && d.s[j] >= '0' && d.s[j] <= '9' {
+		j++
+	}
+	return j
+}
+
+// null reads the literal null if it is next.
+func (d *nodeDecoder) null() bool { return d.word("null") }
+
+// word reads the literal w if it is next. What follows it is checked by
+// the caller, which expects a delimiter ("nullx" fails there).
+func (d *nodeDecoder) word(w string) bool {
+	d.space()
+	if strings.HasPrefix(d.s[d.i:], w) {
+		d.i += len(w)
+		return true
+	}
+	return false
+}
+
+// eat reads the byte c if it is next.
+func (d *nodeDecoder) eat(c byte) bool {
+	if d.peek() == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// peek skips whitespace and returns the next byte (0 at the end).
+func (d *nodeDecoder) peek() byte {
+	d.space()
+	if d.i < len(d.s) {
+		return d.s[d.i]
+	}
+	return 0
+}
+
+// space skips JSON whitespace.
+func (d *nodeDecoder) space() {
+	for d.i < len(d.s) {
+		switch d.s[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
