@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -23,7 +24,8 @@ func decodeNodesFast(reply []byte, out *[]*Node) bool {
 	if *out != nil {
 		return false // json.Unmarshal would reuse the elements; keep to fresh slices
 	}
-	d := nodeDecoder{s: string(reply)}
+	d := nodeDecoder{b: reply, words: make(map[string]string)}
+	d.text.Grow(len(reply)) // never outgrown; the pages it leaves unused are never touched
 	nodes, ok := d.envelope()
 	if !ok {
 		return false
@@ -32,11 +34,16 @@ func decodeNodesFast(reply []byte, out *[]*Node) bool {
 	return true
 }
 
-// nodeDecoder reads JSON from s at i. Strings are slices of s, not copies,
-// and nodes and tasks are cut from slabs instead of allocated one by one.
+// nodeDecoder reads JSON from b at i. It touches as little new memory as
+// it can, since a one-shot CLI pays a page fault for each 4 KiB: strings
+// that differ from node to node (ids, handles, titles) are copied into one
+// shared buffer, those that repeat (keys, kinds, states, projects, tags)
+// are interned, and nodes and tasks are cut from slabs.
 type nodeDecoder struct {
-	s        string
+	b        []byte
 	i        int
+	text     strings.Builder   // holds the strings that differ
+	words    map[string]string // the interned strings
 	nodeSlab []Node
 	taskSlab []Task
 }
@@ -69,7 +76,7 @@ func (d *nodeDecoder) envelope() ([]*Node, bool) {
 	ok := d.object(func(key string) (uint, bool) {
 		switch key {
 		case "jsonrpc":
-			_, ok := d.str()
+			_, ok := d.str(d.intern)
 			return 0, ok
 		case "id":
 			return 1, d.scalarID()
@@ -81,7 +88,7 @@ func (d *nodeDecoder) envelope() ([]*Node, bool) {
 		return 0, false // "error", or anything unexpected: encoding/json's turn
 	})
 	d.space()
-	return nodes, ok && d.i == len(d.s)
+	return nodes, ok && d.i == len(d.b)
 }
 
 // nodes reads null or an array of nodes.
@@ -118,15 +125,15 @@ func (d *nodeDecoder) node() (*Node, bool) {
 	return n, d.object(func(key string) (uint, bool) {
 		switch key {
 		case "id":
-			return 0, d.strInto(&n.ID)
+			return 0, d.textInto(&n.ID)
 		case "handle":
-			return 1, d.strInto(&n.Handle)
+			return 1, d.textInto(&n.Handle)
 		case "kind":
-			return 2, d.strInto(&n.Kind)
+			return 2, d.wordInto(&n.Kind)
 		case "title":
-			return 3, d.strInto(&n.Title)
+			return 3, d.textInto(&n.Title)
 		case "body":
-			return 4, d.strInto(&n.Body)
+			return 4, d.textInto(&n.Body)
 		case "created":
 			return 5, d.timeInto(&n.Created)
 		case "updated":
@@ -155,29 +162,29 @@ func (d *nodeDecoder) task(p **Task) bool {
 	return d.object(func(key string) (uint, bool) {
 		switch key {
 		case "state":
-			return 0, d.strInto(&t.State)
+			return 0, d.wordInto(&t.State)
 		case "attention":
-			return 1, d.strInto(&t.Attention)
+			return 1, d.wordInto(&t.Attention)
 		case "do":
 			return 2, d.timePtr(&t.Do)
 		case "late":
 			return 3, d.timePtr(&t.Late)
 		case "recur":
-			return 4, d.strInto(&t.Recur)
+			return 4, d.wordInto(&t.Recur)
 		case "recur_after_done":
 			return 5, d.boolInto(&t.RecurAfterDone)
 		case "occurrences":
 			return 6, d.intInto(&t.Occurrences)
 		case "project":
-			return 7, d.strInto(&t.Project)
+			return 7, d.wordInto(&t.Project)
 		case "project_id":
-			return 8, d.strInto(&t.ProjectID)
+			return 8, d.wordInto(&t.ProjectID)
 		case "tags":
 			return 9, d.stringList(&t.Tags)
 		case "context":
-			return 10, d.strInto(&t.Context)
+			return 10, d.textInto(&t.Context)
 		case "log":
-			return 11, d.strInto(&t.Log)
+			return 11, d.textInto(&t.Log)
 		}
 		return 0, false
 	})
@@ -194,9 +201,9 @@ func (d *nodeDecoder) projectFields(p **ProjectFields) bool {
 	return d.object(func(key string) (uint, bool) {
 		switch key {
 		case "parent":
-			return 0, d.strInto(&f.Parent)
+			return 0, d.wordInto(&f.Parent)
 		case "path":
-			return 1, d.strInto(&f.Path)
+			return 1, d.wordInto(&f.Path)
 		case "archived":
 			return 2, d.boolInto(&f.Archived)
 		}
@@ -215,9 +222,9 @@ func (d *nodeDecoder) viewFields(p **ViewFields) bool {
 	return d.object(func(key string) (uint, bool) {
 		switch key {
 		case "filter":
-			return 0, d.strInto(&f.Filter)
+			return 0, d.wordInto(&f.Filter)
 		case "sort":
-			return 1, d.strInto(&f.Sort)
+			return 1, d.wordInto(&f.Sort)
 		}
 		return 0, false
 	})
@@ -236,7 +243,7 @@ func (d *nodeDecoder) object(field func(key string) (uint, bool)) bool {
 	}
 	var seen uint64
 	for {
-		key, ok := d.str()
+		key, ok := d.str(d.intern)
 		if !ok || !d.eat(':') {
 			return false
 		}
@@ -265,7 +272,7 @@ func (d *nodeDecoder) stringList(p *[]string) bool {
 	if !d.eat(']') {
 		for {
 			var s string
-			if !d.strInto(&s) {
+			if !d.wordInto(&s) {
 				return false
 			}
 			list = append(list, s)
@@ -282,24 +289,52 @@ func (d *nodeDecoder) stringList(p *[]string) bool {
 	return true
 }
 
-// strInto reads a string into p; null leaves p as it is (as json.Unmarshal
-// does for a non-pointer).
-func (d *nodeDecoder) strInto(p *string) bool {
+// textInto reads a string that differs from node to node into p; null
+// leaves p as it is (as json.Unmarshal does for a non-pointer).
+func (d *nodeDecoder) textInto(p *string) bool {
 	if d.null() {
 		return true
 	}
-	s, ok := d.str()
-	*p = s
+	v, ok := d.str(d.keep)
+	*p = v
 	return ok
+}
+
+// wordInto is textInto for a string that repeats across nodes.
+func (d *nodeDecoder) wordInto(p *string) bool {
+	if d.null() {
+		return true
+	}
+	v, ok := d.str(d.intern)
+	*p = v
+	return ok
+}
+
+// keep copies raw into the shared text buffer. Strings taken from it stay
+// valid: a Builder never rewrites what it has written.
+func (d *nodeDecoder) keep(raw []byte) string {
+	start := d.text.Len()
+	d.text.Write(raw)
+	return d.text.String()[start:]
+}
+
+// intern returns raw as a string, one copy per distinct value.
+func (d *nodeDecoder) intern(raw []byte) string {
+	if v, ok := d.words[string(raw)]; ok {
+		return v
+	}
+	v := string(raw)
+	d.words[v] = v
+	return v
 }
 
 // boolInto reads true or false into p; null leaves p as it is.
 func (d *nodeDecoder) boolInto(p *bool) bool {
 	switch {
 	case d.null():
-	case d.word("true"):
+	case d.lit("true"):
 		*p = true
-	case d.word("false"):
+	case d.lit("false"):
 		*p = false
 	default:
 		return false
@@ -329,11 +364,11 @@ func (d *nodeDecoder) timeInto(p *time.Time) bool {
 	if d.null() {
 		return true // UnmarshalJSON leaves the time as it is
 	}
-	start := d.i
-	if _, ok := d.str(); !ok || strings.IndexByte(d.s[start:d.i], '\\') >= 0 {
+	start := d.i // null skipped the white space
+	if _, ok := d.str(nil); !ok || bytes.IndexByte(d.b[start:d.i], '\\') >= 0 {
 		return false
 	}
-	return p.UnmarshalJSON([]byte(d.s[start:d.i])) == nil
+	return p.UnmarshalJSON(d.b[start:d.i]) == nil
 }
 
 // timePtr reads null (nil) or a time.
@@ -352,30 +387,34 @@ func (d *nodeDecoder) scalarID() bool {
 		return true
 	}
 	if d.peek() == '"' {
-		_, ok := d.str()
+		_, ok := d.str(nil)
 		return ok
 	}
 	_, ok := d.number()
 	return ok
 }
 
-// str reads a string. Without escapes (nearly every string hephd writes)
-// it is a slice of the reply; a string with escapes, or with bytes that
+// str reads a string and makes it with as (keep or intern; nil when
+// only its validity matters). A string with escapes, or with bytes that
 // are not UTF-8, is decoded by encoding/json, which knows every rule.
-func (d *nodeDecoder) str() (string, bool) {
+func (d *nodeDecoder) str(as func(raw []byte) string) (string, bool) {
 	if d.peek() != '"' {
 		return "", false
 	}
 	start := d.i + 1
 	plain := true
-	for j := start; j < len(d.s); j++ {
-		switch c := d.s[j]; {
+	for j := start; j < len(d.b); j++ {
+		switch c := d.b[j]; {
 		case c == '"':
 			d.i = j + 1
-			if plain || utf8.ValidString(d.s[start:j]) {
-				return d.s[start:j], true
+			raw := d.b[start:j]
+			switch {
+			case !plain && !utf8.Valid(raw):
+				return d.quoted(start-1, j+1)
+			case as == nil:
+				return "", true
 			}
-			return d.quoted(start-1, j+1)
+			return as(raw), true
 		case c == '\\':
 			return d.escaped(start - 1)
 		case c < 0x20:
@@ -389,8 +428,8 @@ func (d *nodeDecoder) str() (string, bool) {
 
 // escaped reads the string that opens at q and contains escapes.
 func (d *nodeDecoder) escaped(q int) (string, bool) {
-	for j := q + 1; j < len(d.s); j++ {
-		switch d.s[j] {
+	for j := q + 1; j < len(d.b); j++ {
+		switch d.b[j] {
 		case '\\':
 			j++ // whatever is escaped is not the closing quote
 		case '"':
@@ -401,10 +440,10 @@ func (d *nodeDecoder) escaped(q int) (string, bool) {
 	return "", false
 }
 
-// quoted decodes the JSON string s[from:to] (quotes included).
+// quoted decodes the JSON string b[from:to] (quotes included).
 func (d *nodeDecoder) quoted(from, to int) (string, bool) {
 	var s string
-	err := json.Unmarshal([]byte(d.s[from:to]), &s)
+	err := json.Unmarshal(d.b[from:to], &s)
 	return s, err == nil
 }
 
@@ -412,27 +451,27 @@ func (d *nodeDecoder) quoted(from, to int) (string, bool) {
 func (d *nodeDecoder) number() (string, bool) {
 	d.space()
 	start, j := d.i, d.i
-	if j < len(d.s) && d.s[j] == '-' {
+	if j < len(d.b) && d.b[j] == '-' {
 		j++
 	}
 	switch {
-	case j < len(d.s) && d.s[j] == '0':
+	case j < len(d.b) && d.b[j] == '0':
 		j++
-	case j < len(d.s) && d.s[j] >= '1' && d.s[j] <= '9':
+	case j < len(d.b) && d.b[j] >= '1' && d.b[j] <= '9':
 		j = d.digits(j)
 	default:
 		return "", false
 	}
-	if j < len(d.s) && d.s[j] == '.' {
+	if j < len(d.b) && d.b[j] == '.' {
 		if k := d.digits(j + 1); k > j+1 {
 			j = k
 		} else {
 			return "", false
 		}
 	}
-	if j < len(d.s) && (d.s[j] == 'e' || d.s[j] == 'E') {
+	if j < len(d.b) && (d.b[j] == 'e' || d.b[j] == 'E') {
 		j++
-		if j < len(d.s) && (d.s[j] == '+' || d.s[j] == '-') {
+		if j < len(d.b) && (d.b[j] == '+' || d.b[j] == '-') {
 			j++
 		}
 		k := d.digits(j)
@@ -442,25 +481,25 @@ func (d *nodeDecoder) number() (string, bool) {
 		j = k
 	}
 	d.i = j
-	return d.s[start:j], true
+	return string(d.b[start:j]), true
 }
 
 // digits returns the index after the run of digits at j.
 func (d *nodeDecoder) digits(j int) int {
-	for j < len(d.s) && d.s[j] >= '0' && d.s[j] <= '9' {
+	for j < len(d.b) && d.b[j] >= '0' && d.b[j] <= '9' {
 		j++
 	}
 	return j
 }
 
 // null reads the literal null if it is next.
-func (d *nodeDecoder) null() bool { return d.word("null") }
+func (d *nodeDecoder) null() bool { return d.lit("null") }
 
-// word reads the literal w if it is next. What follows it is checked by
+// lit reads the literal w if it is next. What follows it is checked by
 // the caller, which expects a delimiter ("nullx" fails there).
-func (d *nodeDecoder) word(w string) bool {
+func (d *nodeDecoder) lit(w string) bool {
 	d.space()
-	if strings.HasPrefix(d.s[d.i:], w) {
+	if len(d.b)-d.i >= len(w) && string(d.b[d.i:d.i+len(w)]) == w {
 		d.i += len(w)
 		return true
 	}
@@ -479,16 +518,16 @@ func (d *nodeDecoder) eat(c byte) bool {
 // peek skips whitespace and returns the next byte (0 at the end).
 func (d *nodeDecoder) peek() byte {
 	d.space()
-	if d.i < len(d.s) {
-		return d.s[d.i]
+	if d.i < len(d.b) {
+		return d.b[d.i]
 	}
 	return 0
 }
 
 // space skips JSON whitespace.
 func (d *nodeDecoder) space() {
-	for d.i < len(d.s) {
-		switch d.s[d.i] {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
 		case ' ', '\t', '\n', '\r':
 			d.i++
 		default:

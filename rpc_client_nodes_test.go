@@ -293,3 +293,41 @@ func FuzzDecodeNodesFast(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeListing decodes the reply to a brief listing of 1,250
+// tasks (the one bench/filter.sh times) with decodeNodesFast and with
+// encoding/json, the fallback.
+func BenchmarkDecodeListing(b *testing.B) {
+	nodes := make([]briefNode, 1250)
+	do := time.Date(2026, 12, 24, 9, 0, 0, 0, time.UTC)
+	for i := range nodes {
+		n := Node{ID: fmt.Sprintf("01JGFK1KR0TWDX97KD17N9%04d", i), Handle: fmt.Sprintf("h%03d", i), Kind: "task",
+			Title: fmt.Sprintf("Task %d: check the shed", i),
+			Task:  &Task{State: "outstanding", Attention: "red", Project: "Home", Tags: []string{"urgent", "fix"}}}
+		if i%3 == 0 {
+			n.Task.Do = &do
+		}
+		nodes[i] = n.brief()
+	}
+	line, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "result": nodes})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("fast", func(b *testing.B) {
+		b.SetBytes(int64(len(line)))
+		for b.Loop() {
+			var out []*Node
+			if !decodeNodesFast(line, &out) || len(out) != len(nodes) {
+				b.Fatal("not decoded")
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(line)))
+		for b.Loop() {
+			if out, err := decodeReplyJSON(b, line); err != nil || len(out) != len(nodes) {
+				b.Fatal("not decoded", err)
+			}
+		}
+	})
+}

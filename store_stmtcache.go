@@ -1,4 +1,4 @@
-// A per-store cache of prepared statements for the apply path.
+// Per-store caches of prepared statements: for the apply path, and for listings.
 
 package main
 
@@ -98,4 +98,22 @@ func (t *Tx) query(q string, args ...any) (*sql.Rows, error) {
 		return nil, err
 	}
 	return st.QueryContext(t.ctx, args...)
+}
+
+// listingQueries is a querier whose QueryContext runs on statements
+// prepared once per store (in the bounded listStmts): compiling a listing's
+// filter reads the project index every time, and preparing that join cost
+// more than running it.
+type listingQueries struct{ s *Store }
+
+func (q listingQueries) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ps, err := q.s.listStmts.prepared(ctx, q.s.db, query)
+	if err != nil {
+		return nil, err
+	}
+	return ps.QueryContext(ctx, args...)
+}
+
+func (q listingQueries) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return q.s.db.QueryRowContext(ctx, query, args...)
 }

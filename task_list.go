@@ -52,7 +52,7 @@ func (s *Store) paramFilter(ctx context.Context, filter, project, tag, state str
 	if st := strings.TrimSpace(state); st != "" {
 		extra = append(extra, &filterNode{key: "state", value: st})
 	}
-	return compileFilter(ctx, s.db, filter, now, extra...)
+	return compileFilter(ctx, listingQueries{s}, filter, now, extra...)
 }
 
 type taskListParams struct {
