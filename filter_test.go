@@ -183,7 +183,7 @@ func TestFilterUsesIndexes(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, sortBy := range []string{"created", "next", "do", "late"} {
-			query, args, err := listingQuery(f, sortBy, ts.now)
+			query, args, _, err := listingQuery(f, sortBy, ts.now)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -50,8 +50,9 @@ type Store struct {
 	stopHealth context.CancelFunc
 	// listCache keeps each listed task's JSON (task_listcache.go);
 	// listStmts its queries, prepared.
-	listCache listCache
-	listStmts stmtCache
+	listCache   listCache
+	listStmts   stmtCache
+	listResults listResults // whole listing replies (task_listresult.go)
 }
 
 // storeInUseError is returned when another hephd holds the store.
@@ -83,7 +84,7 @@ func openStore(ctx context.Context, path string) (*Store, error) {
 		lock.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(4)
+	db.SetMaxOpenConns(5) // four for the pool, one for the listing results' data version
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(0)
 	s := &Store{db: db, path: path, lock: lock, now: time.Now, listStmts: stmtCache{limit: 64}}
@@ -182,6 +183,7 @@ func (s *Store) Close() error {
 	if s.events != nil {
 		s.events.close()
 	}
+	s.listResults.close()
 	err := s.db.Close()
 	if s.lock != nil {
 		s.lock.Close()

@@ -107,54 +107,91 @@ func (e *cachedTask) size() int {
 // entry.
 type listedTask struct {
 	rowid, rev int64
+	late       sql.NullInt64 // read only when the order reads the clock
 	entry      *cachedTask
 }
 
 // listTasksEncoded runs a compiled filter in the given order and returns
-// the matching tasks as one JSON array (brief or full), reusing each
-// task's cached encoding while its revision holds. One read transaction
-// gives the ids, the project paths and any rows not cached.
+// the matching tasks as one JSON array (brief or full). A listing asked
+// for again while nothing changed is the reply kept (task_listresult.go);
+// otherwise each task's cached encoding is reused while its revision
+// holds.
 func (s *Store) listTasksEncoded(ctx context.Context, f *compiledFilter, sortBy string, now time.Time, brief bool) (encodedNodes, error) {
-	query, args, err := listingQuery(f, sortBy, now)
+	query, args, clocked, err := listingQuery(f, sortBy, now)
 	if err != nil {
 		return nil, err
 	}
-	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	keyArgs := args
+	if clocked {
+		keyArgs = args[:len(args)-1]
+	}
+	key, clock := listingKey(query, keyArgs, brief), now.UnixMilli()
+	version, versioned := s.listResults.version(ctx, s.db)
+	if versioned {
+		if enc := s.listResults.get(key, version, clock); enc != nil {
+			return enc, nil
+		}
+	}
+	listed, enc, err := s.readListing(ctx, query, args, clocked, brief)
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}
-	defer tx.Rollback()
-	listed, err := s.queryListed(ctx, tx, query, args...)
+	if versioned {
+		r := &listResult{version: version, encoded: enc}
+		if clocked {
+			r.from, r.until = clock, lateBound(listed, clock)
+		}
+		s.listResults.put(key, r)
+	}
+	return enc, nil
+}
+
+// readListing runs a listing's query and encodes its tasks, reusing each
+// task's cached encoding while its revision holds. One read transaction
+// gives the ids, the project paths and any rows not cached.
+func (s *Store) readListing(ctx context.Context, query string, args []any, clocked, brief bool) ([]*listedTask, encodedNodes, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+	listed, err := s.queryListed(ctx, tx, query, clocked, args...)
+	if err != nil {
+		return nil, nil, err
 	}
 	paths, err := s.projectPathsIn(ctx, tx)
 	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
+		return nil, nil, err
 	}
 	missing := s.listCache.lookup(listed, paths)
 	if err := s.encodeMissing(ctx, tx, missing, paths); err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
+		return nil, nil, err
 	}
-	return joinListed(listed, brief), nil
+	return listed, joinListed(listed, brief), nil
 }
 
 // listingQuery is the query of a listing's rows: tasks' rowids and
-// revisions, filtered and sorted. nodes is joined for the
-// filters and sorts that read it (title); SQLite drops the LEFT JOIN on
-// its primary key when nothing does, so a listing by project reads the
-// covering index tasks_project alone (TestFilterUsesIndexes).
-func listingQuery(f *compiledFilter, sortBy string, now time.Time) (string, []any, error) {
+// revisions, filtered and sorted, and their late times when the order
+// reads the clock (clocked: the clock is then the last argument). nodes is
+// joined for the filters and sorts that read it (title); SQLite drops the
+// LEFT JOIN on its primary key when nothing does, so a listing by project
+// reads the covering index tasks_project alone (TestFilterUsesIndexes).
+func listingQuery(f *compiledFilter, sortBy string, now time.Time) (query string, args []any, clocked bool, err error) {
 	order, oargs, err := sortClause(sortBy, now)
 	if err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
-	query := `SELECT t.rowid, t.rev FROM tasks t LEFT JOIN nodes n ON n.id = t.node_id WHERE 1` + f.where + order
-	return query, append(append([]any{}, f.args...), oargs...), nil
+	cols := `t.rowid, t.rev`
+	if clocked = len(oargs) > 0; clocked {
+		cols += `, t.late_at` // the order reads it already
+	}
+	query = `SELECT ` + cols + ` FROM tasks t LEFT JOIN nodes n ON n.id = t.node_id WHERE 1` + f.where + order
+	return query, append(append([]any{}, f.args...), oargs...), clocked, nil
 }
 
-// queryListed reads the rowids and revisions of a listing, in order.
-func (s *Store) queryListed(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]*listedTask, error) {
+// queryListed reads the rowids and revisions of a listing (and the late
+// times, when late), in order.
+func (s *Store) queryListed(ctx context.Context, tx *sql.Tx, query string, late bool, args ...any) ([]*listedTask, error) {
 	rows, err := s.listStmts.query(ctx, s.db, tx, query, args...)
 	if err != nil {
 		return nil, err
@@ -163,7 +200,11 @@ func (s *Store) queryListed(ctx context.Context, tx *sql.Tx, query string, args 
 	var out []*listedTask
 	for rows.Next() {
 		l := &listedTask{}
-		if err := rows.Scan(&l.rowid, &l.rev); err != nil {
+		dest := []any{&l.rowid, &l.rev}
+		if late {
+			dest = append(dest, &l.late)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		out = append(out, l)

@@ -97,18 +97,68 @@ func TestListingCacheFollowsEveryChange(t *testing.T) {
 		}},
 		{"a new task", func() { ts.task(map[string]any{"title": "mow", "project": "Home"}) }},
 	}
+	filters, sorts := []string{"", "project:Home", "state:all", "project:Work state:all"}, []string{"created", "next", "title"}
 	for _, st := range steps {
 		st.do()
-		for _, filter := range []string{"", "project:Home", "state:all", "project:Work state:all"} {
-			for _, sortBy := range []string{"created", "next", "title"} {
+		hits := ts.s.listResults.hits.Load()
+		for _, filter := range filters {
+			for _, sortBy := range sorts {
 				want := uncachedListing(t, ts, filter, sortBy)
-				// Twice: the first fills the cache, the second reads it.
+				// Twice: the first fills the caches, the second reads them.
 				for i := 0; i < 2; i++ {
 					if got := cachedListing(t, ts, filter, sortBy, false); !bytes.Equal(got, want) {
 						t.Fatalf("after %s, listing %q sort %s (read %d):\n got %s\nwant %s", st.name, filter, sortBy, i, got, want)
 					}
 				}
 			}
+		}
+		// Every step changed the store, so each listing's first read was
+		// made afresh and its second was the reply kept.
+		if got, want := ts.s.listResults.hits.Load()-hits, int64(len(filters)*len(sorts)); got != want {
+			t.Fatalf("after %s: %d listings answered from kept replies, want %d (one per listing)", st.name, got, want)
+		}
+	}
+}
+
+// TestListingResultsFollowTheClock: a kept "next" listing (late tasks
+// first) is reused while the clock crosses no listed task's late time,
+// and made afresh once it does, or when the clock goes back.
+func TestListingResultsFollowTheClock(t *testing.T) {
+	start := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	ts := openTestStore(t, start)
+	ts.task(map[string]any{"title": "early", "attention": "red"})
+	ts.task(map[string]any{"title": "due soon", "attention": "blue", "late": "2026-12-02 14:00"})
+	first := func(when time.Time) string {
+		t.Helper()
+		ts.now = when
+		var nodes []*Node
+		if err := json.Unmarshal(cachedListing(t, ts, "", "next", false), &nodes); err != nil || len(nodes) != 2 {
+			t.Fatalf("listing at %s: %v %d", when, err, len(nodes))
+		}
+		if want := uncachedListing(t, ts, "", "next"); !bytes.Equal(cachedListing(t, ts, "", "next", false), want) {
+			t.Fatalf("listing at %s differs from one made afresh", when)
+		}
+		return nodes[0].Title
+	}
+	for _, c := range []struct {
+		at    time.Time
+		first string
+		kept  bool // answered from the reply kept at the step before
+	}{
+		{start, "early", false},
+		{start.Add(time.Hour), "early", true},
+		{start.Add(2*time.Hour - time.Millisecond), "early", true},
+		{start.Add(2 * time.Hour), "due soon", false}, // late now: first
+		{start.Add(3 * time.Hour), "due soon", true},
+		{start, "early", false}, // the clock went back
+	} {
+		hits := ts.s.listResults.hits.Load()
+		if got := first(c.at); got != c.first {
+			t.Fatalf("at %s the first task is %q, want %q", c.at.Format(time.Kitchen), got, c.first)
+		}
+		// first() asks task.list twice: the second always reuses the first.
+		if kept := ts.s.listResults.hits.Load()-hits == 2; kept != c.kept {
+			t.Fatalf("at %s: listing reused %v, want %v", c.at.Format(time.Kitchen), kept, c.kept)
 		}
 	}
 }
