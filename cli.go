@@ -442,16 +442,29 @@ func verbHints() map[string]string {
 }
 
 // callListing calls a listing method (task.list, task.view) whose params
-// have a brief flag: brief rows for a table, whole nodes for --json. An
-// hephd that predates the flag is asked again without it.
-func (c *cli) callListing(method string, params any, brief *bool, nodes *[]*Node) error {
-	*brief = !c.json
-	err := c.call(method, params, nodes)
-	if *brief && isMissing(err, "brief") {
+// have a brief flag: whole nodes for --json, else brief ones decoded as
+// table rows. An hephd that predates the flag is asked again without it.
+func (c *cli) callListing(method string, params any, brief *bool) (nodes []*Node, rows []taskRow, err error) {
+	if c.json {
 		*brief = false
-		err = c.call(method, params, nodes)
+		err = c.call(method, params, &nodes)
+		return nodes, nil, err
 	}
-	return err
+	*brief = true
+	err = c.call(method, params, &rows)
+	if isMissing(err, "brief") {
+		*brief = false
+		err = c.call(method, params, &rows)
+	}
+	return nil, rows, err
+}
+
+// printedJSON ends a verb whose result is v: err, or v printed as JSON.
+func (c *cli) printedJSON(v any, err error) error {
+	if err != nil {
+		return err
+	}
+	return c.printJSON(v)
 }
 
 // callJSON makes one RPC into result; with --json it also prints result.

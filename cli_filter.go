@@ -227,14 +227,11 @@ func cmdViewVerb(c *cli, fs *flag.FlagSet, args []string) error {
 		p.Days = &d
 	}
 	p.Project, p.Tag = flagStr(fs, "project"), flagStr(fs, "tag")
-	var nodes []*Node
-	if err := c.callListing("task.view", &p, &p.Brief, &nodes); err != nil {
-		return err
+	nodes, rows, err := c.callListing("task.view", &p, &p.Brief)
+	if err != nil || c.json {
+		return c.printedJSON(nodes, err)
 	}
-	if c.json {
-		return c.printJSON(nodes)
-	}
-	if len(nodes) == 0 {
+	if len(rows) == 0 {
 		line := "Nothing in view " + displayText(args[0])
 		if b := findBuiltinView(args[0]); b != nil {
 			line = b.about
@@ -245,7 +242,7 @@ func cmdViewVerb(c *cli, fs *flag.FlagSet, args []string) error {
 		fmt.Fprintln(c.stdout, line+filterText(fs)+".")
 		return nil
 	}
-	return c.printTasks(nodes)
+	return c.printRows(rows)
 }
 
 // viewList prints built-in and saved views with their counts.

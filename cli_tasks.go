@@ -180,7 +180,8 @@ func cmdNext(c *cli, fs *flag.FlagSet, args []string) error {
 	now := time.Now()
 	why := flagStr(fs, "why") == "true"
 	return c.newTable().writeRows(c.stdout, len(res.Tasks), func(i int, buf []cell) []cell {
-		buf = taskCells(buf, res.Tasks[i].Node, now)
+		row := rowOf(res.Tasks[i].Node)
+		buf = taskCells(buf, &row, now)
 		if why {
 			buf = append(buf, cell{text: "(" + res.Tasks[i].Why + ")", color: colorDim})
 		}
@@ -198,29 +199,24 @@ func flagPtr(fs *flag.FlagSet, name string) *string {
 }
 
 // printTasks prints nodes as aligned rows.
-func (c *cli) printTasks(nodes []*Node) error {
+func (c *cli) printTasks(nodes []*Node) error { return c.printRows(rowsOf(nodes)) }
+
+// printRows prints task rows, aligned.
+func (c *cli) printRows(rows []taskRow) error {
 	now := time.Now()
-	return c.newTable().writeRows(c.stdout, len(nodes), func(i int, buf []cell) []cell {
-		n := nodes[i]
-		buf = taskCells(buf, n, now)
-		if n.Task != nil && n.Task.State != "outstanding" {
-			buf[1] = cell{text: n.Task.State, color: colorDim}
-		}
-		return buf
+	return c.newTable().writeRows(c.stdout, len(rows), func(i int, buf []cell) []cell {
+		return taskCells(buf, &rows[i], now)
 	})
 }
 
 func cmdList(c *cli, fs *flag.FlagSet, args []string) error {
 	p := taskListParams{State: flagStr(fs, "state"), Project: flagStr(fs, "project"), Tag: flagStr(fs, "tag"),
 		Filter: filterFromArgs(args), Sort: flagStr(fs, "sort")}
-	var nodes []*Node
-	if err := c.callListing("task.list", &p, &p.Brief, &nodes); err != nil {
-		return err
+	nodes, rows, err := c.callListing("task.list", &p, &p.Brief)
+	if err != nil || c.json {
+		return c.printedJSON(nodes, err)
 	}
-	if c.json {
-		return c.printJSON(nodes)
-	}
-	if len(nodes) == 0 {
+	if len(rows) == 0 {
 		state := flagStr(fs, "state")
 		switch {
 		case state == "all":
@@ -235,7 +231,7 @@ func cmdList(c *cli, fs *flag.FlagSet, args []string) error {
 		fmt.Fprintln(c.stdout, "No "+state+"tasks"+filterText(fs)+".")
 		return nil
 	}
-	return c.printTasks(nodes)
+	return c.printRows(rows)
 }
 
 // filterText describes the --project and --tag filters for a line saying

@@ -173,7 +173,20 @@ func (c *rpcClient) readReply() ([]byte, error) {
 // decodeReply decodes a reply line's error, or its result into result,
 // in one pass over the line (a listing can be a few hundred KB).
 func decodeReply(method string, reply []byte, result any) error {
-	if nodes, ok := result.(*[]*Node); ok && decodeNodesFast(reply, nodes) {
+	switch r := result.(type) {
+	case *[]*Node:
+		if decodeNodesFast(reply, r) {
+			return nil
+		}
+	case *[]taskRow:
+		if decodeRowsFast(reply, r) {
+			return nil
+		}
+		var nodes []*Node
+		if err := decodeReply(method, reply, &nodes); err != nil {
+			return err
+		}
+		*r = rowsOf(nodes)
 		return nil
 	}
 	var resp struct {

@@ -45,6 +45,18 @@ func sameAsJSON(t *testing.T, name string, reply []byte) {
 	if !reflect.DeepEqual(fast, slow) {
 		t.Fatalf("%s: decodeNodesFast and json.Unmarshal differ:\nfast %s\nslow %s", name, dumpNodes(fast), dumpNodes(slow))
 	}
+	var rows []taskRow
+	if !decodeRowsFast(reply, &rows) {
+		t.Fatalf("%s: decodeRowsFast refused what decodeNodesFast took", name)
+	}
+	if !sameRows(rows, rowsOf(slow)) {
+		t.Fatalf("%s: decodeRowsFast gave\n%+v\nnot the rows of json.Unmarshal's nodes\n%+v", name, rows, rowsOf(slow))
+	}
+}
+
+// sameRows compares rows, a nil list being the same as an empty one.
+func sameRows(a, b []taskRow) bool {
+	return len(a) == len(b) && (len(a) == 0 || reflect.DeepEqual(a, b))
 }
 
 func dumpNodes(nodes []*Node) string {
@@ -182,6 +194,10 @@ func TestDecodeNodesFastTable(t *testing.T) {
 		if decodeNodesFast([]byte(line), &out) {
 			t.Errorf("%s: decodeNodesFast took %s", name, line)
 		}
+		var rows []taskRow
+		if decodeRowsFast([]byte(line), &rows) || rows != nil {
+			t.Errorf("%s: decodeRowsFast took %s (or changed its result)", name, line)
+		}
 		if out != nil {
 			t.Errorf("%s: decodeNodesFast changed the result it refused: %v", name, out)
 		}
@@ -281,7 +297,12 @@ func FuzzDecodeNodesFast(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
 		var fast []*Node
-		if !decodeNodesFast(line, &fast) {
+		var rows []taskRow
+		took, tookRows := decodeNodesFast(line, &fast), decodeRowsFast(line, &rows)
+		if took != tookRows {
+			t.Fatalf("decodeNodesFast took %q: %v, decodeRowsFast: %v", line, took, tookRows)
+		}
+		if !took {
 			return
 		}
 		slow, err := decodeReplyJSON(t, line)
@@ -290,6 +311,9 @@ func FuzzDecodeNodesFast(f *testing.F) {
 		}
 		if !reflect.DeepEqual(fast, slow) {
 			t.Fatalf("decodeNodesFast and json.Unmarshal differ on %q:\nfast %s\nslow %s", line, dumpNodes(fast), dumpNodes(slow))
+		}
+		if !sameRows(rows, rowsOf(slow)) {
+			t.Fatalf("decodeRowsFast on %q gave\n%+v\nnot\n%+v", line, rows, rowsOf(slow))
 		}
 	})
 }
@@ -318,6 +342,15 @@ func BenchmarkDecodeListing(b *testing.B) {
 		for b.Loop() {
 			var out []*Node
 			if !decodeNodesFast(line, &out) || len(out) != len(nodes) {
+				b.Fatal("not decoded")
+			}
+		}
+	})
+	b.Run("rows", func(b *testing.B) {
+		b.SetBytes(int64(len(line)))
+		for b.Loop() {
+			var out []taskRow
+			if !decodeRowsFast(line, &out) || len(out) != len(nodes) {
 				b.Fatal("not decoded")
 			}
 		}
