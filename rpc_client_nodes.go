@@ -123,60 +123,58 @@ func (d *nodeDecoder) envelope(result func() bool) bool {
 
 // nodes reads null or an array of nodes.
 func (d *nodeDecoder) nodes() ([]*Node, bool) {
+	nodes := []*Node{}
+	null, ok := d.array(func() bool {
+		n, ok := d.node()
+		nodes = append(nodes, n)
+		return ok
+	})
+	if null || !ok {
+		return nil, ok
+	}
+	return nodes, true
+}
+
+// array reads null (null true) or [v, …], calling each to read every
+// element.
+func (d *nodeDecoder) array(each func() bool) (null, ok bool) {
 	if d.null() {
-		return nil, true
+		return true, true
 	}
 	if !d.eat('[') {
-		return nil, false
+		return false, false
 	}
-	nodes := []*Node{}
 	if d.eat(']') {
-		return nodes, true
+		return false, true
 	}
 	for {
-		n, ok := d.node()
-		if !ok {
-			return nil, false
+		if !each() {
+			return false, false
 		}
-		nodes = append(nodes, n)
-		if d.eat(',') {
-			continue
+		if !d.eat(',') {
+			return false, d.eat(']')
 		}
-		return nodes, d.eat(']')
 	}
 }
 
 // rows reads null or an array of nodes as rows.
 func (d *nodeDecoder) rows(out *[]taskRow) bool {
-	if d.null() {
-		*out = nil
-		return true
-	}
-	if !d.eat('[') {
-		return false
-	}
 	// A row takes at least this much of the reply (a brief task about
 	// 180 bytes); pages the estimate leaves unused are never touched.
 	rows := make([]taskRow, 0, len(d.b)/100+1)
-	if !d.eat(']') {
-		d.scratch = true
-		for {
-			n, ok := d.node()
-			if !ok {
-				return false
-			}
-			rows = append(rows, rowOf(n))
-			if d.eat(',') {
-				continue
-			}
-			if !d.eat(']') {
-				return false
-			}
-			break
+	d.scratch = true
+	null, ok := d.array(func() bool {
+		n, ok := d.node()
+		rows = append(rows, rowOf(n))
+		return ok
+	})
+	if ok {
+		*out = rows
+		if null {
+			*out = nil
 		}
 	}
-	*out = rows
-	return true
+	return ok
 }
 
 // node reads null or one node.
@@ -204,93 +202,81 @@ func (d *nodeDecoder) node() (*Node, bool) {
 		case "deleted":
 			return 7, d.timePtr(&n.Deleted)
 		case "task":
-			return 8, d.task(&n.Task)
+			return 8, optional(d, &n.Task, d.newTask, d.taskField)
 		case "project":
-			return 9, d.projectFields(&n.Project)
+			return 9, optional(d, &n.Project, func() *ProjectFields { return &ProjectFields{} }, d.projectField)
 		case "view":
-			return 10, d.viewFields(&n.View)
+			return 10, optional(d, &n.View, func() *ViewFields { return &ViewFields{} }, d.viewField)
 		}
 		return 0, false
 	})
 }
 
-// task reads null (no task) or a task's fields.
-func (d *nodeDecoder) task(p **Task) bool {
-	if d.null() {
-		*p = nil
-		return true
+// taskField reads a task's field key.
+func (d *nodeDecoder) taskField(t *Task, key string) (uint, bool) {
+	switch key {
+	case "state":
+		return 0, d.wordInto(&t.State)
+	case "attention":
+		return 1, d.wordInto(&t.Attention)
+	case "do":
+		return 2, d.timePtr(&t.Do)
+	case "late":
+		return 3, d.timePtr(&t.Late)
+	case "recur":
+		return 4, d.wordInto(&t.Recur)
+	case "recur_after_done":
+		return 5, d.boolInto(&t.RecurAfterDone)
+	case "occurrences":
+		return 6, d.intInto(&t.Occurrences)
+	case "project":
+		return 7, d.wordInto(&t.Project)
+	case "project_id":
+		return 8, d.wordInto(&t.ProjectID)
+	case "tags":
+		return 9, d.stringList(&t.Tags)
+	case "context":
+		return 10, d.textInto(&t.Context)
+	case "log":
+		return 11, d.textInto(&t.Log)
 	}
-	t := d.newTask()
-	*p = t
-	return d.object(func(key string) (uint, bool) {
-		switch key {
-		case "state":
-			return 0, d.wordInto(&t.State)
-		case "attention":
-			return 1, d.wordInto(&t.Attention)
-		case "do":
-			return 2, d.timePtr(&t.Do)
-		case "late":
-			return 3, d.timePtr(&t.Late)
-		case "recur":
-			return 4, d.wordInto(&t.Recur)
-		case "recur_after_done":
-			return 5, d.boolInto(&t.RecurAfterDone)
-		case "occurrences":
-			return 6, d.intInto(&t.Occurrences)
-		case "project":
-			return 7, d.wordInto(&t.Project)
-		case "project_id":
-			return 8, d.wordInto(&t.ProjectID)
-		case "tags":
-			return 9, d.stringList(&t.Tags)
-		case "context":
-			return 10, d.textInto(&t.Context)
-		case "log":
-			return 11, d.textInto(&t.Log)
-		}
-		return 0, false
-	})
+	return 0, false
 }
 
-// projectFields reads null or a project's own fields.
-func (d *nodeDecoder) projectFields(p **ProjectFields) bool {
-	if d.null() {
-		*p = nil
-		return true
+// projectField reads a project's own field key.
+func (d *nodeDecoder) projectField(f *ProjectFields, key string) (uint, bool) {
+	switch key {
+	case "parent":
+		return 0, d.wordInto(&f.Parent)
+	case "path":
+		return 1, d.wordInto(&f.Path)
+	case "archived":
+		return 2, d.boolInto(&f.Archived)
 	}
-	f := &ProjectFields{}
-	*p = f
-	return d.object(func(key string) (uint, bool) {
-		switch key {
-		case "parent":
-			return 0, d.wordInto(&f.Parent)
-		case "path":
-			return 1, d.wordInto(&f.Path)
-		case "archived":
-			return 2, d.boolInto(&f.Archived)
-		}
-		return 0, false
-	})
+	return 0, false
 }
 
-// viewFields reads null or a saved view's own fields.
-func (d *nodeDecoder) viewFields(p **ViewFields) bool {
+// viewField reads a saved view's own field key.
+func (d *nodeDecoder) viewField(f *ViewFields, key string) (uint, bool) {
+	switch key {
+	case "filter":
+		return 0, d.wordInto(&f.Filter)
+	case "sort":
+		return 1, d.wordInto(&f.Sort)
+	}
+	return 0, false
+}
+
+// optional reads null (*p nil) or an object into a fresh value, field by
+// field.
+func optional[T any](d *nodeDecoder, p **T, fresh func() *T, field func(v *T, key string) (uint, bool)) bool {
 	if d.null() {
 		*p = nil
 		return true
 	}
-	f := &ViewFields{}
-	*p = f
-	return d.object(func(key string) (uint, bool) {
-		switch key {
-		case "filter":
-			return 0, d.wordInto(&f.Filter)
-		case "sort":
-			return 1, d.wordInto(&f.Sort)
-		}
-		return 0, false
-	})
+	v := fresh()
+	*p = v
+	return d.object(func(key string) (uint, bool) { return field(v, key) })
 }
 
 // object reads {…}, calling field for each key with the reader at its
@@ -324,32 +310,20 @@ func (d *nodeDecoder) object(field func(key string) (uint, bool)) bool {
 
 // stringList reads null (nil) or an array of strings ([] is empty, not nil).
 func (d *nodeDecoder) stringList(p *[]string) bool {
-	if d.null() {
-		*p = nil
-		return true
-	}
-	if !d.eat('[') {
-		return false
-	}
 	list := []string{}
-	if !d.eat(']') {
-		for {
-			var s string
-			if !d.wordInto(&s) {
-				return false
-			}
-			list = append(list, s)
-			if d.eat(',') {
-				continue
-			}
-			if !d.eat(']') {
-				return false
-			}
-			break
+	null, ok := d.array(func() bool {
+		var w string
+		ok := d.wordInto(&w)
+		list = append(list, w)
+		return ok
+	})
+	if ok {
+		*p = list
+		if null {
+			*p = nil
 		}
 	}
-	*p = list
-	return true
+	return ok
 }
 
 // textInto reads a string that differs from node to node into p; null
