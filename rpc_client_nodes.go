@@ -66,6 +66,8 @@ type nodeDecoder struct {
 	words    map[string]string // the interned strings
 	nodeSlab []Node
 	taskSlab []Task
+	listSlab []string // the string lists (tags)
+	words1   []string // one list while it is read
 	// scratch, when set, has newNode and newTask return one node and one
 	// task, emptied, every time (decodeRowsFast keeps rows, not nodes).
 	scratch     bool
@@ -202,11 +204,11 @@ func (d *nodeDecoder) node() (*Node, bool) {
 		case "deleted":
 			return 7, d.timePtr(&n.Deleted)
 		case "task":
-			return 8, optional(d, &n.Task, d.newTask, d.taskField)
+			return 8, optional(d, &n.Task, (*nodeDecoder).newTask, (*nodeDecoder).taskField)
 		case "project":
-			return 9, optional(d, &n.Project, func() *ProjectFields { return &ProjectFields{} }, d.projectField)
+			return 9, optional(d, &n.Project, newProjectFields, (*nodeDecoder).projectField)
 		case "view":
-			return 10, optional(d, &n.View, func() *ViewFields { return &ViewFields{} }, d.viewField)
+			return 10, optional(d, &n.View, newViewFields, (*nodeDecoder).viewField)
 		}
 		return 0, false
 	})
@@ -268,16 +270,20 @@ func (d *nodeDecoder) viewField(f *ViewFields, key string) (uint, bool) {
 }
 
 // optional reads null (*p nil) or an object into a fresh value, field by
-// field.
-func optional[T any](d *nodeDecoder, p **T, fresh func() *T, field func(v *T, key string) (uint, bool)) bool {
+// field. fresh and field are plain functions, not method values, which
+// would be allocated for every node.
+func optional[T any](d *nodeDecoder, p **T, fresh func(*nodeDecoder) *T, field func(*nodeDecoder, *T, string) (uint, bool)) bool {
 	if d.null() {
 		*p = nil
 		return true
 	}
-	v := fresh()
+	v := fresh(d)
 	*p = v
-	return d.object(func(key string) (uint, bool) { return field(v, key) })
+	return d.object(func(key string) (uint, bool) { return field(d, v, key) })
 }
+
+func newProjectFields(*nodeDecoder) *ProjectFields { return &ProjectFields{} }
+func newViewFields(*nodeDecoder) *ViewFields       { return &ViewFields{} }
 
 // object reads {…}, calling field for each key with the reader at its
 // value. field reads the value and returns the key's number (below 64) and
@@ -308,22 +314,34 @@ func (d *nodeDecoder) object(field func(key string) (uint, bool)) bool {
 	}
 }
 
-// stringList reads null (nil) or an array of strings ([] is empty, not nil).
+// stringList reads null (nil) or an array of strings ([] is empty, not
+// nil). The lists are cut from one slab, not allocated one by one.
 func (d *nodeDecoder) stringList(p *[]string) bool {
-	list := []string{}
+	d.words1 = d.words1[:0]
 	null, ok := d.array(func() bool {
 		var w string
 		ok := d.wordInto(&w)
-		list = append(list, w)
+		d.words1 = append(d.words1, w)
 		return ok
 	})
-	if ok {
-		*p = list
-		if null {
-			*p = nil
-		}
+	switch {
+	case !ok:
+		return false
+	case null:
+		*p = nil
+		return true
+	case len(d.words1) == 0:
+		*p = []string{}
+		return true
 	}
-	return ok
+	n := len(d.words1)
+	if cap(d.listSlab)-len(d.listSlab) < n {
+		d.listSlab = make([]string, 0, max(n, 4*slab))
+	}
+	start := len(d.listSlab)
+	d.listSlab = append(d.listSlab, d.words1...)
+	*p = d.listSlab[start : start+n : start+n]
+	return true
 }
 
 // textInto reads a string that differs from node to node into p; null
