@@ -298,7 +298,7 @@ func (d *nodeDecoder) object(field func(key string) (uint, bool)) bool {
 	}
 	var seen uint64
 	for {
-		key, ok := d.str(d.intern)
+		key, ok := d.str(keyName)
 		if !ok || !d.eat(':') {
 			return false
 		}
@@ -371,6 +371,73 @@ func (d *nodeDecoder) keep(raw []byte) string {
 	start := d.text.Len()
 	d.text.Write(raw)
 	return d.text.String()[start:]
+}
+
+// keyName is a key as a string: one the decoder reads is a constant (a
+// switch on string(raw) neither copies nor hashes), any other is "",
+// which every object refuses.
+func keyName(raw []byte) string {
+	switch string(raw) {
+	case "jsonrpc":
+		return "jsonrpc"
+	case "id":
+		return "id"
+	case "result":
+		return "result"
+	case "handle":
+		return "handle"
+	case "kind":
+		return "kind"
+	case "title":
+		return "title"
+	case "body":
+		return "body"
+	case "created":
+		return "created"
+	case "updated":
+		return "updated"
+	case "deleted":
+		return "deleted"
+	case "task":
+		return "task"
+	case "project":
+		return "project"
+	case "view":
+		return "view"
+	case "state":
+		return "state"
+	case "attention":
+		return "attention"
+	case "do":
+		return "do"
+	case "late":
+		return "late"
+	case "recur":
+		return "recur"
+	case "recur_after_done":
+		return "recur_after_done"
+	case "occurrences":
+		return "occurrences"
+	case "project_id":
+		return "project_id"
+	case "tags":
+		return "tags"
+	case "context":
+		return "context"
+	case "log":
+		return "log"
+	case "parent":
+		return "parent"
+	case "path":
+		return "path"
+	case "archived":
+		return "archived"
+	case "filter":
+		return "filter"
+	case "sort":
+		return "sort"
+	}
+	return ""
 }
 
 // intern returns raw as a string, one copy per distinct value.
