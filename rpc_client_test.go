@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -313,5 +314,40 @@ func TestClientReadsRepliesLongerThanItsBuffer(t *testing.T) {
 	}
 	if small.ID != "small" || small.Body != "after" {
 		t.Fatalf("the reply after a long one came back as %+v", small)
+	}
+}
+
+// TestRequestLine: a request line is the JSON-RPC request json.Marshal
+// would write, params left out when nil, the method escaped.
+func TestRequestLine(t *testing.T) {
+	for _, c := range []struct {
+		id     int
+		method string
+		params any
+	}{
+		{1, "daemon.info", nil},
+		{7, "task.list", taskListParams{Filter: `project:"Home & <Garden>" +é`, Brief: true}},
+		{12345, `odd "method" \ é`, map[string]any{"x": []int{1, 2}}},
+	} {
+		got, err := requestLine(c.id, c.method, c.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back struct {
+			JSONRPC string          `json:"jsonrpc"`
+			ID      int             `json:"id"`
+			Method  string          `json:"method"`
+			Params  json.RawMessage `json:"params"`
+		}
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("%s: %v", got, err)
+		}
+		want, _ := marshalJSON(c.params)
+		if c.params == nil {
+			want = nil
+		}
+		if back.JSONRPC != "2.0" || back.ID != c.id || back.Method != c.method || string(back.Params) != string(want) {
+			t.Fatalf("request line %s decodes as %+v", got, back)
+		}
 	}
 }
