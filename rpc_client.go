@@ -199,13 +199,18 @@ func decodeReply(method string, reply []byte, result any) error {
 		if decodeRowsFast(reply, r) {
 			return nil
 		}
-		var nodes []*Node
-		if err := decodeReply(method, reply, &nodes); err != nil {
+		var nodes []*Node // the fast decoders refuse the same lines: straight to encoding/json
+		if err := decodeReplyJSON(method, reply, &nodes); err != nil {
 			return err
 		}
 		*r = rowsOf(nodes)
 		return nil
 	}
+	return decodeReplyJSON(method, reply, result)
+}
+
+// decodeReplyJSON is decodeReply by encoding/json, which takes any shape.
+func decodeReplyJSON(method string, reply []byte, result any) error {
 	var resp struct {
 		Result any       `json:"result"`
 		Error  *rpcError `json:"error"`

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -187,18 +185,7 @@ func TestHostileHub(t *testing.T) {
 // encoding) to a daemon's socket and decodes the result into out.
 func rawCall(t *testing.T, socket, line string, out any) {
 	t.Helper()
-	conn, err := net.Dial("unix", socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.Write([]byte(line + "\n")); err != nil {
-		t.Fatal(err)
-	}
-	reply, err := bufio.NewReader(conn).ReadBytes('\n')
-	if err != nil {
-		t.Fatalf("read reply: %v", err)
-	}
+	reply := rawLine(t, socket, line)
 	var resp struct {
 		Result json.RawMessage `json:"result"`
 		Error  *rpcError       `json:"error"`
